@@ -1,0 +1,47 @@
+# Plateforme: `make run` serves the demo campus, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint bench translations db demo clean
+
+# Runtime dependencies only for `make run`; tests add their own on top.
+$(BIN)/.runtime: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+$(BIN)/.dev: $(BIN)/.runtime requirements-dev.txt
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+translations: $(BIN)/.runtime
+	$(BIN)/pybabel compile -q -d translations
+
+db: $(BIN)/.runtime
+	$(FLASK) db upgrade
+
+demo: db
+	$(FLASK) demo load
+
+# The scheduler is its own process (never inside a web worker); both stop together.
+run: translations demo
+	@echo "Plateforme on http://$(HOST):$(PORT)  (Ctrl-C stops the server and the scheduler)"
+	@$(FLASK) scheduler run & sched=$$!; \
+	trap 'kill $$sched 2>/dev/null; wait $$sched 2>/dev/null' EXIT INT TERM; \
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: $(BIN)/.dev translations
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(BIN)/.dev
+	$(BIN)/ruff check .
+
+bench: $(BIN)/.dev
+	$(BIN)/python bench/engine.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

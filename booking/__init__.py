@@ -1,0 +1,96 @@
+"""Plateforme: the CosmetoPharma campus equipment-booking application."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from config import CONFIGS, DEFAULT_SECRET_KEY, Config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: str | type[Config] | dict[str, Any] | None = None) -> Flask:
+    """Build the app. ``config`` is a name of ``config.CONFIGS``, a config class,
+    or a dict of overrides applied to the ``FLASK_CONFIG`` (default development)
+    settings. No migration and no network call happens here."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    overrides: dict[str, Any] = {}
+    if isinstance(config, dict):
+        overrides = config
+        config = None
+    if config is None:
+        config = os.environ.get("FLASK_CONFIG", "development")
+    if isinstance(config, str):
+        if config not in CONFIGS:
+            raise ValueError(f"unknown configuration {config!r}: one of {sorted(CONFIGS)}")
+        config = CONFIGS[config]
+    app.config.from_object(config)
+    app.config.update(overrides)
+    _check_production(app)
+    Path(app.instance_path).mkdir(exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_hooks(app)
+    register_commands(app)
+    return app
+
+
+def _check_production(app: Flask) -> None:
+    if app.config.get("ENV_NAME") == "production" and app.config["SECRET_KEY"] in (
+        None,
+        "",
+        DEFAULT_SECRET_KEY,
+    ):
+        raise RuntimeError("production refuses to start without its own SECRET_KEY")
+
+
+def register_extensions(app: Flask) -> None:
+    from booking.database import configure_engine
+    from booking.extensions import babel, csrf, db, login_manager, migrate
+    from booking.i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+
+def register_blueprints(app: Flask) -> None:
+    from booking.auth.views import bp as auth_bp
+    from booking.errors import register_error_handlers
+    from booking.main.views import bp as main_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(main_bp)
+    register_error_handlers(app)
+
+
+def register_hooks(app: Flask) -> None:
+    from booking.auth.sessions import init_login
+    from booking.database import init_write_transactions
+    from booking.i18n import init_templates
+
+    init_write_transactions(app)
+    init_login(app)
+    init_templates(app)
+
+
+def register_commands(app: Flask) -> None:
+    from booking.cli.demo import demo_cli
+    from booking.cli.users import users_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)

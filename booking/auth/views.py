@@ -1,0 +1,93 @@
+"""Login, logout and password change pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from booking.auth.forms import LoginForm, PasswordForm
+from booking.auth.passwords import hash_password, needs_rehash, verify_password
+from booking.auth.sessions import end_login_session, start_login_session
+from booking.extensions import db
+from booking.services.accounts import change_password
+from booking.services.errors import ValidationError
+from booking.timeutil import utc_now
+from models import User
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+# Verified when the e-mail is unknown, so both failures take the same time.
+_DUMMY_HASH: list[str] = []
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: an absolute or scheme-relative URL is dropped."""
+    if not target:
+        return url_for("main.dashboard")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("main.dashboard")
+    if "\\" in target:
+        return url_for("main.dashboard")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        email = (form.email.data or "").strip().lower()
+        user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+        if user is None:
+            if not _DUMMY_HASH:
+                _DUMMY_HASH.append(hash_password("not-a-real-password"))
+            verify_password(_DUMMY_HASH[0], form.password.data or "")
+        elif user.active and verify_password(user.password_hash, form.password.data or ""):
+            now = utc_now()
+            if needs_rehash(user.password_hash):
+                user.password_hash = hash_password(form.password.data or "")
+            start_login_session(user, now=now)
+            db.session.commit()
+            flash(_("Welcome, %(name)s.", name=user.name), "success")
+            return redirect(safe_next(request.args.get("next")))
+        form.password.errors.append(_("Unknown e-mail or wrong password."))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout() -> Response:
+    end_login_session(current_user, now=utc_now())
+    db.session.commit()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password() -> str | Response:
+    form = PasswordForm()
+    if form.validate_on_submit():
+        user: User = current_user  # type: ignore[assignment]
+        if not verify_password(user.password_hash, form.current_password.data or ""):
+            form.current_password.errors.append(_("This is not your current password."))
+        else:
+            try:
+                change_password(
+                    db.session, user, form.new_password.data or "", now=utc_now(),
+                    keep_session_id=user.login_session_id,
+                )
+            except ValidationError as exc:
+                form.new_password.errors.append(exc.message)
+            else:
+                db.session.commit()
+                flash(_("Your password is changed; your other sessions are closed."), "success")
+                return redirect(url_for("main.dashboard"))
+    return render_template("auth/password.html", form=form)

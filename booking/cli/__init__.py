@@ -1,0 +1,1 @@
+"""Command-line groups of ``flask --app wsgi``."""

@@ -1,0 +1,1 @@
+"""Demo data: a realistic campus for a newcomer's first start."""

@@ -1,0 +1,60 @@
+"""Language and time-zone choices, and the Jinja helpers that show local times."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, session
+from flask_babel import format_date, format_datetime, format_time, get_locale
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    """The language chosen with the switch, else the account's, else French."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    return current_app.config["DISPLAY_TIMEZONE"]
+
+
+def display_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+
+
+def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, fmt)
+
+
+def local_time(value: datetime | None, fmt: str = "short") -> str:
+    if value is None:
+        return ""
+    return format_time(value, fmt)
+
+
+def local_date(value: date | datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(display_zone()).date()
+    return format_date(value, fmt)
+
+
+def init_templates(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        local_datetime=local_datetime, local_time=local_time, local_date=local_date
+    )
+
+    def has_endpoint(name: str) -> bool:
+        return name in app.view_functions
+
+    app.jinja_env.globals.update(get_locale=get_locale, has_endpoint=has_endpoint)

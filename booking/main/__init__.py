@@ -1,0 +1,1 @@
+"""Dashboard, language switch and health check."""

@@ -1,0 +1,79 @@
+"""Dashboard, language switch and health check."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
+from flask_login import current_user, login_required
+from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
+
+from booking.auth.views import safe_next
+from booking.extensions import db
+from booking.i18n import display_zone
+from booking.services.agenda import pending_approvals_count, upcoming_bookings
+from booking.timeutil import utc_now
+from models import Certification, Role
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+def index() -> Response:
+    if current_user.is_authenticated:
+        return redirect("/dashboard")
+    return redirect("/auth/login")
+
+
+@bp.route("/dashboard")
+@login_required
+def dashboard() -> str:
+    now = utc_now()
+    user = current_user
+    certifications: list[Certification] = []
+    if user.role is Role.TRAINER:
+        certifications = list(
+            db.session.scalars(
+                select(Certification)
+                .where(Certification.user_id == user.id, Certification.revoked_at.is_(None))
+                .options(joinedload(Certification.certification_type))
+                .order_by(Certification.valid_until)
+            )
+        )
+    today = now.astimezone(display_zone()).date()
+    return render_template(
+        "main/dashboard.html",
+        upcoming=upcoming_bookings(db.session, user, now=now),
+        pending_count=pending_approvals_count(db.session, user),
+        certifications=certifications,
+        today=today,
+        soon=today + timedelta(days=30),
+    )
+
+
+@bp.route("/language", methods=["POST"])
+def set_language() -> Response:
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+        if current_user.is_authenticated and current_user.locale != lang:
+            current_user.locale = lang
+            db.session.commit()
+    return redirect(safe_next(request.form.get("next")))
+
+
+@bp.route("/healthz")
+def healthz() -> tuple[Response, int]:
+    try:
+        db.session.execute(text("SELECT 1"))
+        database = "ok"
+    except SQLAlchemyError as exc:
+        current_app.logger.warning("health check: database unreachable: %s", exc)
+        database = "unreachable"
+    finally:
+        db.session.rollback()
+    status = 200 if database == "ok" else 503
+    return jsonify({"status": "ok" if status == 200 else "degraded", "database": database}), status

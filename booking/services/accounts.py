@@ -1,0 +1,137 @@
+"""Creating accounts and changing passwords."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from booking.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
+from booking.services import audit
+from booking.services.errors import ValidationError
+from models import Company, Establishment, LoginSession, Role, User
+
+
+def normalise_email(email: str) -> str:
+    try:
+        # No DNS look-up: the platform may run on a closed network.
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValidationError(f"invalid e-mail address: {exc}", {"field": "email"}) from exc
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    now: datetime,
+    actor: User | None = None,
+    establishment_code: str | None = None,
+    establishment_id: int | None = None,
+    company_name: str | None = None,
+    company_id: int | None = None,
+) -> User:
+    """Create an account after checking every field; raise ValidationError and
+    add nothing to the session otherwise."""
+    try:
+        role_value = Role(role)
+    except ValueError:
+        raise ValidationError(
+            f"unknown role {role!r}: one of {', '.join(r.value for r in Role)}",
+            {"field": "role"},
+        ) from None
+    address = normalise_email(email)
+    if not name.strip():
+        raise ValidationError("name is empty", {"field": "name"})
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            f"password shorter than {MIN_PASSWORD_LENGTH} characters", {"field": "password"}
+        )
+    if session.scalar(select(User.id).where(User.email == address)) is not None:
+        raise ValidationError(f"an account already uses {address}", {"field": "email"})
+
+    establishment = None
+    if establishment_code is not None:
+        establishment = session.scalar(
+            select(Establishment).where(Establishment.code == establishment_code)
+        )
+        if establishment is None:
+            raise ValidationError(
+                f"no establishment with code {establishment_code!r}",
+                {"field": "establishment"},
+            )
+    elif establishment_id is not None:
+        establishment = session.get(Establishment, establishment_id)
+        if establishment is None:
+            raise ValidationError(
+                f"no establishment with id {establishment_id}", {"field": "establishment_id"}
+            )
+
+    company = None
+    if company_name is not None:
+        company = session.scalar(
+            select(Company).where(func.lower(Company.name) == company_name.strip().lower())
+        )
+        if company is None:
+            raise ValidationError(f"no company named {company_name!r}", {"field": "company"})
+    elif company_id is not None:
+        company = session.get(Company, company_id)
+        if company is None:
+            raise ValidationError(f"no company with id {company_id}", {"field": "company_id"})
+
+    if role_value is Role.COMPANY and company is None:
+        raise ValidationError("a company account needs its company", {"field": "company"})
+    if role_value is not Role.COMPANY and company is not None:
+        raise ValidationError("only company accounts belong to a company", {"field": "company"})
+    if role_value is Role.COORDINATOR and establishment is None:
+        raise ValidationError(
+            "a coordinator account needs its establishment", {"field": "establishment"}
+        )
+
+    user = User(
+        email=address,
+        name=name.strip(),
+        role=role_value,
+        password_hash=hash_password(password),
+        establishment=establishment,
+        company=company,
+        created_at=now,
+        password_changed_at=now,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session, actor=actor, action="user.create", object_type="user",
+        object_id=user.id, now=now, role=role_value.value, email=address,
+    )
+    return user
+
+
+def change_password(
+    session: Session, user: User, new_password: str, *, now: datetime,
+    keep_session_id: str | None = None,
+) -> None:
+    """Set a new password and end every other login of the account."""
+    if len(new_password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            f"password shorter than {MIN_PASSWORD_LENGTH} characters", {"field": "password"}
+        )
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = now
+    stmt = (
+        update(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    if keep_session_id is not None:
+        stmt = stmt.where(LoginSession.id != keep_session_id)
+    session.execute(stmt)
+    audit.record(
+        session, actor=user, action="user.password", object_type="user",
+        object_id=user.id, now=now,
+    )

@@ -1,0 +1,51 @@
+"""What a user sees first: their upcoming bookings and what awaits them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from models import Booking, BookingStatus, Equipment, Project, Role, User
+
+ACTIVE = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+
+
+def upcoming_bookings(session: Session, user: User, *, now: datetime,
+                      limit: int = 10) -> list[Booking]:
+    """The next bookings that concern the user: theirs as booker or trainer; a
+    company's; for a coordinator, those of their establishment."""
+    stmt = (
+        select(Booking)
+        .where(Booking.end_at > now, Booking.status.in_(ACTIVE))
+        .options(joinedload(Booking.equipment).joinedload(Equipment.establishment))
+        .order_by(Booking.start_at)
+        .limit(limit)
+    )
+    if user.role is Role.COMPANY:
+        stmt = stmt.outerjoin(Project, Project.id == Booking.project_id).where(
+            or_(Project.company_id == user.company_id, Booking.booked_by_id == user.id)
+        )
+    elif user.role is Role.COORDINATOR:
+        stmt = stmt.join(Equipment, Equipment.id == Booking.equipment_id).where(
+            or_(
+                Equipment.establishment_id == user.establishment_id,
+                Booking.booked_by_id == user.id,
+            )
+        )
+    elif user.role is Role.TRAINER:
+        stmt = stmt.where(or_(Booking.trainer_id == user.id, Booking.booked_by_id == user.id))
+    return list(session.scalars(stmt).unique())
+
+
+def pending_approvals_count(session: Session, user: User) -> int:
+    """Pending bookings the user may decide on."""
+    stmt = select(func.count(Booking.id)).where(Booking.status == BookingStatus.PENDING)
+    if user.role is Role.COORDINATOR:
+        stmt = stmt.join(Equipment, Equipment.id == Booking.equipment_id).where(
+            Equipment.establishment_id == user.establishment_id
+        )
+    elif user.role is not Role.ADMIN:
+        return 0
+    return session.scalar(stmt) or 0

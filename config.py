@@ -1,0 +1,93 @@
+"""Settings per environment, read from the environment variables of API.md."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+INSTANCE = ROOT / "instance"
+DEFAULT_SECRET_KEY = "dev-only-insecure-key"  # noqa: S105 - refused in production
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def database_url(value: str) -> str:
+    """Accept the usual ``postgresql://`` form and use the psycopg 3 driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value[len(prefix):]
+    return value
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = database_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'plateforme.sqlite'}")
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"pool_pre_ping": True}
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    EXPORT_DIR = os.environ.get("EXPORT_DIR", str(INSTANCE / "export"))
+
+    # Time: stored in UTC, shown in the campus zone.
+    DISPLAY_TIMEZONE = "Europe/Paris"
+    BOOKING_HORIZON_DAYS = int(os.environ.get("BOOKING_HORIZON_DAYS", "400"))
+
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+    BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
+    LANGUAGES = ("fr", "en")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", "24"))
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "plateforme@cosmetopharma.local")
+
+    SCHEDULER_EXPORT_MINUTES = int(os.environ.get("SCHEDULER_EXPORT_MINUTES", "5"))
+
+    # argon2id cost; raising it rehashes each password at its next login.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+    ARGON2_PARALLELISM = 4
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = True
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret-key"  # noqa: S105
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_SQLITE_URL", "sqlite://")
+    # Cheap hashes: tests create many accounts; the cost is still argon2id.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    ARGON2_PARALLELISM = 1
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,65 @@
+"""SQLAlchemy models of Plateforme, one module per aggregate."""
+
+from models.audit import AuditEntry
+from models.base import Base, UTCDateTime, utcnow
+from models.booking import Booking, BookingSeries, Occupancy
+from models.certification import Certification, CertificationType
+from models.closure import Closure
+from models.enums import (
+    SLOT_HOLDING_STATUSES,
+    BookingPurpose,
+    BookingStatus,
+    ClosureKind,
+    EquipmentCategory,
+    EquipmentStatus,
+    EstablishmentKind,
+    FeedScope,
+    OutboxStatus,
+    ProjectStatus,
+    Role,
+)
+from models.equipment import Equipment, OpeningHours, equipment_certification_type
+from models.establishment import Company, Establishment
+from models.feed import Feed
+from models.outbox import OutboxMessage
+from models.project import Project, project_equipment
+from models.scheduler import JobRun, SchedulerLease
+from models.user import ApiToken, LoginSession, User
+
+__all__ = [
+    "SLOT_HOLDING_STATUSES",
+    "ApiToken",
+    "AuditEntry",
+    "Base",
+    "Booking",
+    "BookingPurpose",
+    "BookingSeries",
+    "BookingStatus",
+    "Certification",
+    "CertificationType",
+    "Closure",
+    "ClosureKind",
+    "Company",
+    "Equipment",
+    "EquipmentCategory",
+    "EquipmentStatus",
+    "Establishment",
+    "EstablishmentKind",
+    "Feed",
+    "FeedScope",
+    "JobRun",
+    "LoginSession",
+    "OpeningHours",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Occupancy",
+    "Project",
+    "ProjectStatus",
+    "Role",
+    "SchedulerLease",
+    "UTCDateTime",
+    "User",
+    "equipment_certification_type",
+    "project_equipment",
+    "utcnow",
+]

@@ -1,0 +1,44 @@
+"""Periods when an establishment or a piece of equipment cannot be booked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, str_enum, utcnow
+from models.enums import ClosureKind
+
+
+class Closure(Base):
+    __tablename__ = "closure"
+    __table_args__ = (
+        CheckConstraint("start_at < end_at", name="start_before_end"),
+        CheckConstraint(
+            "(establishment_id IS NULL) <> (equipment_id IS NULL)", name="one_scope"
+        ),
+        # Re-importing the same calendar file matches its events by UID.
+        UniqueConstraint("establishment_id", "equipment_id", "source_uid"),
+        Index("ix_closure_establishment_id_start_at", "establishment_id", "start_at"),
+        Index("ix_closure_equipment_id_start_at", "equipment_id", "start_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    establishment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("establishment.id", ondelete="CASCADE")
+    )
+    equipment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("equipment.id", ondelete="CASCADE")
+    )
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    kind: Mapped[ClosureKind] = mapped_column(
+        str_enum(ClosureKind, "kind"), default=ClosureKind.OTHER
+    )
+    reason: Mapped[str] = mapped_column(Text)
+    source_uid: Mapped[str | None] = mapped_column(String(255))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

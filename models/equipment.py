@@ -1,0 +1,118 @@
+"""Equipment, its components, weekly opening hours and booking rules."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Column, CheckConstraint, ForeignKey, Index, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, str_enum, utcnow
+from models.certification import CertificationType
+from models.enums import EquipmentCategory, EquipmentStatus
+
+if TYPE_CHECKING:
+    from models.establishment import Establishment
+
+equipment_certification_type = Table(
+    "equipment_certification_type",
+    Base.metadata,
+    Column(
+        "equipment_id",
+        ForeignKey("equipment.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "certification_type_id",
+        ForeignKey("certification_type.id", ondelete="RESTRICT"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
+
+class Equipment(Base):
+    __tablename__ = "equipment"
+    __table_args__ = (
+        CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+        CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_positive"),
+        CheckConstraint("slot_minutes > 0", name="slot_positive"),
+        CheckConstraint("min_minutes > 0", name="min_positive"),
+        CheckConstraint("max_minutes >= min_minutes", name="max_not_below_min"),
+        CheckConstraint("min_minutes % slot_minutes = 0", name="min_on_grid"),
+        CheckConstraint("changeover_minutes >= 0", name="changeover_not_negative"),
+        CheckConstraint("approval_deadline_hours > 0", name="deadline_positive"),
+        CheckConstraint("length(code) > 0", name="code_not_empty"),
+        Index("ix_equipment_establishment_id_category", "establishment_id", "category"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str]
+    description: Mapped[str] = mapped_column(Text, default="")
+    location: Mapped[str] = mapped_column(default="")
+    establishment_id: Mapped[int] = mapped_column(
+        ForeignKey("establishment.id", ondelete="RESTRICT")
+    )
+    category: Mapped[EquipmentCategory] = mapped_column(
+        str_enum(EquipmentCategory, "category")
+    )
+    status: Mapped[EquipmentStatus] = mapped_column(
+        str_enum(EquipmentStatus, "status"), default=EquipmentStatus.ACTIVE
+    )
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    # A component belongs to one pilot line; deleting a line with components is refused.
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("equipment.id", ondelete="RESTRICT"), index=True
+    )
+    capacity: Mapped[int | None]
+    slot_minutes: Mapped[int] = mapped_column(default=30)
+    min_minutes: Mapped[int] = mapped_column(default=30)
+    max_minutes: Mapped[int] = mapped_column(default=480)
+    changeover_minutes: Mapped[int] = mapped_column(default=0)
+    requires_approval: Mapped[bool] = mapped_column(default=False)
+    open_on_holidays: Mapped[bool] = mapped_column(default=False)
+    # Hours a pending booking waits for a decision before it expires.
+    approval_deadline_hours: Mapped[int] = mapped_column(default=72)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    establishment: Mapped[Establishment] = relationship()
+    parent: Mapped[Equipment | None] = relationship(
+        remote_side=[id], back_populates="components"
+    )
+    components: Mapped[list[Equipment]] = relationship(
+        back_populates="parent", order_by="Equipment.code"
+    )
+    required_certification_types: Mapped[list[CertificationType]] = relationship(
+        secondary=equipment_certification_type, order_by=CertificationType.code
+    )
+    opening_hours: Mapped[list[OpeningHours]] = relationship(
+        back_populates="equipment",
+        cascade="all, delete-orphan",
+        order_by="(OpeningHours.weekday, OpeningHours.opens)",
+    )
+
+    def __repr__(self) -> str:
+        return f"<Equipment {self.code}>"
+
+
+class OpeningHours(Base):
+    """One opening interval of a weekday (0 is Monday), in the equipment's local time."""
+
+    __tablename__ = "opening_hours"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("opens < closes", name="opens_before_closes"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    equipment_id: Mapped[int] = mapped_column(
+        ForeignKey("equipment.id", ondelete="CASCADE"), index=True
+    )
+    weekday: Mapped[int]
+    opens: Mapped[time]
+    closes: Mapped[time]
+
+    equipment: Mapped[Equipment] = relationship(back_populates="opening_hours")
