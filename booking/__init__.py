@@ -90,7 +90,9 @@ def register_hooks(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from booking.cli.demo import demo_cli
+    from booking.cli.scheduler import scheduler_cli
     from booking.cli.users import users_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(scheduler_cli)

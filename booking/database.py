@@ -14,7 +14,7 @@ import sqlite3
 from typing import Any
 
 from sqlalchemy import Engine, event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 SQLITE_BUSY_TIMEOUT_MS = 15000
 BEGIN_OPTION = "plateforme_sqlite_begin"
@@ -43,7 +43,11 @@ def configure_engine(engine: Engine) -> None:
         conn.info["sqlite_write_lock"] = mode == "IMMEDIATE"
 
 
-def begin_write(session: Session) -> None:
+def _plain(session: Session | scoped_session[Session]) -> Session:
+    return session() if isinstance(session, scoped_session) else session
+
+
+def begin_write(session: Session | scoped_session[Session]) -> None:
     """Start the session's transaction as a writer.
 
     On SQLite the transaction begins with the database's write lock, so a
@@ -51,6 +55,7 @@ def begin_write(session: Session) -> None:
     PostgreSQL nothing is needed here: the exclusion constraint settles races.
     Call it before the transaction's first statement.
     """
+    session = _plain(session)
     bind = session.get_bind()
     if bind.dialect.name != "sqlite":
         return
@@ -61,7 +66,8 @@ def begin_write(session: Session) -> None:
     session.connection(execution_options={BEGIN_OPTION: "IMMEDIATE"})
 
 
-def holds_write_lock(session: Session) -> bool:
+def holds_write_lock(session: Session | scoped_session[Session]) -> bool:
+    session = _plain(session)
     bind = session.get_bind()
     if bind.dialect.name != "sqlite":
         return True

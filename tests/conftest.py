@@ -52,7 +52,7 @@ PG_SKIP_REASON = (
     "PostgreSQL tests skipped: TEST_DATABASE_URL is not set "
     "(.ci/run sets it to postgresql://postgres@127.0.0.1:5432/test)"
 )
-PASSWORD = "correct horse battery"  # noqa: S105 - test accounts only
+PASSWORD = "correct horse battery"
 # A Tuesday in term time, far from daylight-saving changes and holidays.
 NOW = datetime(2027, 1, 12, 8, 0, tzinfo=UTC)
 

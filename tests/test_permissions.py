@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from booking.permissions import may, require
+from booking.permissions import may, open_feed_scope, require
 from booking.services.errors import Forbidden, NotFound
 from models import Booking, BookingPurpose, BookingStatus, FeedScope, Project, Role
-from booking.permissions import open_feed_scope
 
 
 @pytest.fixture

@@ -222,82 +222,55 @@ CLOSURES = [  # number, scope, code, week, weekday, days, kind, reason, created 
 ]
 
 COBOT_BAC = "Programmation d'un cobot — Bac pro PCEPC"
-LINE_M2 = "TP conditionnement — Master 2 industrie pharmaceutique"
 SUN_FILL = "Lot pilote crème solaire — conditionnement"
 SUN_MIX = "Lot pilote crème solaire — fabrication de l'émulsion"
-ZAC_INIT = "Habillage et accès en ZAC — initiation"
-HPLC_QC = "Dosage HPLC d'un sérum — contrôle qualité"
-BENCH = "Maintenance conditionnelle — capteurs connectés"
-RECONV = "Cobotique pour la reconversion — module {}"
-# n, equipment, week, weekday (0 = Monday), start, minutes, title, purpose, status, trainer,
-# booked by, participants, project. Tuesday mornings of ORL-COBOT-01 stay free: the demo
-# story has the trainer book them himself.
+# A row books the same slot in each of its weeks (counted from the next Monday); booking
+# number ``first + i`` (its uid) is the row's i-th week. Weekday 0 is Monday. Tuesday
+# mornings of ORL-COBOT-01 stay free: in the demo story the trainer books them himself.
+# first, equipment, weeks, weekday, start, minutes, title, purpose, status, trainer,
+# booked by, participants, project
 BOOKINGS = [
-    (1, "ORL-COBOT-01", 0, 3, "14:00", 180, COBOT_BAC, P.TRAINING, S.CONFIRMED, JULIEN, JULIEN,
-     12, None),
-    (2, "ORL-COBOT-01", 1, 3, "14:00", 180, COBOT_BAC, P.TRAINING, S.CONFIRMED, JULIEN, JULIEN,
-     12, None),
-    (3, "ORL-COBOT-01", 2, 3, "14:00", 180, COBOT_BAC, P.TRAINING, S.CONFIRMED, JULIEN, JULIEN,
-     12, None),
-    (4, "ORL-COBOT-01", 3, 3, "14:00", 180, COBOT_BAC, P.TRAINING, S.CONFIRMED, JULIEN, JULIEN,
-     12, None),
-    (5, "ORL-COBOT-01", 4, 3, "14:00", 180, COBOT_BAC, P.TRAINING, S.CONFIRMED, JULIEN, JULIEN,
-     12, None),
-    (6, "ORL-COBOT-01", 1, 0, "08:30", 120, "Atelier découverte de la cobotique — collégiens",
+    (1, "ORL-COBOT-01", (0, 1, 2, 3, 4), 3, "14:00", 180, COBOT_BAC, P.TRAINING, S.CONFIRMED,
+     JULIEN, JULIEN, 12, None),
+    (6, "ORL-COBOT-01", (1,), 0, "08:30", 120, "Atelier découverte de la cobotique — collégiens",
      P.DISCOVERY_WORKSHOP, S.CONFIRMED, JULIEN, JULIEN, 10, None),
-    (7, "TRS-JUM-01", 2, 2, "09:00", 180, "Jumeau numérique de la ligne de conditionnement",
+    (7, "TRS-JUM-01", (2,), 2, "09:00", 180, "Jumeau numérique de la ligne de conditionnement",
      P.TRAINING, S.PENDING, JULIEN, JULIEN, 12, None),
-    (8, "BLO-TEXT-01", 1, 4, "09:00", 120, "Texture des crèmes — BTS métiers de la chimie",
+    (8, "BLO-TEXT-01", (1,), 4, "09:00", 120, "Texture des crèmes — BTS métiers de la chimie",
      P.TRAINING, S.CONFIRMED, JULIEN, C_BLOIS, 12, None),
-    (9, "TRS-LC-01", 0, 1, "08:00", 240, LINE_M2, P.TRAINING, S.CONFIRMED, CLAIRE, CLAIRE, 8,
-     None),
-    (10, "TRS-LC-01", 1, 1, "08:00", 240, LINE_M2, P.TRAINING, S.CONFIRMED, CLAIRE, CLAIRE, 8,
-     None),
-    (11, "TRS-LC-01", 2, 1, "08:00", 240, LINE_M2, P.TRAINING, S.CONFIRMED, CLAIRE, CLAIRE, 8,
-     None),
-    (12, "TRS-LC-01", 0, 3, "13:00", 300, SUN_FILL, P.INDUSTRIAL_PROJECT, S.CONFIRMED, CLAIRE,
+    (9, "TRS-LC-01", (0, 1, 2), 1, "08:00", 240, "TP conditionnement — Master 2 pharmacie "
+     "industrielle", P.TRAINING, S.CONFIRMED, CLAIRE, CLAIRE, 8, None),
+    (12, "TRS-LC-01", (0,), 3, "13:00", 300, SUN_FILL, P.INDUSTRIAL_PROJECT, S.CONFIRMED, CLAIRE,
      C_TOURS, 8, "solaire"),
-    (13, "TRS-LC-01", 2, 3, "13:00", 300, SUN_FILL, P.INDUSTRIAL_PROJECT, S.PENDING, CLAIRE,
+    (13, "TRS-LC-01", (2,), 3, "13:00", 300, SUN_FILL, P.INDUSTRIAL_PROJECT, S.PENDING, CLAIRE,
      C_TOURS, 8, "solaire"),
-    (14, "TRS-LC-01-ETIQ", 1, 2, "09:00", 180, "Changement de format de l'étiqueteuse",
+    (14, "TRS-LC-01-ETIQ", (1,), 2, "09:00", 180, "Changement de format de l'étiqueteuse",
      P.TRAINING, S.CONFIRMED, CLAIRE, CLAIRE, 4, None),
-    (15, "TRS-LC-01-REMP", 1, 2, "13:30", 120, "Validation du dosage de la remplisseuse",
+    (15, "TRS-LC-01-REMP", (1,), 2, "13:30", 120, "Validation du dosage de la remplisseuse",
      P.TRAINING, S.CONFIRMED, CLAIRE, CLAIRE, 4, None),
-    (16, "TRS-REA-01", 0, 0, "09:00", 240, SUN_MIX, P.INDUSTRIAL_PROJECT, S.CONFIRMED, CLAIRE,
+    (16, "TRS-REA-01", (0,), 0, "09:00", 240, SUN_MIX, P.INDUSTRIAL_PROJECT, S.CONFIRMED, CLAIRE,
      C_TOURS, 8, "solaire"),
-    (17, "TRS-REA-01", 0, 2, "09:00", 180, "Émulsification H/E — licence professionnelle",
+    (17, "TRS-REA-01", (0,), 2, "09:00", 180, "Émulsification H/E — licence professionnelle",
      P.TRAINING, S.CONFIRMED, CLAIRE, CLAIRE, 8, None),
-    (18, "TRS-REA-01", 1, 0, "09:00", 240, SUN_MIX, P.INDUSTRIAL_PROJECT, S.PENDING, CLAIRE,
+    (18, "TRS-REA-01", (1,), 0, "09:00", 240, SUN_MIX, P.INDUSTRIAL_PROJECT, S.PENDING, CLAIRE,
      C_TOURS, 8, "solaire"),
-    (19, "TRS-ZAC-01", 0, 4, "09:00", 180, ZAC_INIT, P.TRAINING, S.CONFIRMED, CLAIRE, CLAIRE, 8,
-     None),
-    (20, "TRS-ZAC-01", 2, 4, "09:00", 180, ZAC_INIT, P.TRAINING, S.CONFIRMED, CLAIRE, CLAIRE, 8,
-     None),
-    (21, "TRS-ZAC-01", 3, 1, "14:00", 120, "Audit BPF de la zone à atmosphère contrôlée",
+    (19, "TRS-ZAC-01", (0, 2), 4, "09:00", 180, "Habillage et accès en ZAC — initiation",
+     P.TRAINING, S.CONFIRMED, CLAIRE, CLAIRE, 8, None),
+    (21, "TRS-ZAC-01", (3,), 1, "14:00", 120, "Audit BPF de la zone à atmosphère contrôlée",
      P.OTHER, S.PENDING, CLAIRE, CLAIRE, 4, None),
-    (22, "TRS-HPLC-01", 1, 3, "09:00", 240, HPLC_QC, P.TRAINING, S.CONFIRMED, CLAIRE, CLAIRE, 6,
-     None),
-    (23, "TRS-HPLC-01", 3, 3, "09:00", 240, HPLC_QC, P.TRAINING, S.CONFIRMED, CLAIRE, CLAIRE, 6,
-     None),
-    (24, "TRS-LC-01", 3, 0, "08:00", 240, "Maintenance préventive de la ligne", P.MAINTENANCE,
-     S.CONFIRMED, CLAIRE, C_TOURS, None, None),
-    (25, "CHA-COBOT-01", 0, 1, "09:00", 240, RECONV.format(1), P.TRAINING, S.CONFIRMED, KARIM,
-     KARIM, 10, None),
-    (26, "CHA-COBOT-01", 1, 1, "09:00", 240, RECONV.format(2), P.TRAINING, S.CONFIRMED, KARIM,
-     KARIM, 10, None),
-    (27, "CHA-COBOT-01", 2, 1, "09:00", 240, RECONV.format(3), P.TRAINING, S.CONFIRMED, KARIM,
-     KARIM, 10, None),
-    (28, "CHA-COBOT-01", 1, 5, "08:00", 240, "Portes ouvertes — démonstration de cobot",
+    (22, "TRS-HPLC-01", (1, 3), 3, "09:00", 240, "Dosage HPLC d'un sérum — contrôle qualité",
+     P.TRAINING, S.CONFIRMED, CLAIRE, CLAIRE, 6, None),
+    (24, "TRS-LC-01", (3,), 0, "08:00", 240, "Maintenance préventive de la ligne",
+     P.MAINTENANCE, S.CONFIRMED, CLAIRE, C_TOURS, None, None),
+    (25, "CHA-COBOT-01", (0, 1, 2), 1, "09:00", 240, "Cobotique pour la reconversion "
+     "professionnelle", P.TRAINING, S.CONFIRMED, KARIM, KARIM, 10, None),
+    (28, "CHA-COBOT-01", (1,), 5, "08:00", 240, "Portes ouvertes — démonstration de cobot",
      P.DISCOVERY_WORKSHOP, S.CONFIRMED, KARIM, C_CHARTRES, 12, None),
-    (29, "DRX-MAINT-01", 0, 2, "13:30", 180, BENCH, P.TRAINING, S.CONFIRMED, SOPHIE, SOPHIE, 10,
-     None),
-    (30, "DRX-MAINT-01", 1, 2, "13:30", 180, BENCH, P.TRAINING, S.CONFIRMED, SOPHIE, SOPHIE, 10,
-     None),
-    (31, "DRX-MAINT-01", 2, 2, "13:30", 180, BENCH, P.TRAINING, S.CONFIRMED, SOPHIE, SOPHIE, 10,
-     None),
-    (32, "BLO-TEXT-01", 2, 4, "14:00", 120, "Découverte des métiers de la cosmétique",
+    (29, "DRX-MAINT-01", (0, 1, 2), 2, "13:30", 180, "Maintenance conditionnelle — capteurs "
+     "connectés", P.TRAINING, S.CONFIRMED, SOPHIE, SOPHIE, 10, None),
+    (32, "BLO-TEXT-01", (2,), 4, "14:00", 120, "Découverte des métiers de la cosmétique",
      P.DISCOVERY_WORKSHOP, S.CONFIRMED, SOPHIE, C_BLOIS, 15, None),
-    (33, "CHA-COBOT-01", 3, 0, "09:00", 180, "Cobot et maintenance 4.0 — BTS MS", P.TRAINING,
+    (33, "CHA-COBOT-01", (3,), 0, "09:00", 180, "Cobot et maintenance 4.0 — BTS MS", P.TRAINING,
      S.PENDING, SOPHIE, SOPHIE, 10, None),
 ]
 
@@ -310,22 +283,13 @@ def load_demo_campus(session: Session, *, now: datetime) -> dict[str, int]:
     """Add whatever of the demo campus is missing; return the rows created, per kind."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be an aware datetime")
-    now = now.astimezone(UTC)
-    today = now.astimezone(PARIS).date()
-    monday = today + timedelta(days=7 - today.weekday())  # bookings start the next week
-    counts = dict.fromkeys(COUNT_KEYS, 0)
-    establishments = _establishments(session, now, counts)
-    companies = _companies(session, now, counts)
-    cert_types = _certification_types(session, counts)
-    equipment = _equipment(session, now, establishments, cert_types, counts)
-    users = _users(session, now, counts)
-    _certifications(session, now, today, users, cert_types, counts)
-    projects = _projects(session, now, monday, companies, users, equipment, counts)
-    _closures(session, now, monday, establishments, equipment, users, counts)
-    session.flush()
-    _bookings(session, now, monday, equipment, users, projects, counts)
-    session.flush()
-    return counts
+    loader = _Loader(session, now.astimezone(UTC))
+    for step in (loader.add_establishments, loader.add_companies, loader.add_types,
+                 loader.add_equipment, loader.add_users, loader.add_certifications,
+                 loader.add_projects, loader.add_closures, loader.add_bookings):
+        step()
+        session.flush()
+    return loader.counts
 
 
 def _local(day: date, hhmm: str) -> datetime:
@@ -338,165 +302,184 @@ def _add_months(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
-def _existing(session: Session, model: Any, column: Any, keys: list[str]) -> dict[str, Any]:
-    return {getattr(row, column.key): row for row in session.scalars(
-        select(model).where(column.in_(keys)))}
-
-
-def _establishments(session: Session, now: datetime, counts: dict[str, int]
-                    ) -> dict[str, Establishment]:
-    found = _existing(session, Establishment, Establishment.code, [e[0] for e in ESTABLISHMENTS])
-    for code, name, city, department, kind in ESTABLISHMENTS:
-        if code not in found:
-            found[code] = Establishment(code=code, name=name, city=city, department=department,
-                                        kind=kind, timezone="Europe/Paris", created_at=now)
-            session.add(found[code])
-            counts["establishments"] += 1
-    session.flush()
-    return found
-
-
-def _companies(session: Session, now: datetime, counts: dict[str, int]) -> dict[str, Company]:
-    rows = session.scalars(select(Company).where(
-        func.lower(Company.name).in_([name.lower() for name in COMPANIES])))
-    by_lower = {row.name.lower(): row for row in rows}
-    found = {}
-    for name in COMPANIES:
-        found[name] = by_lower.get(name.lower()) or Company(name=name, created_at=now)
-        if found[name].id is None:
-            session.add(found[name])
-            counts["companies"] += 1
-    session.flush()
-    return found
-
-
-def _certification_types(session: Session, counts: dict[str, int]
-                         ) -> dict[str, CertificationType]:
-    found = _existing(session, CertificationType, CertificationType.code,
-                      [t[0] for t in CERTIFICATION_TYPES])
-    for code, name, months, description in CERTIFICATION_TYPES:
-        if code not in found:
-            found[code] = CertificationType(code=code, name=name, validity_months=months,
-                                            description=description)
-            session.add(found[code])
-            counts["certification_types"] += 1
-    session.flush()
-    return found
-
-
-def _equipment(session: Session, now: datetime, establishments: dict[str, Establishment],
-               cert_types: dict[str, CertificationType], counts: dict[str, int]
-               ) -> dict[str, Equipment]:
-    found = _existing(session, Equipment, Equipment.code, [e["code"] for e in EQUIPMENT])
-    for spec in ({**EQUIPMENT_DEFAULTS, **e} for e in EQUIPMENT):
-        if spec["code"] in found:
-            continue
-        parent = found[spec["parent"]] if spec["parent"] else None
-        # A component takes its line's establishment and opening hours.
-        hours = ([(h.weekday, h.opens, h.closes) for h in parent.opening_hours] if parent
-                 else [(d, time.fromisoformat(o), time.fromisoformat(c))
-                       for d, o, c in spec["hours"]])
-        item = Equipment(
-            code=spec["code"], name=spec["name"], description=spec["description"],
-            location=spec["location"], category=spec["cat"], status=spec["status"],
-            establishment=parent.establishment if parent else establishments[spec["est"]],
-            status_reason=spec["reason"], parent=parent, capacity=spec["capacity"],
-            slot_minutes=spec["slot"], min_minutes=spec["min"], max_minutes=spec["max"],
-            changeover_minutes=spec["changeover"], requires_approval=spec["approval"],
-            required_certification_types=[cert_types[c] for c in spec["certs"]],
-            opening_hours=[OpeningHours(weekday=d, opens=o, closes=c) for d, o, c in hours],
-            created_at=now, updated_at=now,
-        )
-        session.add(item)
-        found[spec["code"]] = item
-        counts["equipment"] += 1
-        counts["opening_hours"] += len(hours)
-    session.flush()
-    return found
-
-
-def _users(session: Session, now: datetime, counts: dict[str, int]) -> dict[str, User]:
-    found = _existing(session, User, User.email, [u[0] for u in USERS])
-    for email, name, role, establishment, company in USERS:
-        if email not in found:
-            found[email] = create_user(
-                session, email=email, name=name, role=role.value, password=PASSWORD, now=now,
-                establishment_code=establishment, company_name=company)
-            counts["users"] += 1
-    return found
-
-
-def _certifications(session: Session, now: datetime, today: date, users: dict[str, User],
-                    cert_types: dict[str, CertificationType], counts: dict[str, int]) -> None:
-    held = set(session.execute(
-        select(Certification.user_id, Certification.certification_type_id)
-        .where(Certification.user_id.in_([u.id for u in users.values()]))).tuples())
-    for email, code, expires_in, granter in CERTIFICATIONS:
-        user, kind = users[email], cert_types[code]
-        if (user.id, kind.id) in held:
-            continue
-        until = today + timedelta(days=expires_in)
-        first = _add_months(until, -kind.validity_months) + timedelta(days=1)
-        session.add(Certification(
-            user_id=user.id, certification_type_id=kind.id, valid_from=first,
-            valid_until=until, granted_by_id=users[granter].id,
-            granted_at=min(now, _local(first, "09:00"))))
-        counts["certifications"] += 1
-    session.flush()
-
-
-def _projects(session: Session, now: datetime, monday: date, companies: dict[str, Company],
-              users: dict[str, User], equipment: dict[str, Equipment], counts: dict[str, int]
-              ) -> dict[str, Project]:
-    found = {}
-    for spec in PROJECTS:
-        company, requester = companies[spec["company"]], users[spec["by"]]
-        project = session.scalar(select(Project).where(
-            Project.company_id == company.id, Project.title == spec["title"]))
-        if project is None:
-            decider = users.get(spec["decided_by"] or "")
-            first, last = spec["weeks"]
-            project = Project(
-                company=company, requested_by=requester, title=spec["title"],
-                description=spec["description"], objectives=spec["objectives"],
-                learners=spec["learners"], wanted_from=monday + timedelta(weeks=first),
-                wanted_to=monday + timedelta(weeks=last, days=4),
-                contact_name=requester.name, contact_email=requester.email,
-                status=spec["status"], trainer=users.get(spec["trainer"] or ""),
-                decided_by_id=decider.id if decider else None,
-                decided_at=now if decider else None, decision_reason=spec["reason"],
-                equipment=[equipment[code] for code in spec["equipment"]],
-                created_at=now, updated_at=now)
-            session.add(project)
-            counts["projects"] += 1
-        found[spec["key"]] = project
-    return found
-
-
-def _closures(session: Session, now: datetime, monday: date,
-              establishments: dict[str, Establishment], equipment: dict[str, Equipment],
-              users: dict[str, User], counts: dict[str, int]) -> None:
-    uids = [CLOSURE_UID.format(c[0]) for c in CLOSURES]
-    existing = set(session.scalars(select(Closure.source_uid).where(Closure.source_uid.in_(uids))))
-    for n, scope, code, week, weekday, days, kind, reason, creator in CLOSURES:
-        if CLOSURE_UID.format(n) in existing:
-            continue
-        first = monday + timedelta(weeks=week, days=weekday)
-        session.add(Closure(
-            establishment_id=establishments[code].id if scope == "establishment" else None,
-            equipment_id=equipment[code].id if scope == "equipment" else None,
-            start_at=_local(first, "00:00"), end_at=_local(first + timedelta(days=days), "00:00"),
-            kind=kind, reason=reason, source_uid=CLOSURE_UID.format(n),
-            created_by_id=users[creator].id, created_at=now))
-        counts["closures"] += 1
-
-
 def _held(item: Equipment) -> list[Equipment]:
     """What a booking of ``item`` occupies: a line with its components, a component with
     its line (not its siblings)."""
     if item.components:
         return [item, *item.components]
     return [item, item.parent] if item.parent is not None else [item]
+
+
+class _Loader:
+    """One load: the rows found or created so far, by natural key, and the counts."""
+
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.session, self.now = session, now
+        self.today = now.astimezone(PARIS).date()
+        self.monday = self.today + timedelta(days=7 - self.today.weekday())  # next Monday
+        self.counts = dict.fromkeys(COUNT_KEYS, 0)
+        self.projects: dict[str, Project] = {}
+
+    def _find(self, model: Any, column: Any, keys: list[str]) -> dict[str, Any]:
+        rows = self.session.scalars(select(model).where(column.in_(keys)))
+        return {getattr(row, column.key): row for row in rows}
+
+    def _add(self, kind: str, row: Any) -> Any:
+        self.session.add(row)
+        self.counts[kind] += 1
+        return row
+
+    def add_establishments(self) -> None:
+        self.est = self._find(Establishment, Establishment.code, [e[0] for e in ESTABLISHMENTS])
+        for code, name, city, department, kind in ESTABLISHMENTS:
+            if code not in self.est:
+                self.est[code] = self._add("establishments", Establishment(
+                    code=code, name=name, city=city, department=department, kind=kind,
+                    timezone="Europe/Paris", created_at=self.now))
+
+    def add_companies(self) -> None:
+        rows = self.session.scalars(select(Company).where(
+            func.lower(Company.name).in_([name.lower() for name in COMPANIES])))
+        by_lower = {row.name.lower(): row for row in rows}
+        self.companies = {name: by_lower.get(name.lower()) or self._add(
+            "companies", Company(name=name, created_at=self.now)) for name in COMPANIES}
+
+    def add_types(self) -> None:
+        self.types = self._find(CertificationType, CertificationType.code,
+                                [t[0] for t in CERTIFICATION_TYPES])
+        for code, name, months, description in CERTIFICATION_TYPES:
+            if code not in self.types:
+                self.types[code] = self._add("certification_types", CertificationType(
+                    code=code, name=name, validity_months=months, description=description))
+
+    def add_equipment(self) -> None:
+        self.equipment = self._find(Equipment, Equipment.code, [e["code"] for e in EQUIPMENT])
+        for spec in ({**EQUIPMENT_DEFAULTS, **e} for e in EQUIPMENT):
+            if spec["code"] in self.equipment:
+                continue
+            parent = self.equipment[spec["parent"]] if spec["parent"] else None
+            # A component takes its line's establishment and opening hours.
+            hours = ([(h.weekday, h.opens, h.closes) for h in parent.opening_hours] if parent
+                     else [(d, time.fromisoformat(o), time.fromisoformat(c))
+                           for d, o, c in spec["hours"]])
+            self.equipment[spec["code"]] = self._add("equipment", Equipment(
+                code=spec["code"], name=spec["name"], description=spec["description"],
+                location=spec["location"], category=spec["cat"], status=spec["status"],
+                establishment=parent.establishment if parent else self.est[spec["est"]],
+                status_reason=spec["reason"], parent=parent, capacity=spec["capacity"],
+                slot_minutes=spec["slot"], min_minutes=spec["min"], max_minutes=spec["max"],
+                changeover_minutes=spec["changeover"], requires_approval=spec["approval"],
+                required_certification_types=[self.types[c] for c in spec["certs"]],
+                opening_hours=[OpeningHours(weekday=d, opens=o, closes=c) for d, o, c in hours],
+                created_at=self.now, updated_at=self.now))
+            self.counts["opening_hours"] += len(hours)
+
+    def add_users(self) -> None:
+        self.users = self._find(User, User.email, [u[0] for u in USERS])
+        for email, name, role, establishment, company in USERS:
+            if email not in self.users:
+                self.users[email] = create_user(
+                    self.session, email=email, name=name, role=role.value, password=PASSWORD,
+                    now=self.now, establishment_code=establishment, company_name=company)
+                self.counts["users"] += 1
+
+    def add_certifications(self) -> None:
+        held = set(self.session.execute(
+            select(Certification.user_id, Certification.certification_type_id)
+            .where(Certification.user_id.in_([u.id for u in self.users.values()]))).tuples())
+        for email, code, expires_in, granter in CERTIFICATIONS:
+            user, kind = self.users[email], self.types[code]
+            if (user.id, kind.id) in held:
+                continue
+            until = self.today + timedelta(days=expires_in)
+            first = _add_months(until, -kind.validity_months) + timedelta(days=1)
+            self._add("certifications", Certification(
+                user_id=user.id, certification_type_id=kind.id, valid_from=first,
+                valid_until=until, granted_by_id=self.users[granter].id,
+                granted_at=min(self.now, _local(first, "09:00"))))
+
+    def add_projects(self) -> None:
+        for spec in PROJECTS:
+            company, requester = self.companies[spec["company"]], self.users[spec["by"]]
+            project = self.session.scalar(select(Project).where(
+                Project.company_id == company.id, Project.title == spec["title"]))
+            if project is None:
+                decider = self.users.get(spec["decided_by"] or "")
+                first, last = spec["weeks"]
+                project = self._add("projects", Project(
+                    company=company, requested_by=requester, title=spec["title"],
+                    description=spec["description"], objectives=spec["objectives"],
+                    learners=spec["learners"], wanted_from=self.monday + timedelta(weeks=first),
+                    wanted_to=self.monday + timedelta(weeks=last, days=4),
+                    contact_name=requester.name, contact_email=requester.email,
+                    status=spec["status"], trainer=self.users.get(spec["trainer"] or ""),
+                    decided_by_id=decider.id if decider else None,
+                    decided_at=self.now if decider else None, decision_reason=spec["reason"],
+                    equipment=[self.equipment[code] for code in spec["equipment"]],
+                    created_at=self.now, updated_at=self.now))
+            self.projects[spec["key"]] = project
+
+    def add_closures(self) -> None:
+        uids = [CLOSURE_UID.format(c[0]) for c in CLOSURES]
+        existing = set(self.session.scalars(
+            select(Closure.source_uid).where(Closure.source_uid.in_(uids))))
+        for n, scope, code, week, weekday, days, kind, reason, creator in CLOSURES:
+            if CLOSURE_UID.format(n) in existing:
+                continue
+            first = self.monday + timedelta(weeks=week, days=weekday)
+            self._add("closures", Closure(
+                establishment_id=self.est[code].id if scope == "establishment" else None,
+                equipment_id=self.equipment[code].id if scope == "equipment" else None,
+                start_at=_local(first, "00:00"),
+                end_at=_local(first + timedelta(days=days), "00:00"), kind=kind, reason=reason,
+                source_uid=CLOSURE_UID.format(n), created_by_id=self.users[creator].id,
+                created_at=self.now))
+
+    def add_bookings(self) -> None:
+        wanted = [(first + i, week, row) for first, *row in BOOKINGS
+                  for i, week in enumerate(row[1])]
+        uids = [BOOKING_UID.format(n) for n, _, _ in wanted]
+        existing = set(self.session.scalars(select(Booking.uid).where(Booking.uid.in_(uids))))
+        planner = _Planner(self.session, self.now)
+        for n, week, (code, _, weekday, hhmm, minutes, title, purpose, status, trainer_email,
+                      booker_email, participants, project_key) in wanted:
+            if BOOKING_UID.format(n) in existing:
+                continue
+            item, trainer = self.equipment[code], self.users[trainer_email]
+            offset = time.fromisoformat(hhmm)
+            if (minutes % item.slot_minutes or not item.min_minutes <= minutes <= item.max_minutes
+                    or (offset.hour * 60 + offset.minute) % item.slot_minutes):
+                raise ValueError(f"demo booking {n} breaks the rules of {code}")
+            day = self.monday + timedelta(weeks=week, days=weekday)
+            slot = planner.place(item, trainer, day, hhmm, minutes)
+            if slot is None:  # the campus is already too busy around that day: leave it out
+                continue
+            booking = Booking(
+                uid=BOOKING_UID.format(n), equipment=item, start_at=slot[0], end_at=slot[1],
+                title=title, purpose=purpose, status=status, trainer=trainer,
+                booked_by=self.users[booker_email], participants=participants,
+                project=self.projects.get(project_key or ""), created_at=self.now,
+                updated_at=self.now)
+            self._settle(booking, item)
+
+    def _settle(self, booking: Booking, item: Equipment) -> None:
+        """Record the decision the booking rules call for, and what the booking occupies."""
+        if booking.status is S.PENDING:
+            booking.decision_deadline = min(
+                self.now + timedelta(hours=item.approval_deadline_hours), booking.start_at)
+        elif (item.requires_approval or booking.project is not None
+              or booking.booked_by.establishment_id != item.establishment_id):
+            decider = next((u for u in self.users.values() if u.role is Role.COORDINATOR
+                            and u.establishment_id == item.establishment_id), None)
+            booking.decided_by_id = decider.id if decider else None
+            booking.decided_at = self.now
+        until = booking.end_at + timedelta(minutes=item.changeover_minutes)
+        booking.occupancies = [
+            Occupancy(booking_status=booking.status, equipment_id=held.id,
+                      starts_at=booking.start_at, ends_at=until)
+            for held in _held(item)]
+        self._add("bookings", booking)
+        self.counts["occupancies"] += len(booking.occupancies)
 
 
 class _Planner:
@@ -559,47 +542,3 @@ class _Planner:
         until = end + timedelta(minutes=item.changeover_minutes)
         spans = [(h.id, until) for h in held] + [(("trainer", trainer.id), end)]
         return not any(s < stop and start < e for key, stop in spans for s, e in self.busy[key])
-
-
-def _bookings(session: Session, now: datetime, monday: date, equipment: dict[str, Equipment],
-              users: dict[str, User], projects: dict[str, Project], counts: dict[str, int]
-              ) -> None:
-    uids = [BOOKING_UID.format(b[0]) for b in BOOKINGS]
-    existing = set(session.scalars(select(Booking.uid).where(Booking.uid.in_(uids))))
-    planner = _Planner(session, now)
-    coordinators = {u.establishment_id: u for u in users.values() if u.role is Role.COORDINATOR}
-    for (n, code, week, weekday, hhmm, minutes, title, purpose, status, trainer_email,
-         booker_email, participants, project_key) in BOOKINGS:
-        uid = BOOKING_UID.format(n)
-        if uid in existing:
-            continue
-        item, trainer, booker = equipment[code], users[trainer_email], users[booker_email]
-        offset = time.fromisoformat(hhmm)
-        if (minutes % item.slot_minutes or (offset.hour * 60 + offset.minute) % item.slot_minutes
-                or not item.min_minutes <= minutes <= item.max_minutes):
-            raise ValueError(f"demo booking {n} breaks the rules of {code}")
-        slot = planner.place(item, trainer, monday + timedelta(weeks=week, days=weekday),
-                             hhmm, minutes)
-        if slot is None:  # the campus is already too busy around that day: leave it out
-            continue
-        start, end = slot
-        project = projects.get(project_key or "")
-        booking = Booking(
-            uid=uid, equipment=item, start_at=start, end_at=end, title=title, purpose=purpose,
-            status=status, booked_by=booker, trainer=trainer, project=project,
-            participants=participants, created_at=now, updated_at=now)
-        if status is S.PENDING:
-            booking.decision_deadline = min(
-                now + timedelta(hours=item.approval_deadline_hours), start)
-        elif (item.requires_approval or project is not None
-              or booker.establishment_id != item.establishment_id):
-            decider = coordinators.get(item.establishment_id)
-            booking.decided_by_id = decider.id if decider else None
-            booking.decided_at = now
-        until = end + timedelta(minutes=item.changeover_minutes)
-        booking.occupancies = [
-            Occupancy(booking_status=status, equipment_id=held.id, starts_at=start, ends_at=until)
-            for held in _held(item)]
-        session.add(booking)
-        counts["bookings"] += 1
-        counts["occupancies"] += len(booking.occupancies)

@@ -1,0 +1,91 @@
+"""The scheduler's jobs, declared once with fixed ids.
+
+Each job is a thin wrapper: an app context, a writer transaction, a check that
+this process still holds the lease, one service call, a JobRun row, a commit.
+The services are idempotent, so a retried or duplicated run changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from booking.database import begin_write
+from booking.extensions import db
+from booking.services.lifecycle import complete_past_bookings, expire_overdue_pending
+from booking.timeutil import utc_now
+from models import JobRun, SchedulerLease
+from scheduler.lease import LEASE_NAME
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    description: str
+    run: Callable[[Session, datetime], str]
+    trigger: str
+    trigger_args: dict[str, Any] = field(default_factory=dict)
+
+
+def _expire_pending(session: Session, now: datetime) -> str:
+    return f"{len(expire_overdue_pending(session, now=now))} pending booking(s) expired"
+
+
+def _complete_past(session: Session, now: datetime) -> str:
+    return f"{len(complete_past_bookings(session, now=now))} booking(s) completed"
+
+
+JOBS: tuple[JobSpec, ...] = (
+    JobSpec("expire_pending", "Expire pending bookings past their decision deadline",
+            _expire_pending, "interval", {"minutes": 5}),
+    JobSpec("complete_past", "Mark past confirmed bookings completed",
+            _complete_past, "interval", {"minutes": 15}),
+)
+
+
+def run_job(app: Flask, spec: JobSpec, holder: str | None, *,
+            requested_by_id: int | None = None) -> JobRun | None:
+    """Run one job now; None when another scheduler holds the lease."""
+    with app.app_context():
+        session = db.session
+        now = utc_now()
+        begin_write(session)
+        if holder is not None:
+            lease = session.get(SchedulerLease, LEASE_NAME, with_for_update=True)
+            if lease is None or lease.holder != holder or lease.expires_at < now:
+                session.rollback()
+                log.warning("job %s skipped: this scheduler no longer holds the lease", spec.id)
+                return None
+        run = JobRun(job_id=spec.id, started_at=now, requested_by_id=requested_by_id)
+        try:
+            run.summary = spec.run(session, now)
+        except Exception:
+            session.rollback()
+            log.exception("job %s failed", spec.id)
+            run = JobRun(job_id=spec.id, started_at=now, requested_by_id=requested_by_id,
+                         error=traceback.format_exc(limit=5))
+        run.finished_at = utc_now()
+        session.add(run)
+        session.commit()
+        log.info("job %s: %s", spec.id, run.summary or run.error)
+        return run
+
+
+def job_by_id(job_id: str) -> JobSpec:
+    for spec in JOBS:
+        if spec.id == job_id:
+            return spec
+    raise KeyError(job_id)
+
+
+LEASE_TTL = timedelta(seconds=60)
+LEASE_RENEW_SECONDS = 20
