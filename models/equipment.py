@@ -40,7 +40,7 @@ class Equipment(Base):
         CheckConstraint("slot_minutes > 0", name="slot_positive"),
         CheckConstraint("min_minutes > 0", name="min_positive"),
         CheckConstraint("max_minutes >= min_minutes", name="max_not_below_min"),
-        CheckConstraint("min_minutes % slot_minutes = 0", name="min_on_grid"),
+        CheckConstraint("min_minutes % NULLIF(slot_minutes, 0) = 0", name="min_on_grid"),
         CheckConstraint("changeover_minutes >= 0", name="changeover_not_negative"),
         CheckConstraint("approval_deadline_hours > 0", name="deadline_positive"),
         CheckConstraint("length(code) > 0", name="code_not_empty"),

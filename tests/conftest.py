@@ -63,6 +63,13 @@ def pytest_report_header(config: pytest.Config) -> str:
     return "databases: sqlite only. " + PG_SKIP_REASON
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    skipped = [r for r in terminalreporter.stats.get("skipped", [])
+               if PG_SKIP_REASON in str(r.longrepr)]
+    if skipped:
+        terminalreporter.write_line(f"{len(skipped)} tests skipped. {PG_SKIP_REASON}")
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """With TEST_DATABASE_URL set, an unreachable server fails the run: CI must
     not go green by skipping the PostgreSQL half."""
@@ -147,21 +154,29 @@ def _begin_outer(connection: Connection) -> Any:
 
 @pytest.fixture
 def db(app: Flask) -> Iterator[Session]:
-    """The app's session, rolled back after the test whatever it committed."""
+    """A session for the test's own rows, inside an outer transaction that is
+    rolled back afterwards, whatever the code under test committed.
+
+    No app context stays pushed during the test: each request, CLI command or
+    job pushes its own, as in production (a shared context would share ``g``
+    and the scoped session between requests). Their sessions join the same
+    connection through savepoints, so they see the test's rows.
+    """
     with app.app_context():
         connection = ext_db.engine.connect()
-        outer = _begin_outer(connection)
-        original = ext_db.session
-        factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
-        ext_db.session = scoped_session(factory, scopefunc=_app_ctx_id)
-        try:
-            yield ext_db.session
-        finally:
-            ext_db.session.remove()
-            ext_db.session = original
-            if outer.is_active:
-                outer.rollback()
-            connection.close()
+    outer = _begin_outer(connection)
+    original = ext_db.session
+    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+    ext_db.session = scoped_session(factory, scopefunc=_app_ctx_id)
+    session = factory()
+    try:
+        yield session
+    finally:
+        session.close()
+        ext_db.session = original
+        if outer.is_active:
+            outer.rollback()
+        connection.close()
 
 
 @pytest.fixture
@@ -202,9 +217,19 @@ def now() -> Iterator[datetime]:
 class Factory:
     """Rows with sensible defaults; every keyword overrides one column."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, app: Flask, session: Session) -> None:
+        self.app = app
         self.session = session
         self._seq = itertools.count(1)
+        self._hashes: dict[str, str] = {}
+
+    def password_hash(self, password: str = PASSWORD) -> str:
+        from booking.auth.passwords import hash_password
+
+        if password not in self._hashes:
+            with self.app.app_context():
+                self._hashes[password] = hash_password(password)
+        return self._hashes[password]
 
     def _n(self) -> int:
         return next(self._seq)
@@ -228,14 +253,12 @@ class Factory:
         return self._add(Company(**kw))
 
     def user(self, role: Role | str = Role.TRAINER, **kw: Any) -> User:
-        from booking.auth.passwords import hash_password
-
         role = Role(role)
         n = self._n()
         kw.setdefault("email", f"{role.value}{n}@example.org")
         kw.setdefault("name", f"{role.value.title()} {n}")
         if "password_hash" not in kw:
-            kw["password_hash"] = hash_password(kw.pop("password", PASSWORD))
+            kw["password_hash"] = self.password_hash(kw.pop("password", PASSWORD))
         if role is Role.COMPANY and "company" not in kw and "company_id" not in kw:
             kw["company"] = self.company()
         if role is Role.COORDINATOR and "establishment" not in kw and "establishment_id" not in kw:
@@ -272,8 +295,8 @@ class Factory:
 
 
 @pytest.fixture
-def make(db: Session) -> Factory:
-    return Factory(db)
+def make(app: Flask, db: Session) -> Factory:
+    return Factory(app, db)
 
 
 @pytest.fixture

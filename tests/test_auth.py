@@ -103,7 +103,8 @@ def test_password_change_ends_other_sessions(app, client, make, login, db) -> No
     assert client.get("/dashboard").status_code == 200  # this session stays
     assert other.get("/dashboard").status_code == 302  # the other one is closed
     db.expire_all()
-    assert verify_password(db.get(User, user.id).password_hash, "a brand new secret")
+    with app.app_context():
+        assert verify_password(db.get(User, user.id).password_hash, "a brand new secret")
 
 
 def test_form_post_without_csrf_token_is_refused(client, make) -> None:

@@ -27,7 +27,8 @@ def test_creates_a_coordinator_with_hashed_password(app, db, make) -> None:
     assert user is not None
     assert user.establishment.code == "TRS-PHA"
     assert user.password_hash.startswith("$argon2id$")
-    assert verify_password(user.password_hash, "s3cret-passphrase")
+    with app.app_context():
+        assert verify_password(user.password_hash, "s3cret-passphrase")
     assert db.scalar(select(AuditEntry).where(AuditEntry.action == "user.create")) is not None
 
 

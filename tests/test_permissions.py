@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -28,8 +28,8 @@ def campus(make):
         "company_b": make.user(Role.COMPANY, company=company_b),
     }
     project = Project(company=company_a, title="Projet A", learners=8,
-                      wanted_from=datetime(2027, 3, 1).date(),
-                      wanted_to=datetime(2027, 3, 31).date(), trainer=people["trainer"])
+                      wanted_from=date(2027, 3, 1),
+                      wanted_to=date(2027, 3, 31), trainer=people["trainer"])
     make.session.add(project)
     booking = Booking(
         uid="b1@test", equipment=machine, title="Séance", purpose=BookingPurpose.TRAINING,

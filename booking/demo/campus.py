@@ -225,14 +225,15 @@ COBOT_BAC = "Programmation d'un cobot — Bac pro PCEPC"
 SUN_FILL = "Lot pilote crème solaire — conditionnement"
 SUN_MIX = "Lot pilote crème solaire — fabrication de l'émulsion"
 # A row books the same slot in each of its weeks (counted from the next Monday); booking
-# number ``first + i`` (its uid) is the row's i-th week. Weekday 0 is Monday. Tuesday
-# mornings of ORL-COBOT-01 stay free: in the demo story the trainer books them himself.
+# number ``first + i`` (its uid) is the row's i-th week. Weekday 0 is Monday. No booking
+# of ORL-COBOT-01 is on (or moved by a holiday to) a Tuesday: in the demo story the trainer
+# books every Tuesday morning there himself.
 # first, equipment, weeks, weekday, start, minutes, title, purpose, status, trainer,
 # booked by, participants, project
 BOOKINGS = [
     (1, "ORL-COBOT-01", (0, 1, 2, 3, 4), 3, "14:00", 180, COBOT_BAC, P.TRAINING, S.CONFIRMED,
      JULIEN, JULIEN, 12, None),
-    (6, "ORL-COBOT-01", (1,), 0, "08:30", 120, "Atelier découverte de la cobotique — collégiens",
+    (6, "ORL-COBOT-01", (2,), 4, "09:00", 120, "Atelier découverte de la cobotique — collégiens",
      P.DISCOVERY_WORKSHOP, S.CONFIRMED, JULIEN, JULIEN, 10, None),
     (7, "TRS-JUM-01", (2,), 2, "09:00", 180, "Jumeau numérique de la ligne de conditionnement",
      P.TRAINING, S.PENDING, JULIEN, JULIEN, 12, None),
@@ -384,9 +385,9 @@ class _Loader:
                 self.counts["users"] += 1
 
     def add_certifications(self) -> None:
-        held = set(self.session.execute(
+        held = {(user_id, type_id) for user_id, type_id in self.session.execute(
             select(Certification.user_id, Certification.certification_type_id)
-            .where(Certification.user_id.in_([u.id for u in self.users.values()]))).tuples())
+            .where(Certification.user_id.in_([u.id for u in self.users.values()])))}
         for email, code, expires_in, granter in CERTIFICATIONS:
             user, kind = self.users[email], self.types[code]
             if (user.id, kind.id) in held:

@@ -17,7 +17,9 @@ from models import Company, Establishment, LoginSession, Role, User
 def normalise_email(email: str) -> str:
     try:
         # No DNS look-up: the platform may run on a closed network.
-        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+        return validate_email(
+            email.strip(), check_deliverability=False, test_environment=True
+        ).normalized.lower()
     except EmailNotValidError as exc:
         raise ValidationError(f"invalid e-mail address: {exc}", {"field": "email"}) from exc
 

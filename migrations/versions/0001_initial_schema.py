@@ -104,7 +104,7 @@ def upgrade():
     sa.CheckConstraint('changeover_minutes >= 0', name=op.f('ck_equipment_changeover_not_negative')),
     sa.CheckConstraint('length(code) > 0', name=op.f('ck_equipment_code_not_empty')),
     sa.CheckConstraint('max_minutes >= min_minutes', name=op.f('ck_equipment_max_not_below_min')),
-    sa.CheckConstraint('min_minutes % slot_minutes = 0', name=op.f('ck_equipment_min_on_grid')),
+    sa.CheckConstraint('min_minutes % NULLIF(slot_minutes, 0) = 0', name=op.f('ck_equipment_min_on_grid')),
     sa.CheckConstraint('min_minutes > 0', name=op.f('ck_equipment_min_positive')),
     sa.CheckConstraint('parent_id IS NULL OR parent_id <> id', name=op.f('ck_equipment_not_own_parent')),
     sa.CheckConstraint('slot_minutes > 0', name=op.f('ck_equipment_slot_positive')),

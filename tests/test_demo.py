@@ -1,0 +1,181 @@
+"""The demo campus loads once, changes nothing when loaded again, and every booking it
+lays out passes the booking rules: opening hours, holidays, closures, certifications,
+and no overlap of what it occupies, changeover included."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from itertools import combinations
+from zoneinfo import ZoneInfo
+
+import holidays
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from booking.auth.passwords import verify_password
+from booking.demo.campus import load_demo_campus
+from models import (
+    SLOT_HOLDING_STATUSES,
+    Base,
+    Booking,
+    BookingStatus,
+    Certification,
+    Closure,
+    Equipment,
+    EquipmentStatus,
+    Occupancy,
+    Role,
+    User,
+)
+from tests.conftest import NOW
+
+PARIS = ZoneInfo("Europe/Paris")
+NOWS = [
+    NOW,
+    datetime(2026, 4, 26, 21, 30, tzinfo=UTC),  # Sunday night before May's public holidays
+    datetime(2026, 10, 18, 23, 30, tzinfo=UTC),  # already Monday in Paris; DST ends that week
+    datetime(2026, 12, 20, 10, 0, tzinfo=UTC),  # Christmas and New Year's Day ahead
+]
+
+
+@pytest.fixture(autouse=True)
+def _app_context(app):
+    """Accounts are hashed with the app's configured cost."""
+    with app.app_context():
+        yield
+
+
+def _counts(db: Session) -> dict[str, int]:
+    return {t.name: db.scalar(select(func.count()).select_from(t))
+            for t in Base.metadata.sorted_tables}
+
+
+def _user(db: Session, email: str) -> User:
+    user = db.scalar(select(User).where(User.email == email))
+    assert user is not None, email
+    return user
+
+
+def _codes_held_on(db: Session, user: User, day) -> set[str]:
+    return {c.certification_type.code for c in db.scalars(
+        select(Certification).where(Certification.user_id == user.id)) if c.covers(day, day)}
+
+
+def test_second_load_creates_nothing(db: Session) -> None:
+    created = load_demo_campus(db, now=NOW)
+    assert created["establishments"] == 6
+    assert created["users"] == 13
+    assert 20 <= created["bookings"] <= 40
+    assert created["occupancies"] > created["bookings"]  # the line holds its components
+    before = _counts(db)
+
+    for later in (NOW, NOW + timedelta(days=10)):
+        again = load_demo_campus(db, now=later)
+        assert set(again.values()) == {0}, again
+    assert _counts(db) == before
+
+
+def test_refuses_a_naive_now(db: Session) -> None:
+    with pytest.raises(ValueError, match="aware"):
+        load_demo_campus(db, now=NOW.replace(tzinfo=None))
+
+
+@pytest.mark.parametrize("now", NOWS, ids=lambda d: d.date().isoformat())
+def test_holding_occupancies_never_overlap(db: Session, now: datetime) -> None:
+    load_demo_campus(db, now=now)
+    by_equipment = defaultdict(list)
+    for occupancy in db.scalars(
+        select(Occupancy).where(Occupancy.booking_status.in_(SLOT_HOLDING_STATUSES))
+    ):
+        by_equipment[occupancy.equipment_id].append(occupancy)
+    for rows in by_equipment.values():
+        for a, b in combinations(rows, 2):
+            assert not (a.starts_at < b.ends_at and b.starts_at < a.ends_at), (a, b)
+
+
+@pytest.mark.parametrize("now", NOWS, ids=lambda d: d.date().isoformat())
+def test_bookings_pass_the_booking_rules(db: Session, now: datetime) -> None:
+    load_demo_campus(db, now=now)
+    public_holidays = holidays.France()
+    closures = db.scalars(select(Closure)).all()
+    bookings = db.scalars(select(Booking)).all()
+    assert 20 <= len(bookings) <= 40
+    for booking in bookings:
+        item: Equipment = booking.equipment
+        start, end = booking.start_at.astimezone(PARIS), booking.end_at.astimezone(PARIS)
+        minutes = (booking.end_at - booking.start_at) // timedelta(minutes=1)
+        assert booking.uid.startswith("demo-")
+        assert booking.start_at > now
+        assert item.status is EquipmentStatus.ACTIVE
+        assert start.date() == end.date()
+        assert start.date() not in public_holidays
+        assert any(h.weekday == start.weekday() and h.opens <= start.time()
+                   and end.time() <= h.closes for h in item.opening_hours), booking.uid
+        assert (start.hour * 60 + start.minute) % item.slot_minutes == 0
+        assert minutes % item.slot_minutes == 0
+        assert item.min_minutes <= minutes <= item.max_minutes
+
+        held = {item.id, *(c.id for c in item.components)}
+        if item.parent_id is not None:
+            held.add(item.parent_id)
+        assert {o.equipment_id for o in booking.occupancies} == held
+        for occupancy in booking.occupancies:
+            assert occupancy.booking_status == booking.status
+            assert occupancy.starts_at == booking.start_at
+            assert occupancy.ends_at == booking.end_at + timedelta(
+                minutes=item.changeover_minutes)
+        for closure in closures:
+            scoped = closure.equipment_id in held or closure.establishment_id == (
+                item.establishment_id)
+            overlaps = closure.start_at < booking.end_at and booking.start_at < closure.end_at
+            assert not (scoped and overlaps), booking.uid
+
+        assert booking.trainer is not None
+        assert booking.trainer.role is Role.TRAINER
+        required = {t.code for e in [item, *item.components]
+                    for t in e.required_certification_types}
+        assert required <= _codes_held_on(db, booking.trainer, start.date()), booking.uid
+        if booking.status is BookingStatus.PENDING:
+            assert now < booking.decision_deadline <= booking.start_at
+        if booking.participants is not None and item.capacity is not None:
+            assert booking.participants <= item.capacity
+
+
+def test_the_story_of_the_demo_trainer(db: Session) -> None:
+    load_demo_campus(db, now=NOW)
+    trainer = _user(db, "formateur@plateforme.test")
+    assert trainer.role is Role.TRAINER
+    assert trainer.establishment.code == "ORL-LYC"
+    assert verify_password(trainer.password_hash, "plateforme-demo")
+    held = _codes_held_on(db, trainer, NOW.date())
+    assert {"COBOT-SEC", "LIGNE-COND"} <= held
+    assert "GMP-ZAC" not in held
+
+    line = db.scalar(select(Equipment).where(Equipment.code == "TRS-LC-01"))
+    assert sorted(c.code.rsplit("-", 1)[1] for c in line.components) == [
+        "BOUCH", "ENCART", "ETIQ", "REMP"]
+    assert "GMP-ZAC" in {t.code for t in line.required_certification_types}
+
+    cobot = db.scalars(select(Booking).join(Equipment).where(
+        Equipment.code == "ORL-COBOT-01", Booking.trainer_id == trainer.id)).all()
+    assert len(cobot) >= 3
+    # Every Tuesday morning of the cobot cell is left for him to book as a series.
+    assert all(b.start_at.astimezone(PARIS).weekday() != 1 for b in db.scalars(
+        select(Booking).join(Equipment).where(Equipment.code == "ORL-COBOT-01")))
+
+
+def test_certifications_tell_their_stories(db: Session) -> None:
+    load_demo_campus(db, now=NOW)
+    today = NOW.astimezone(PARIS).date()
+    claire = db.scalars(select(Certification).join(User, Certification.user_id == User.id)
+                        .where(User.email == "formatrice.tours@plateforme.test")).all()
+    assert {"GMP-ZAC", "LIGNE-COND"} <= {c.certification_type.code for c in claire}
+    assert any(today < c.valid_until <= today + timedelta(days=31) for c in claire)
+    expired = db.scalars(select(Certification).where(Certification.valid_until < today)).all()
+    assert expired
+    assert all(c.granted_by_id is not None and c.valid_from <= today
+               for c in db.scalars(select(Certification)))
+    coordinators = db.scalars(select(User).where(User.role == Role.COORDINATOR)).all()
+    assert {u.establishment.department for u in coordinators} == {"45", "28", "37", "41"}
