@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint bench translations db demo clean
+.PHONY: run test lint bench translations i18n db demo clean
 
 # Runtime dependencies only for `make run`; tests add their own on top.
 $(BIN)/.runtime: requirements.txt
@@ -19,7 +19,12 @@ $(BIN)/.dev: $(BIN)/.runtime requirements-dev.txt
 	touch $@
 
 translations: $(BIN)/.runtime
-	$(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel compile -d translations
+
+# After adding strings: refresh the catalogues, then translate the new French entries.
+i18n: $(BIN)/.runtime
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k N_ --no-location -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --ignore-obsolete --no-location
 
 db: $(BIN)/.runtime
 	$(FLASK) db upgrade

@@ -74,3 +74,22 @@ def test_duplicate_email_is_refused(app, db, make) -> None:
     assert result.exit_code != 0
     assert "already" in result.output
     assert db.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_demo_load_twice_gives_the_same_rows(app, db) -> None:
+    from models import Base
+
+    def counts() -> dict[str, int]:
+        return {t.name: db.scalar(select(func.count()).select_from(t))
+                for t in Base.metadata.sorted_tables}
+
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo", "load"])
+    assert first.exit_code == 0, first.output
+    assert "demo campus loaded" in first.output
+    after_first = counts()
+    assert after_first["booking"] > 0
+    second = runner.invoke(args=["demo", "load"])
+    assert second.exit_code == 0, second.output
+    assert "nothing to add" in second.output
+    assert counts() == after_first
