@@ -1,0 +1,45 @@
+"""The JSON API under /api/v1, documented by the OpenAPI document that
+flask-smorest builds from the schemas."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api as SmorestApi
+
+
+class Api(SmorestApi):
+    def _register_error_handlers(self) -> None:
+        # booking.errors answers every error, in the uniform body of API.md.
+        pass
+
+
+api = Api()
+
+API_CONFIG = {
+    "API_TITLE": "Plateforme API",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+}
+
+
+def init_api(app: Flask) -> None:
+    from booking.api import auth, bookings, directory, equipment, projects
+    from booking.api.auth import authenticate_api_requests
+    from booking.extensions import csrf
+
+    for key, value in API_CONFIG.items():
+        app.config.setdefault(key, value)
+    api.init_app(app, spec_kwargs={"info": {
+        "description": "Booking of the CosmetoPharma campus equipment. Times carry an offset.",
+    }})
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer"}
+    )
+    api.spec.options["security"] = [{"bearerAuth": []}]
+    for module in (auth, directory, equipment, bookings, projects):
+        for blueprint in module.BLUEPRINTS:
+            csrf.exempt(blueprint)  # bearer tokens, never cookies: no CSRF to fear
+            api.register_blueprint(blueprint)
+    authenticate_api_requests(app)

@@ -1,0 +1,88 @@
+"""Bearer-token authentication of the API, and the token endpoints."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask, current_app, g, request
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from sqlalchemy import func, select
+
+from booking.auth.passwords import verify_password
+from booking.extensions import db
+from booking.services.errors import DomainError
+from booking.services.tokens import issue_token, revoke, user_for_token
+from booking.timeutil import utc_now
+from models import User
+
+blp = Blueprint("auth-tokens", __name__, url_prefix="/api/v1/auth",
+                description="Bearer tokens")
+BLUEPRINTS = [blp]
+
+# Endpoints answered without a token.
+PUBLIC_ENDPOINTS = {"auth-tokens.create_token", "api-docs.openapi_json"}
+
+
+class Unauthorized(DomainError):
+    code = "unauthorized"
+    status = 401
+
+
+class CredentialsSchema(Schema):
+    email = fields.String(required=True)
+    password = fields.String(required=True)
+
+
+class TokenSchema(Schema):
+    token = fields.String()
+    expires_at = fields.AwareDateTime()
+
+
+def authenticate_api_requests(app: Flask) -> None:
+    @app.before_request
+    def _authenticate() -> None:
+        if not request.path.startswith("/api/v1/"):
+            return
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+            return
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("missing bearer token")
+        found = user_for_token(db.session, token.strip(), now=utc_now())
+        if found is None:
+            raise Unauthorized("invalid, expired or revoked token")
+        g.api_user, g.api_token = found
+
+
+def api_user() -> User:
+    return g.api_user
+
+
+@blp.route("/tokens", methods=["POST"])
+@blp.arguments(CredentialsSchema)
+@blp.response(201, TokenSchema)
+def create_token(credentials: dict) -> dict:
+    """Exchange an e-mail and password for a bearer token."""
+    email = credentials["email"].strip().lower()
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+    if user is None or not user.active or not verify_password(
+        user.password_hash, credentials["password"]
+    ):
+        raise Unauthorized("unknown e-mail or wrong password")
+    now = utc_now()
+    token, row = issue_token(
+        db.session, user, now=now,
+        lifetime=timedelta(hours=current_app.config["API_TOKEN_HOURS"]),
+    )
+    db.session.commit()
+    return {"token": token, "expires_at": row.expires_at}
+
+
+@blp.route("/tokens/current", methods=["DELETE"])
+@blp.response(204)
+def delete_current_token() -> None:
+    """Revoke the token of this request."""
+    revoke(g.api_token, now=utc_now())
+    db.session.commit()
