@@ -79,11 +79,16 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_hooks(app: Flask) -> None:
+    from booking.api import init_api
     from booking.auth.sessions import init_login
     from booking.database import init_write_transactions
     from booking.i18n import init_templates
 
     init_write_transactions(app)
+    # The API (blueprints and its bearer-token check) comes after the write
+    # hook: the token look-up opens the transaction, and on SQLite a writing
+    # request must open it as BEGIN IMMEDIATE first (booking.database).
+    init_api(app)
     init_login(app)
     init_templates(app)
 

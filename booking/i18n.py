@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, session
+from flask import Flask, current_app, has_request_context, session
 from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_login import current_user
 
@@ -13,6 +13,8 @@ from flask_login import current_user
 def select_locale() -> str:
     """The language chosen with the switch, else the account's, else French."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI, jobs: the campus language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen

@@ -3,6 +3,8 @@ flask-smorest builds from the schemas."""
 
 from __future__ import annotations
 
+import importlib
+
 from flask import Flask
 from flask_smorest import Api as SmorestApi
 
@@ -25,7 +27,6 @@ API_CONFIG = {
 
 
 def init_api(app: Flask) -> None:
-    from booking.api import auth, bookings, directory, equipment, projects
     from booking.api.auth import authenticate_api_requests
     from booking.extensions import csrf
 
@@ -38,8 +39,25 @@ def init_api(app: Flask) -> None:
         "bearerAuth", {"type": "http", "scheme": "bearer"}
     )
     api.spec.options["security"] = [{"bearerAuth": []}]
-    for module in (auth, directory, equipment, bookings, projects):
+    for module in _api_modules():
         for blueprint in module.BLUEPRINTS:
             csrf.exempt(blueprint)  # bearer tokens, never cookies: no CSRF to fear
             api.register_blueprint(blueprint)
     authenticate_api_requests(app)
+
+
+# TEMPORARY (lead to tidy): bookings and equipment are being written; modules
+# not there yet are skipped so the rest of the API can be served and tested.
+# Once they exist, import the modules directly and drop this helper.
+API_MODULES = ("auth", "directory", "equipment", "bookings", "projects", "feeds")
+
+
+def _api_modules() -> list:
+    modules = []
+    for name in API_MODULES:
+        try:
+            modules.append(importlib.import_module(f"booking.api.{name}"))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"booking.api.{name}":
+                raise  # a missing dependency inside an existing module is a real error
+    return modules

@@ -1,0 +1,102 @@
+"""Busy and free periods of equipment over a window.
+
+Busy: bookings that hold the machine (split into the booking itself and its
+changeover), closures and public holidays. Free: opening hours minus busy,
+not split into slots. Many machines are answered with one query each for
+occupancies and closures, not one per machine.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from booking.services import calendar
+from booking.services.errors import N_, ValidationError
+from models import SLOT_HOLDING_STATUSES, Booking, Closure, Equipment, Occupancy
+
+MAX_WINDOW = timedelta(days=93)
+
+
+@dataclass(frozen=True)
+class Busy:
+    start: datetime
+    end: datetime
+    reason: str  # booking, changeover, closure, holiday
+    booking_id: int | None = None
+    label: str | None = None
+
+
+@dataclass
+class Availability:
+    equipment: Equipment
+    busy: list[Busy] = field(default_factory=list)
+    free: list[tuple[datetime, datetime]] = field(default_factory=list)
+
+
+def check_window(start: datetime, end: datetime) -> None:
+    if start >= end:
+        raise ValidationError(N_("“to” must come after “from”."), {"field": "to"})
+    if end - start > MAX_WINDOW:
+        raise ValidationError(N_("Ask for at most 93 days at a time."), {"field": "to"})
+
+
+def availability(session: Session, equipment: Iterable[Equipment], start: datetime,
+                 end: datetime) -> list[Availability]:
+    check_window(start, end)
+    machines = list(equipment)
+    ids = [e.id for e in machines]
+    occupancies: dict[int, list[tuple[Occupancy, Booking]]] = defaultdict(list)
+    for occupancy, booking in session.execute(
+        select(Occupancy, Booking)
+        .join(Booking, Booking.id == Occupancy.booking_id)
+        .where(Occupancy.equipment_id.in_(ids),
+               Occupancy.booking_status.in_(SLOT_HOLDING_STATUSES),
+               Occupancy.starts_at < end, Occupancy.ends_at > start)
+        .order_by(Occupancy.starts_at)
+    ):
+        occupancies[occupancy.equipment_id].append((occupancy, booking))
+    establishment_ids = {e.establishment_id for e in machines}
+    closures = list(session.scalars(
+        select(Closure).where(
+            or_(Closure.equipment_id.in_(ids), Closure.establishment_id.in_(establishment_ids)),
+            Closure.start_at < end, Closure.end_at > start)
+    ))
+    return [_one(machine, occupancies[machine.id], closures, start, end) for machine in machines]
+
+
+def _one(machine: Equipment, held: list[tuple[Occupancy, Booking]], closures: list[Closure],
+         start: datetime, end: datetime) -> Availability:
+    result = Availability(machine)
+    for occupancy, booking in held:
+        result.busy.append(Busy(max(booking.start_at, start), min(booking.end_at, end),
+                                "booking", booking.id))
+        if occupancy.ends_at > booking.end_at and booking.end_at < end:
+            result.busy.append(Busy(max(booking.end_at, start), min(occupancy.ends_at, end),
+                                    "changeover", booking.id))
+    for closure in closures:
+        if closure.equipment_id == machine.id or closure.establishment_id == (
+                machine.establishment_id):
+            result.busy.append(Busy(max(closure.start_at, start), min(closure.end_at, end),
+                                    "closure", label=closure.reason))
+    for h_start, h_end, name in calendar.holiday_intervals(machine, start, end):
+        if h_start < end and h_end > start:
+            result.busy.append(Busy(max(h_start, start), min(h_end, end), "holiday", label=name))
+    result.busy = [b for b in result.busy if b.start < b.end]
+    result.busy.sort(key=lambda b: (b.start, b.end))
+    opening = calendar.opening_intervals(machine, start, end, skip_holidays=False)
+    result.free = calendar.subtract(opening, [(b.start, b.end) for b in result.busy])
+    return result
+
+
+def load_with_hours(session: Session, ids: Iterable[int]) -> list[Equipment]:
+    return list(session.scalars(
+        select(Equipment).where(Equipment.id.in_(list(ids)))
+        .options(selectinload(Equipment.opening_hours), selectinload(Equipment.establishment))
+        .order_by(Equipment.code)
+    ))

@@ -1,0 +1,296 @@
+"""Creating, moving, cancelling, approving and rejecting bookings.
+
+Every function checks the whole of PRODUCT.md's rules (booking.services.rules)
+and then writes the booking and its occupancy rows in one savepoint; the
+database's overlap guard has the last word, and a refusal it raises becomes a
+409 ``conflict`` with nothing written.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from booking.database import begin_write
+from booking.permissions import coordinates, may, require
+from booking.services import audit
+from booking.services.errors import (
+    N_,
+    Forbidden,
+    InvalidState,
+    NotFound,
+    ValidationError,
+)
+from booking.services.occupancy import collisions, held_until, occupancy_rows, occupied_equipment
+from booking.services.policy import Policy
+from booking.services.rules import Slot, check_all, conflict_error
+from models import (
+    Booking,
+    BookingPurpose,
+    BookingSeries,
+    BookingStatus,
+    Equipment,
+    Project,
+    ProjectStatus,
+    Role,
+    User,
+)
+
+ACTIVE = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+BOOKABLE_PROJECT = (ProjectStatus.APPROVED, ProjectStatus.SCHEDULED, ProjectStatus.IN_PROGRESS)
+OVERLAP_GUARD = "xcl_occupancy_no_overlap"
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    """What a user asks for; times are aware datetimes."""
+
+    equipment_id: int
+    start: datetime
+    end: datetime
+    title: str
+    purpose: BookingPurpose = BookingPurpose.TRAINING
+    trainer_id: int | None = None
+    project_id: int | None = None
+    participants: int | None = None
+    override_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A request with its objects loaded and its people decided."""
+
+    equipment: Equipment
+    trainer: User | None
+    project: Project | None
+    override: bool
+
+
+def resolve(session: Session, actor: User, request: BookingRequest) -> Resolved:
+    """Load what the request names and settle who trains; checks that do not
+    depend on the time (who may book, project, trainer, capacity)."""
+    equipment = session.get(Equipment, request.equipment_id)
+    if equipment is None:
+        raise NotFound(N_("No equipment %(id)d."), id=request.equipment_id)
+    require(actor, "book", equipment)
+    if not request.title.strip():
+        raise ValidationError(N_("Give the booking a title."), {"field": "title"})
+    if request.participants is not None:
+        if request.participants < 0:
+            raise ValidationError(N_("The number of participants cannot be negative."),
+                                  {"field": "participants"})
+        if equipment.capacity is not None and request.participants > equipment.capacity:
+            raise ValidationError(
+                N_("%(equipment)s takes at most %(capacity)d learners, not %(n)d."),
+                {"field": "participants"}, equipment=equipment.name,
+                capacity=equipment.capacity, n=request.participants)
+    project = _project(session, actor, request.project_id)
+    trainer = _trainer(session, actor, request.trainer_id, project)
+    override = False
+    if request.override_reason is not None and request.override_reason.strip():
+        if not may(actor, "override", equipment):
+            raise Forbidden(N_("Only a coordinator may override a missing certification."))
+        override = True
+    return Resolved(equipment, trainer, project, override)
+
+
+def _project(session: Session, actor: User, project_id: int | None) -> Project | None:
+    if project_id is None:
+        if actor.role is Role.COMPANY:
+            raise ValidationError(N_("A company books the sessions of one of its projects: "
+                                     "name the project."), {"field": "project_id"})
+        return None
+    project = session.get(Project, project_id)
+    if project is None or not may(actor, "view", project):
+        raise NotFound(N_("No project %(id)d."), id=project_id)
+    if project.status not in BOOKABLE_PROJECT:
+        raise InvalidState(N_("Project “%(title)s” is %(status)s: only an approved project "
+                              "gets sessions."), title=project.title, status=project.status.value)
+    return project
+
+
+def _trainer(session: Session, actor: User, trainer_id: int | None,
+             project: Project | None) -> User | None:
+    if trainer_id is None:
+        if actor.role is Role.TRAINER:
+            return actor
+        return project.trainer if project is not None else None
+    trainer = session.get(User, trainer_id)
+    if trainer is None or not trainer.active or trainer.role not in (Role.TRAINER,
+                                                                     Role.COORDINATOR):
+        raise ValidationError(N_("No active trainer %(id)d."), {"field": "trainer_id"},
+                              id=trainer_id)
+    if actor.role in (Role.TRAINER, Role.COMPANY) and trainer.id != actor.id and (
+            project is None or trainer.id != project.trainer_id):
+        raise Forbidden(N_("Only a coordinator books for another trainer."))
+    return trainer
+
+
+def needs_approval(actor: User, equipment: Equipment, project: Project | None) -> bool:
+    """Rule 6; a coordinator of the owning establishment decides at once."""
+    if coordinates(actor, equipment.establishment_id):
+        return False
+    return (equipment.requires_approval or project is not None
+            or actor.establishment_id != equipment.establishment_id)
+
+
+def decision_deadline(equipment: Equipment, start: datetime, now: datetime) -> datetime:
+    """A pending booking must be decided within the equipment's delay, and
+    before it starts."""
+    return min(now + timedelta(hours=equipment.approval_deadline_hours), start)
+
+
+def new_uid(policy: Policy) -> str:
+    return f"{uuid.uuid4()}@{policy.uid_domain}"
+
+
+def create_booking(session: Session, *, actor: User, request: BookingRequest, now: datetime,
+                   policy: Policy, series: BookingSeries | None = None,
+                   resolved: Resolved | None = None) -> Booking:
+    begin_write(session)
+    resolved = resolved or resolve(session, actor, request)
+    equipment = resolved.equipment
+    slot = Slot(equipment, request.start, request.end)
+    check_all(session, slot, trainer=resolved.trainer, now=now, policy=policy,
+              check_certification=not resolved.override)
+    pending = needs_approval(actor, equipment, resolved.project)
+    booking = Booking(
+        uid=new_uid(policy), equipment=equipment, start_at=request.start, end_at=request.end,
+        title=request.title.strip(), purpose=request.purpose,
+        status=BookingStatus.PENDING if pending else BookingStatus.CONFIRMED,
+        booked_by=actor, trainer=resolved.trainer, project=resolved.project,
+        participants=request.participants, sequence=0,
+        # By id: the relationship would cascade the new booking into the session
+        # before _write adds it inside its savepoint.
+        series_id=series.id if series is not None else None,
+        override_reason=request.override_reason if resolved.override else None,
+        decision_deadline=decision_deadline(equipment, request.start, now) if pending else None,
+        created_at=now, updated_at=now,
+    )
+    booking.occupancies = occupancy_rows(booking, equipment)
+    _write(session, booking, slot)
+    audit.record(session, actor=actor, action="booking.create", object_type="booking",
+                 object_id=booking.id, now=now, status=booking.status.value,
+                 start=request.start.isoformat(), end=request.end.isoformat(),
+                 equipment_id=equipment.id)
+    if resolved.override:
+        audit.record(session, actor=actor, action="booking.override_certification",
+                     object_type="booking", object_id=booking.id, now=now,
+                     reason=request.override_reason)
+    if resolved.project is not None and resolved.project.status is ProjectStatus.APPROVED:
+        resolved.project.status = ProjectStatus.SCHEDULED
+    return booking
+
+
+def _write(session: Session, booking: Booking, slot: Slot) -> None:
+    """Flush in a savepoint; the overlap guard's refusal becomes a conflict."""
+    try:
+        with session.begin_nested():
+            session.add(booking)
+            session.flush()
+    except IntegrityError as exc:
+        if OVERLAP_GUARD not in str(exc.orig):
+            raise
+        # The race's winner has committed by now: name it if we can see it.
+        equipment = slot.equipment
+        found = collisions(session, [e.id for e in occupied_equipment(equipment)],
+                           slot.start, held_until(equipment, slot.end),
+                           exclude_booking_ids=[booking.id] if booking.id else [])
+        raise conflict_error(found, equipment, slot.zone) from None
+
+
+def _require_active(booking: Booking, now: datetime) -> None:
+    if booking.status not in ACTIVE:
+        raise InvalidState(N_("This booking is %(status)s and can no longer change."),
+                           {"status": booking.status.value}, status=booking.status.value)
+    if booking.end_at <= now:
+        raise InvalidState(N_("This booking has already taken place."),
+                           {"status": booking.status.value})
+
+
+def move_booking(session: Session, *, actor: User, booking: Booking, now: datetime,
+                 policy: Policy, start: datetime | None = None, end: datetime | None = None,
+                 title: str | None = None) -> Booking:
+    """Move and/or retitle; a move re-checks every rule against the others."""
+    begin_write(session)
+    require(actor, "change", booking)
+    _require_active(booking, now)
+    changes: dict[str, object] = {}
+    if title is not None and title.strip() != booking.title:
+        if not title.strip():
+            raise ValidationError(N_("Give the booking a title."), {"field": "title"})
+        changes["title"] = [booking.title, title.strip()]
+        booking.title = title.strip()
+    new_start, new_end = start or booking.start_at, end or booking.end_at
+    if (new_start, new_end) != (booking.start_at, booking.end_at):
+        equipment = booking.equipment
+        slot = Slot(equipment, new_start, new_end)
+        check_all(session, slot, trainer=booking.trainer, now=now, policy=policy,
+                  check_certification=booking.override_reason is None,
+                  exclude_booking_ids=[booking.id])
+        changes["start"] = [booking.start_at.isoformat(), new_start.isoformat()]
+        changes["end"] = [booking.end_at.isoformat(), new_end.isoformat()]
+        booking.start_at, booking.end_at = new_start, new_end
+        for occupancy in booking.occupancies:
+            occupancy.starts_at = new_start
+            occupancy.ends_at = held_until(equipment, new_end)
+        if booking.status is BookingStatus.CONFIRMED and needs_approval(
+                actor, equipment, booking.project):
+            # A coordinator approved other times: the new ones need a decision too.
+            booking.status = BookingStatus.PENDING
+            booking.decision_deadline = decision_deadline(equipment, new_start, now)
+        _write(session, booking, slot)
+    if not changes:
+        return booking
+    booking.sequence += 1
+    booking.updated_at = now
+    session.flush()
+    audit.record(session, actor=actor, action="booking.update", object_type="booking",
+                 object_id=booking.id, now=now, changes=changes)
+    return booking
+
+
+def cancel_booking(session: Session, *, actor: User, booking: Booking, now: datetime,
+                   reason: str | None = None) -> Booking:
+    """Cancel: the row stays with its reason, the slot is freed, SEQUENCE rises."""
+    require(actor, "cancel", booking)
+    _require_active(booking, now)
+    booking.status = BookingStatus.CANCELLED
+    booking.cancelled_at = now
+    booking.cancelled_by_id = actor.id
+    booking.cancel_reason = (reason or "").strip() or None
+    booking.sequence += 1
+    booking.updated_at = now
+    session.flush()
+    audit.record(session, actor=actor, action="booking.cancel", object_type="booking",
+                 object_id=booking.id, now=now, reason=booking.cancel_reason)
+    return booking
+
+
+def decide_booking(session: Session, *, actor: User, booking: Booking, approve: bool,
+                   now: datetime, reason: str | None = None) -> Booking:
+    """Approve or reject a pending booking (coordinator of the owner, or admin)."""
+    require(actor, "decide", booking)
+    if booking.status is not BookingStatus.PENDING:
+        raise InvalidState(N_("Only a pending booking can be approved or rejected; this one "
+                              "is %(status)s."), {"status": booking.status.value},
+                           status=booking.status.value)
+    booking.status = BookingStatus.CONFIRMED if approve else BookingStatus.REJECTED
+    booking.decided_by_id = actor.id
+    booking.decided_at = now
+    booking.decision_reason = (reason or "").strip() or None
+    booking.sequence += 1
+    booking.updated_at = now
+    session.flush()
+    audit.record(session, actor=actor, action="booking.approve" if approve else "booking.reject",
+                 object_type="booking", object_id=booking.id, now=now,
+                 reason=booking.decision_reason)
+    return booking
+
+
+def with_times(request: BookingRequest, start: datetime, end: datetime) -> BookingRequest:
+    return replace(request, start=start, end=end)

@@ -1,0 +1,228 @@
+"""The campus directory: establishments, companies, accounts and closures.
+
+Permissions are checked by the caller (booking.permissions); these functions
+check the data, write, flush and audit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+from zoneinfo import available_timezones
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from booking.services import accounts, audit
+from booking.services.errors import N_, Conflict, ValidationError
+from models import Closure, ClosureKind, Company, Equipment, Establishment, User
+
+ESTABLISHMENT_FIELDS = ("code", "name", "city", "department", "kind", "timezone")
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def is_time_zone(key: str) -> bool:
+    """A key of the IANA database ("Europe/Paris"), not a path or an alias file."""
+    return key in _zones()
+
+
+def insert_unique(session: Session, obj: Any, conflict: Conflict) -> None:
+    """Add and flush ``obj``; a unique constraint hit by a concurrent writer
+    (the caller checked first) becomes ``conflict``, the session still usable."""
+    try:
+        with session.begin_nested():
+            session.add(obj)
+    except IntegrityError:
+        raise conflict from None
+
+
+# --- establishments -----------------------------------------------------------
+
+
+def _check_establishment(session: Session, values: dict[str, Any],
+                         current: Establishment | None = None) -> None:
+    if "timezone" in values and not is_time_zone(values["timezone"]):
+        raise ValidationError(N_("Unknown time zone %(zone)s."), {"field": "timezone"},
+                              zone=values["timezone"])
+    code = values.get("code")
+    if code is not None and (current is None or code != current.code):
+        taken = session.scalar(select(Establishment.id).where(Establishment.code == code))
+        if taken is not None:
+            raise Conflict(N_("An establishment already has the code %(code)s."),
+                           {"field": "code", "id": taken}, code=code)
+
+
+def create_establishment(session: Session, *, actor: User, now: datetime,
+                         **values: Any) -> Establishment:
+    _check_establishment(session, values)
+    establishment = Establishment(
+        created_at=now, **{k: v for k, v in values.items() if k in ESTABLISHMENT_FIELDS}
+    )
+    insert_unique(session, establishment, Conflict(
+        N_("An establishment already has the code %(code)s."), {"field": "code"},
+        code=values["code"]))
+    audit.record(session, actor=actor, action="establishment.create",
+                 object_type="establishment", object_id=establishment.id, now=now,
+                 code=establishment.code)
+    return establishment
+
+
+def update_establishment(session: Session, establishment: Establishment, *, actor: User,
+                         now: datetime, **values: Any) -> Establishment:
+    _check_establishment(session, values, establishment)
+    changed = {}
+    for name in ESTABLISHMENT_FIELDS:
+        if name in values and values[name] != getattr(establishment, name):
+            changed[name] = str(values[name])
+            setattr(establishment, name, values[name])
+    if changed:
+        try:
+            with session.begin_nested():
+                session.flush()
+        except IntegrityError:
+            raise Conflict(N_("An establishment already has the code %(code)s."),
+                           {"field": "code"}, code=establishment.code) from None
+        audit.record(session, actor=actor, action="establishment.update",
+                     object_type="establishment", object_id=establishment.id, now=now,
+                     changed=changed)
+    return establishment
+
+
+# --- companies and accounts ---------------------------------------------------
+
+
+def create_company(session: Session, *, actor: User, now: datetime, name: str) -> Company:
+    conflict = Conflict(N_("A company is already named %(name)s."), {"field": "name"},
+                        name=name)
+    # Names are matched without case elsewhere (``users create --company``).
+    if session.scalar(select(Company.id).where(func.lower(Company.name) == name.lower())):
+        raise conflict
+    company = Company(name=name, created_at=now)
+    insert_unique(session, company, conflict)
+    audit.record(session, actor=actor, action="company.create", object_type="company",
+                 object_id=company.id, now=now, name=name)
+    return company
+
+
+def create_account(session: Session, *, actor: User, now: datetime, email: str, name: str,
+                   role: str, password: str, establishment_id: int | None = None,
+                   company_id: int | None = None) -> User:
+    """accounts.create_user, with a taken e-mail answered as a conflict (409)."""
+    address = accounts.normalise_email(email)
+    conflict = Conflict(N_("An account already uses %(email)s."), {"field": "email"},
+                        email=address)
+    if session.scalar(select(User.id).where(User.email == address)) is not None:
+        raise conflict
+    try:
+        with session.begin_nested():
+            return accounts.create_user(
+                session, email=address, name=name, role=role, password=password, now=now,
+                actor=actor, establishment_id=establishment_id, company_id=company_id,
+            )
+    except IntegrityError:
+        raise conflict from None
+
+
+# --- closures -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClosureTarget:
+    """What a closure closes: an establishment, or one piece of equipment of one."""
+
+    establishment: Establishment | None
+    equipment: Equipment | None
+
+    @property
+    def owner_id(self) -> int:
+        """The establishment whose coordinators manage the closure."""
+        if self.equipment is not None:
+            return self.equipment.establishment_id
+        assert self.establishment is not None
+        return self.establishment.id
+
+
+def closure_target(session: Session, *, establishment_id: int | None,
+                   equipment_id: int | None) -> ClosureTarget:
+    """Exactly one of the two, and it exists; else a validation error (422)."""
+    if (establishment_id is None) == (equipment_id is None):
+        raise ValidationError(
+            N_("Give either establishment_id or equipment_id, not both."),
+            {"fields": ["establishment_id", "equipment_id"]},
+        )
+    if establishment_id is not None:
+        establishment = session.get(Establishment, establishment_id)
+        if establishment is None:
+            raise ValidationError(N_("No establishment %(id)s."),
+                                  {"field": "establishment_id"}, id=establishment_id)
+        return ClosureTarget(establishment, None)
+    equipment = session.get(Equipment, equipment_id)
+    if equipment is None:
+        raise ValidationError(N_("No equipment %(id)s."), {"field": "equipment_id"},
+                              id=equipment_id)
+    return ClosureTarget(None, equipment)
+
+
+def create_closure(session: Session, target: ClosureTarget, *, actor: User, now: datetime,
+                   start: datetime, end: datetime, reason: str,
+                   kind: ClosureKind = ClosureKind.OTHER) -> Closure:
+    if not start < end:
+        raise ValidationError(N_("The closure must end after it starts."),
+                              {"fields": ["start", "end"]})
+    if not reason.strip():
+        raise ValidationError(N_("Say why it is closed."), {"field": "reason"})
+    closure = Closure(
+        establishment_id=target.establishment.id if target.establishment else None,
+        equipment_id=target.equipment.id if target.equipment else None,
+        start_at=start, end_at=end, reason=reason, kind=kind,
+        created_by_id=actor.id, created_at=now,
+    )
+    session.add(closure)
+    session.flush()
+    audit.record(session, actor=actor, action="closure.create", object_type="closure",
+                 object_id=closure.id, now=now, establishment_id=closure.establishment_id,
+                 equipment_id=closure.equipment_id, start=start.isoformat(),
+                 end=end.isoformat(), reason=reason)
+    return closure
+
+
+def delete_closure(session: Session, closure: Closure, *, actor: User, now: datetime) -> None:
+    audit.record(session, actor=actor, action="closure.delete", object_type="closure",
+                 object_id=closure.id, now=now, establishment_id=closure.establishment_id,
+                 equipment_id=closure.equipment_id, start=closure.start_at.isoformat(),
+                 end=closure.end_at.isoformat(), reason=closure.reason)
+    session.delete(closure)
+    session.flush()
+
+
+def closure_owner(session: Session, closure: Closure) -> int:
+    """The establishment a closure belongs to (its own, or its equipment's)."""
+    if closure.establishment_id is not None:
+        return closure.establishment_id
+    return session.scalar(
+        select(Equipment.establishment_id).where(Equipment.id == closure.equipment_id)
+    )
+
+
+def closure_zones(session: Session, closures: list[Closure]) -> dict[int, str]:
+    """The time zone of each closure's establishment, by closure id, in one query."""
+    ids = [c.id for c in closures]
+    if not ids:
+        return {}
+    own = Establishment.__table__.alias("own")
+    via = Establishment.__table__.alias("via")
+    rows = session.execute(
+        select(Closure.id, func.coalesce(own.c.timezone, via.c.timezone))
+        .outerjoin(own, own.c.id == Closure.establishment_id)
+        .outerjoin(Equipment, Equipment.id == Closure.equipment_id)
+        .outerjoin(via, via.c.id == Equipment.establishment_id)
+        .where(Closure.id.in_(ids))
+    )
+    return {closure_id: zone for closure_id, zone in rows}

@@ -1,0 +1,73 @@
+"""What a booking holds: the machines it occupies and for how long.
+
+A pilot line runs with all its components, so booking it occupies each of
+them; a component belongs to its line, so booking it occupies the line too
+(its siblings stay free). Every occupied machine is held from the start to the
+end plus the changeover of the booked equipment (line clearance, cleaning).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import SLOT_HOLDING_STATUSES, Booking, Equipment, Occupancy
+
+
+def occupied_equipment(equipment: Equipment) -> list[Equipment]:
+    """The booked equipment first, then the others it holds."""
+    held = [equipment]
+    held.extend(equipment.components)
+    if equipment.parent is not None:
+        held.append(equipment.parent)
+    return held
+
+
+def held_until(equipment: Equipment, end: datetime) -> datetime:
+    return end + timedelta(minutes=equipment.changeover_minutes)
+
+
+def occupancy_rows(booking: Booking, equipment: Equipment) -> list[Occupancy]:
+    until = held_until(equipment, booking.end_at)
+    return [
+        Occupancy(equipment_id=held.id, starts_at=booking.start_at, ends_at=until)
+        for held in occupied_equipment(equipment)
+    ]
+
+
+@dataclass(frozen=True)
+class Collision:
+    booking_id: int
+    equipment_id: int
+    start: datetime
+    end: datetime
+    held_until: datetime
+
+
+def collisions(session: Session, equipment_ids: Iterable[int], start: datetime,
+               until: datetime, *, exclude_booking_ids: Iterable[int] = ()) -> list[Collision]:
+    """Slot-holding occupancies of these machines that meet [start, until)."""
+    stmt = (
+        select(Occupancy, Booking)
+        .join(Booking, Booking.id == Occupancy.booking_id)
+        .where(
+            Occupancy.equipment_id.in_(list(equipment_ids)),
+            Occupancy.booking_status.in_(SLOT_HOLDING_STATUSES),
+            Occupancy.starts_at < until,
+            Occupancy.ends_at > start,
+        )
+        .order_by(Occupancy.starts_at, Booking.id)
+    )
+    excluded = list(exclude_booking_ids)
+    if excluded:
+        stmt = stmt.where(Occupancy.booking_id.not_in(excluded))
+    seen: dict[int, Collision] = {}
+    for occupancy, booking in session.execute(stmt):
+        seen.setdefault(booking.id, Collision(booking.id, occupancy.equipment_id,
+                                              booking.start_at, booking.end_at,
+                                              occupancy.ends_at))
+    return list(seen.values())

@@ -1,0 +1,232 @@
+"""The rules a booking must pass (PRODUCT.md), each refusal a typed error
+whose message names the rule and the data in a trainer's words.
+
+The checks run in the order of :func:`check_all`, so a request that breaks
+several rules is told about the most basic one first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from booking.services import calendar
+from booking.services.errors import (
+    N_,
+    BadDuration,
+    BeyondHorizon,
+    CertificationRequired,
+    Closed,
+    Conflict,
+    EquipmentUnavailable,
+    InPast,
+    NotAligned,
+    OutsideOpeningHours,
+    ValidationError,
+)
+from booking.services.occupancy import collisions, held_until, occupied_equipment
+from booking.services.policy import Policy
+from models import Certification, CertificationType, Equipment, EquipmentStatus, User
+
+
+def fmt(value: datetime, zone: ZoneInfo) -> str:
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A proposed occupation of ``equipment`` from ``start`` to ``end`` (UTC)."""
+
+    equipment: Equipment
+    start: datetime
+    end: datetime
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return calendar.zone_of(self.equipment)
+
+
+def check_times(slot: Slot, *, now: datetime, policy: Policy) -> None:
+    """Rule 1 and the time limits of rule 2: order, past, horizon, grid, duration."""
+    eq, zone = slot.equipment, slot.zone
+    if slot.start >= slot.end:
+        raise ValidationError(N_("The booking must end after it starts."),
+                              {"field": "end"})
+    if slot.start < now:
+        raise InPast(N_("%(start)s is in the past: a booking must start in the future."),
+                     start=fmt(slot.start, zone))
+    if slot.start > now + timedelta(days=policy.horizon_days):
+        raise BeyondHorizon(
+            N_("Bookings open %(days)d days ahead: %(start)s is too far away."),
+            {"horizon_days": policy.horizon_days}, days=policy.horizon_days,
+            start=fmt(slot.start, zone))
+    local = slot.start.astimezone(zone)
+    minutes_into_day = local.hour * 60 + local.minute
+    duration = int((slot.end - slot.start).total_seconds() // 60)
+    if (local.second or local.microsecond or minutes_into_day % eq.slot_minutes
+            or (slot.end - slot.start).total_seconds() % (eq.slot_minutes * 60)):
+        raise NotAligned(
+            N_("%(equipment)s is booked in steps of %(slot)d minutes from the hour: "
+               "choose a start and an end on that grid."),
+            {"slot_minutes": eq.slot_minutes}, equipment=eq.name, slot=eq.slot_minutes)
+    if not eq.min_minutes <= duration <= eq.max_minutes:
+        raise BadDuration(
+            N_("A booking of %(equipment)s lasts from %(min)d to %(max)d minutes, "
+               "not %(minutes)d."),
+            {"min_minutes": eq.min_minutes, "max_minutes": eq.max_minutes},
+            equipment=eq.name, min=eq.min_minutes, max=eq.max_minutes, minutes=duration)
+
+
+def check_status(equipment: Equipment) -> None:
+    """Rule 3: every machine the booking holds is active."""
+    for held in occupied_equipment(equipment):
+        if held.status is not EquipmentStatus.ACTIVE:
+            template = (N_("%(equipment)s is under maintenance: %(reason)s")
+                        if held.status is EquipmentStatus.MAINTENANCE
+                        else N_("%(equipment)s is retired: %(reason)s"))
+            raise EquipmentUnavailable(
+                template, {"equipment_id": held.id, "status": held.status.value},
+                equipment=held.name, reason=held.status_reason or "-")
+
+
+def check_calendar(session: Session, slot: Slot) -> None:
+    """Rule 2: public holidays, closures, opening hours."""
+    eq, zone = slot.equipment, slot.zone
+    if not eq.open_on_holidays:
+        for day in calendar.local_days(slot.start, slot.end, zone):
+            name = calendar.holiday_name(day)
+            if name is not None:
+                raise Closed(N_("%(day)s is a public holiday (%(name)s): %(equipment)s "
+                                "does not open on public holidays."),
+                             {"holiday": day.isoformat()}, day=day.isoformat(), name=name,
+                             equipment=eq.name)
+    held_ids = [e.id for e in occupied_equipment(eq)]
+    closures = calendar.closures_meeting(session, held_ids, eq.establishment_id,
+                                         slot.start, slot.end)
+    if closures:
+        closure = closures[0]
+        raise Closed(
+            N_("Closed from %(start)s to %(end)s: %(reason)s"),
+            {"conflicts": [{"closure_id": c.id, "start": c.start_at.isoformat(),
+                            "end": c.end_at.isoformat(), "reason": c.reason}
+                           for c in closures]},
+            start=fmt(closure.start_at, zone), end=fmt(closure.end_at, zone),
+            reason=closure.reason)
+    opening = calendar.opening_intervals(eq, slot.start, slot.end, skip_holidays=False)
+    if not any(s <= slot.start and slot.end <= e for s, e in opening):
+        raise OutsideOpeningHours(
+            N_("%(equipment)s is not open for the whole of %(start)s – %(end)s; "
+               "its opening hours are %(hours)s."),
+            equipment=eq.name, start=fmt(slot.start, zone), end=fmt(slot.end, zone),
+            hours=describe_opening_hours(eq))
+
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def describe_opening_hours(equipment: Equipment) -> str:
+    parts = [f"{WEEKDAYS[h.weekday]} {h.opens:%H:%M}–{h.closes:%H:%M}"
+             for h in equipment.opening_hours]
+    return ", ".join(parts) if parts else "-"
+
+
+def required_types(equipment: Equipment) -> list[CertificationType]:
+    """Types required by the equipment and, for a line, by each component."""
+    found: dict[int, CertificationType] = {}
+    for item in [equipment, *equipment.components]:
+        for ctype in item.required_certification_types:
+            found.setdefault(ctype.id, ctype)
+    return sorted(found.values(), key=lambda t: t.code)
+
+
+def certification_days(start: datetime, end: datetime) -> tuple[date, date]:
+    days = calendar.local_days(start, end, calendar.CERTIFICATION_ZONE)
+    return days[0], days[-1]
+
+
+def missing_certifications(session: Session, trainer: User | None,
+                           types: Iterable[CertificationType], start: datetime,
+                           end: datetime) -> list[tuple[CertificationType, date | None]]:
+    """Each required type the trainer does not hold for the whole booking, with
+    the last day they held it (None if never)."""
+    types = list(types)
+    if not types:
+        return []
+    first, last = certification_days(start, end)
+    held: dict[int, list[Certification]] = {}
+    if trainer is not None:
+        for cert in session.scalars(select(Certification).where(
+                Certification.user_id == trainer.id,
+                Certification.certification_type_id.in_([t.id for t in types]))):
+            held.setdefault(cert.certification_type_id, []).append(cert)
+    missing = []
+    for ctype in types:
+        certs = held.get(ctype.id, [])
+        if any(c.covers(first, last) for c in certs):
+            continue
+        past = [c.valid_until for c in certs if c.revoked_at is None and c.valid_until < last]
+        missing.append((ctype, max(past) if past else None))
+    return missing
+
+
+def check_certifications(session: Session, slot: Slot, trainer: User | None) -> None:
+    """Rule 5: the trainer holds every required type for the whole booking."""
+    missing = missing_certifications(session, trainer, required_types(slot.equipment),
+                                     slot.start, slot.end)
+    if not missing:
+        return
+    details = {"missing": [{"id": t.id, "code": t.code, "name": t.name,
+                            "held_until": until.isoformat() if until else None}
+                           for t, until in missing]}
+    names = ", ".join(
+        f"{t.name} ({t.code})" + (f", held until {until.isoformat()}" if until else "")
+        for t, until in missing)
+    if trainer is None:
+        raise CertificationRequired(
+            N_("%(equipment)s needs a trainer holding: %(missing)s."), details,
+            equipment=slot.equipment.name, missing=names)
+    raise CertificationRequired(
+        N_("%(trainer)s is not certified for %(equipment)s on these dates: "
+           "missing %(missing)s."), details,
+        trainer=trainer.name, equipment=slot.equipment.name, missing=names)
+
+
+def check_conflicts(session: Session, slot: Slot,
+                    exclude_booking_ids: Iterable[int] = ()) -> None:
+    """Rule 4: nothing else holds any machine of the booking, changeover included."""
+    eq, zone = slot.equipment, slot.zone
+    found = collisions(session, [e.id for e in occupied_equipment(eq)], slot.start,
+                       held_until(eq, slot.end), exclude_booking_ids=exclude_booking_ids)
+    if found:
+        raise conflict_error(found, eq, zone)
+
+
+def conflict_error(found: list, equipment: Equipment, zone: ZoneInfo) -> Conflict:
+    if not found:
+        return Conflict(N_("%(equipment)s was booked by someone else at the same moment."),
+                        {"conflicts": []}, equipment=equipment.name)
+    first = found[0]
+    return Conflict(
+        N_("%(equipment)s is already taken from %(start)s to %(end)s "
+           "(booking %(booking)d, changeover included)."),
+        {"conflicts": [{"booking_id": c.booking_id, "start": c.start.isoformat(),
+                        "end": c.end.isoformat(), "held_until": c.held_until.isoformat(),
+                        "equipment_id": c.equipment_id} for c in found]},
+        equipment=equipment.name, start=fmt(first.start, zone),
+        end=fmt(first.held_until, zone), booking=first.booking_id)
+
+
+def check_all(session: Session, slot: Slot, *, trainer: User | None, now: datetime,
+              policy: Policy, check_certification: bool = True,
+              exclude_booking_ids: Iterable[int] = ()) -> None:
+    check_times(slot, now=now, policy=policy)
+    check_status(slot.equipment)
+    check_calendar(session, slot)
+    if check_certification:
+        check_certifications(session, slot, trainer)
+    check_conflicts(session, slot, exclude_booking_ids)

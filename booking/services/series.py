@@ -1,0 +1,230 @@
+"""Recurring series: expansion of an RFC 5545 rule in local time, booking all
+or what fits, and changes to one occurrence, the following ones or all.
+
+Occurrences are expanded from the first start as a wall-clock time of the
+equipment's zone, so a weekly 09:00 stays 09:00 across daylight-saving
+changes. Edits and cancellations only touch occurrences that are still
+active: a cancelled occurrence is never brought back.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrulestr
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from booking.database import begin_write
+from booking.services import audit, calendar
+from booking.services.bookings import (
+    ACTIVE,
+    BookingRequest,
+    cancel_booking,
+    create_booking,
+    move_booking,
+    resolve,
+    with_times,
+)
+from booking.services.errors import N_, DomainError, Forbidden, NotFound, ValidationError
+from booking.services.policy import Policy
+from models import Booking, BookingSeries, User
+
+SCOPES = ("occurrence", "following", "series")
+
+
+@dataclass(frozen=True)
+class Skipped:
+    start: datetime
+    end: datetime
+    error: DomainError
+
+
+@dataclass
+class SeriesResult:
+    series: BookingSeries | None
+    created: list[Booking]
+    skipped: list[Skipped]
+
+
+class SeriesRefused(DomainError):
+    """All or nothing: some occurrences fail, so none is booked."""
+
+    def __init__(self, skipped: list[Skipped], total: int) -> None:
+        first = skipped[0].error
+        super().__init__(
+            N_("%(failed)d of %(total)d occurrences cannot be booked, so none was. "
+               "First refusal: %(first)s"),
+            {"occurrences": [occurrence_details(s) for s in skipped], **first.details},
+            code=first.code, failed=len(skipped), total=total, first=first.message)
+        self.status = first.status
+
+
+def occurrence_details(skipped: Skipped) -> dict[str, object]:
+    return {"start": skipped.start.isoformat(), "end": skipped.end.isoformat(),
+            "error": skipped.error.code, "message": skipped.error.message}
+
+
+_UNTIL = re.compile(r"UNTIL=([0-9T]+Z?)", re.IGNORECASE)
+
+
+def _normalise_rule(rule: str, zone: ZoneInfo) -> str:
+    """Strip the optional ``RRULE:`` prefix and read a local UNTIL in the
+    equipment's zone (dateutil wants UTC when the start is aware)."""
+    text = rule.strip()
+    if text.upper().startswith("RRULE:"):
+        text = text[6:]
+    if not text or "\n" in text or "DTSTART" in text.upper():
+        raise ValidationError(N_("Give one RRULE, without DTSTART."), {"field": "rrule"})
+    upper = text.upper()
+    if "COUNT=" not in upper and "UNTIL=" not in upper:
+        raise ValidationError(N_("A repeating booking needs an end: UNTIL or COUNT."),
+                              {"field": "rrule"})
+
+    def to_utc(match: re.Match[str]) -> str:
+        value = match.group(1).upper()
+        if value.endswith("Z"):
+            return f"UNTIL={value}"
+        try:
+            if "T" in value:
+                local = datetime.strptime(value, "%Y%m%dT%H%M%S").replace(tzinfo=zone)
+            else:  # a date: the whole of that day
+                day = datetime.strptime(value, "%Y%m%d").replace(tzinfo=zone).date()
+                local = datetime.combine(day, time(23, 59, 59), tzinfo=zone)
+        except ValueError:
+            raise ValidationError(N_("UNTIL is not a valid date: %(value)s"),
+                                  {"field": "rrule"}, value=value) from None
+        return "UNTIL=" + local.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    return _UNTIL.sub(to_utc, text)
+
+
+def expand(rule: str, start: datetime, end: datetime, zone: ZoneInfo,
+           policy: Policy) -> list[tuple[datetime, datetime]]:
+    """Occurrences (UTC start, UTC end) of ``rule`` from the first booking."""
+    text = _normalise_rule(rule, zone)
+    first_local = start.astimezone(zone)
+    try:
+        recurrence = rrulestr(text, dtstart=first_local)
+    except (ValueError, TypeError) as exc:
+        raise ValidationError(N_("This RRULE cannot be read: %(error)s"), {"field": "rrule"},
+                              error=str(exc)) from None
+    duration = end - start
+    occurrences = []
+    for local in recurrence:
+        if len(occurrences) == policy.max_occurrences:
+            raise ValidationError(N_("A series has at most %(n)d occurrences."),
+                                  {"field": "rrule"}, n=policy.max_occurrences)
+        if not calendar.exists_locally(local, zone):
+            raise ValidationError(
+                N_("%(time)s does not exist on %(day)s (the clocks change)."),
+                {"field": "rrule"}, time=local.strftime("%H:%M"), day=local.date().isoformat())
+        occurrence_start = local.astimezone(UTC)
+        occurrences.append((occurrence_start, occurrence_start + duration))
+    if not occurrences:
+        raise ValidationError(N_("This rule gives no occurrence."), {"field": "rrule"})
+    return occurrences
+
+
+def create_series(session: Session, *, actor: User, request: BookingRequest, rule: str,
+                  skip_conflicts: bool, now: datetime, policy: Policy) -> SeriesResult:
+    """Book every occurrence, or (``skip_conflicts``) those that pass and
+    report the others with the error each would have had alone."""
+    begin_write(session)
+    resolved = resolve(session, actor, request)
+    zone = calendar.zone_of(resolved.equipment)
+    occurrences = expand(rule, request.start, request.end, zone, policy)
+    created: list[Booking] = []
+    skipped: list[Skipped] = []
+    with session.begin_nested():
+        series = BookingSeries(
+            equipment_id=resolved.equipment.id, rrule=rule.strip(), first_start=request.start,
+            duration_minutes=int((request.end - request.start).total_seconds() // 60),
+            timezone=zone.key, created_by_id=actor.id, created_at=now)
+        session.add(series)
+        session.flush()
+        for start, end in occurrences:
+            try:
+                created.append(create_booking(
+                    session, actor=actor, request=with_times(request, start, end), now=now,
+                    policy=policy, series=series, resolved=resolved))
+            except (Forbidden, NotFound):
+                raise
+            except DomainError as exc:
+                skipped.append(Skipped(start, end, exc))
+        if skipped and (not skip_conflicts or not created):
+            raise SeriesRefused(skipped, len(occurrences))
+        audit.record(session, actor=actor, action="series.create", object_type="series",
+                     object_id=series.id, now=now, rrule=series.rrule,
+                     created=len(created), skipped=len(skipped))
+    return SeriesResult(series, created, skipped)
+
+
+def in_scope(session: Session, booking: Booking, scope: str, now: datetime) -> list[Booking]:
+    """The still active, not yet finished occurrences a change addresses."""
+    if scope not in SCOPES:
+        raise ValidationError(N_("Scope is one of occurrence, following, series."),
+                              {"field": "scope"})
+    if scope == "occurrence" or booking.series_id is None:
+        return [booking]
+    stmt = select(Booking).where(Booking.series_id == booking.series_id,
+                                 Booking.status.in_(ACTIVE), Booking.end_at > now)
+    if scope == "following":
+        stmt = stmt.where(Booking.start_at >= booking.start_at)
+    targets = list(session.scalars(stmt.order_by(Booking.start_at)))
+    return targets or [booking]
+
+
+def cancel_in_scope(session: Session, *, actor: User, booking: Booking, scope: str,
+                    now: datetime, reason: str | None) -> list[Booking]:
+    begin_write(session)
+    targets = in_scope(session, booking, scope, now)
+    if scope != "occurrence" and booking not in targets:
+        targets = [booking, *targets]
+    return [cancel_booking(session, actor=actor, booking=b, now=now, reason=reason)
+            for b in targets]
+
+
+def move_in_scope(session: Session, *, actor: User, booking: Booking, scope: str,
+                  now: datetime, policy: Policy, start: datetime | None = None,
+                  end: datetime | None = None, title: str | None = None) -> list[Booking]:
+    """Apply the addressed occurrence's change to the others in the scope, as a
+    shift of local wall-clock time (09:00→10:00 stays so across DST); all or
+    nothing."""
+    begin_write(session)
+    targets = in_scope(session, booking, scope, now)
+    zone = calendar.zone_of(booking.equipment)
+    shift_start = _wall_shift(booking.start_at, start, zone)
+    shift_end = _wall_shift(booking.end_at, end, zone)
+    moved: list[Booking] = []
+    skipped: list[Skipped] = []
+    with session.begin_nested():
+        for target in sorted(targets, key=lambda b: b.start_at, reverse=shift_start > timedelta(0)):
+            new_start = _shifted(target.start_at, shift_start, zone) if start else None
+            new_end = _shifted(target.end_at, shift_end, zone) if end else None
+            try:
+                moved.append(move_booking(session, actor=actor, booking=target, now=now,
+                                          policy=policy, start=new_start, end=new_end,
+                                          title=title))
+            except (Forbidden, NotFound):
+                raise
+            except DomainError as exc:
+                skipped.append(Skipped(new_start or target.start_at, new_end or target.end_at,
+                                       exc))
+        if skipped:
+            raise SeriesRefused(skipped, len(targets))
+    return sorted(moved, key=lambda b: b.start_at)
+
+
+def _wall_shift(old: datetime, new: datetime | None, zone: ZoneInfo) -> timedelta:
+    if new is None:
+        return timedelta(0)
+    return new.astimezone(zone).replace(tzinfo=None) - old.astimezone(zone).replace(tzinfo=None)
+
+
+def _shifted(value: datetime, shift: timedelta, zone: ZoneInfo) -> datetime:
+    local = value.astimezone(zone).replace(tzinfo=None) + shift
+    return local.replace(tzinfo=zone).astimezone(UTC)
