@@ -55,13 +55,15 @@ def _check_production(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from booking.database import configure_engine
+    from booking.database import configure_engine, init_write_transactions
     from booking.extensions import babel, csrf, db, login_manager, migrate
     from booking.i18n import select_locale, select_timezone
 
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
+    # First of the request hooks: a writer's transaction must begin before any query.
+    init_write_transactions(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -81,13 +83,10 @@ def register_blueprints(app: Flask) -> None:
 def register_hooks(app: Flask) -> None:
     from booking.api import init_api
     from booking.auth.sessions import init_login
-    from booking.database import init_write_transactions
     from booking.i18n import init_templates
 
-    init_write_transactions(app)
-    # The API (blueprints and its bearer-token check) comes after the write
-    # hook: the token look-up opens the transaction, and on SQLite a writing
-    # request must open it as BEGIN IMMEDIATE first (booking.database).
+    # After the write hook of register_extensions: the token look-up opens the
+    # transaction, and a writing request must open it as a writer first.
     init_api(app)
     init_login(app)
     init_templates(app)

@@ -48,7 +48,13 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         status = error.code or 500
         if _wants_json():
-            return _json_error(status, _CODES.get(status, "error"), error.description or "")
+            # webargs puts the field errors of a refused body in ``data``.
+            messages = getattr(error, "data", {}).get("messages")
+            details = {"errors": messages} if messages else {}
+            message = error.description or ""
+            if status == 422:
+                message = "the request's fields are not valid"
+            return _json_error(status, _CODES.get(status, "error"), message, details)
         if status in (403, 404):
             return render_template(f"errors/{status}.html"), status
         if status >= 500:

@@ -112,8 +112,8 @@ def check_calendar(session: Session, slot: Slot) -> None:
         closure = closures[0]
         raise Closed(
             N_("Closed from %(start)s to %(end)s: %(reason)s"),
-            {"conflicts": [{"closure_id": c.id, "start": c.start_at.isoformat(),
-                            "end": c.end_at.isoformat(), "reason": c.reason}
+            {"conflicts": [{"closure_id": c.id, "start": c.start_at.astimezone(zone).isoformat(),
+                            "end": c.end_at.astimezone(zone).isoformat(), "reason": c.reason}
                            for c in closures]},
             start=fmt(closure.start_at, zone), end=fmt(closure.end_at, zone),
             reason=closure.reason)
@@ -214,8 +214,9 @@ def conflict_error(found: list, equipment: Equipment, zone: ZoneInfo) -> Conflic
     return Conflict(
         N_("%(equipment)s is already taken from %(start)s to %(end)s "
            "(booking %(booking)d, changeover included)."),
-        {"conflicts": [{"booking_id": c.booking_id, "start": c.start.isoformat(),
-                        "end": c.end.isoformat(), "held_until": c.held_until.isoformat(),
+        {"conflicts": [{"booking_id": c.booking_id, "start": c.start.astimezone(zone).isoformat(),
+                        "end": c.end.astimezone(zone).isoformat(),
+                        "held_until": c.held_until.astimezone(zone).isoformat(),
                         "equipment_id": c.equipment_id} for c in found]},
         equipment=equipment.name, start=fmt(first.start, zone),
         end=fmt(first.held_until, zone), booking=first.booking_id)

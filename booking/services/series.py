@@ -154,7 +154,7 @@ def create_series(session: Session, *, actor: User, request: BookingRequest, rul
             except (Forbidden, NotFound):
                 raise
             except DomainError as exc:
-                skipped.append(Skipped(start, end, exc))
+                skipped.append(Skipped(start.astimezone(zone), end.astimezone(zone), exc))
         if skipped and (not skip_conflicts or not created):
             raise SeriesRefused(skipped, len(occurrences))
         audit.record(session, actor=actor, action="series.create", object_type="series",
@@ -212,8 +212,8 @@ def move_in_scope(session: Session, *, actor: User, booking: Booking, scope: str
             except (Forbidden, NotFound):
                 raise
             except DomainError as exc:
-                skipped.append(Skipped(new_start or target.start_at, new_end or target.end_at,
-                                       exc))
+                skipped.append(Skipped((new_start or target.start_at).astimezone(zone),
+                                       (new_end or target.end_at).astimezone(zone), exc))
         if skipped:
             raise SeriesRefused(skipped, len(targets))
     return sorted(moved, key=lambda b: b.start_at)

@@ -1,0 +1,261 @@
+"""/api/v1/bookings: book, list, move, cancel, approve, reject."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, jsonify
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
+
+from booking.api.auth import api_user
+from booking.api.common import PageArgs, load, page
+from booking.extensions import db
+from booking.services.bookings import BookingRequest, create_booking, decide_booking
+from booking.services.policy import Policy
+from booking.services.series import SCOPES, cancel_in_scope, create_series, move_in_scope
+from booking.timeutil import utc_now
+from models import (
+    Booking,
+    BookingPurpose,
+    BookingStatus,
+    Equipment,
+    Project,
+    Role,
+    User,
+)
+
+blp = Blueprint("bookings", __name__, url_prefix="/api/v1/bookings",
+                description="Bookings and recurring series")
+BLUEPRINTS = [blp]
+
+
+class LocalDateTime(fields.DateTime):
+    """An instant shown in its equipment's zone, with the offset."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if value is None:
+            return None
+        from zoneinfo import ZoneInfo
+
+        return value.astimezone(ZoneInfo(obj.equipment.establishment.timezone)).isoformat()
+
+
+class BookingSchema(Schema):
+    id = fields.Integer()
+    uid = fields.String()
+    equipment_id = fields.Integer()
+    start = LocalDateTime(attribute="start_at")
+    end = LocalDateTime(attribute="end_at")
+    title = fields.String()
+    purpose = fields.Enum(BookingPurpose, by_value=True)
+    status = fields.Enum(BookingStatus, by_value=True)
+    booked_by_id = fields.Integer()
+    trainer_id = fields.Integer(allow_none=True)
+    project_id = fields.Integer(allow_none=True)
+    participants = fields.Integer(allow_none=True)
+    series_id = fields.Integer(allow_none=True)
+    sequence = fields.Integer()
+    decision_deadline = LocalDateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    decision_reason = fields.String(allow_none=True)
+    override_reason = fields.String(allow_none=True)
+    certification_flag = fields.Boolean()
+
+
+class RecurrenceSchema(Schema):
+    rrule = fields.String(required=True, validate=validate.Length(1, 500),
+                          metadata={"example": "FREQ=WEEKLY;BYDAY=TU;UNTIL=20270630"})
+    skip_conflicts = fields.Boolean(load_default=False)
+
+
+class BookingInSchema(Schema):
+    equipment_id = fields.Integer(required=True)
+    start = fields.AwareDateTime(required=True)
+    end = fields.AwareDateTime(required=True)
+    title = fields.String(required=True, validate=validate.Length(1, 255))
+    purpose = fields.Enum(BookingPurpose, by_value=True, load_default=BookingPurpose.TRAINING)
+    trainer_id = fields.Integer(allow_none=True)
+    project_id = fields.Integer(allow_none=True)
+    participants = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=10000))
+    recurrence = fields.Nested(RecurrenceSchema, allow_none=True)
+    override_reason = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+    @validates_schema
+    def _order(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "start" in data and "end" in data and data["start"] >= data["end"]:
+            raise ValidationError("end must come after start", "end")
+
+
+class SeriesAnswerSchema(Schema):
+    series_id = fields.Integer()
+    created = fields.List(fields.Nested(BookingSchema))
+    skipped = fields.List(fields.Dict())
+
+
+class BookingPatchSchema(Schema):
+    start = fields.AwareDateTime()
+    end = fields.AwareDateTime()
+    title = fields.String(validate=validate.Length(1, 255))
+    scope = fields.String(load_default="occurrence", validate=validate.OneOf(SCOPES))
+
+
+class ReasonSchema(Schema):
+    reason = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    scope = fields.String(load_default="occurrence", validate=validate.OneOf(SCOPES))
+
+
+class DecisionSchema(Schema):
+    reason = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class BookingListArgs(PageArgs):
+    equipment_id = fields.Integer()
+    establishment_id = fields.Integer()
+    trainer_id = fields.Integer()
+    project_id = fields.Integer()
+    status = fields.Enum(BookingStatus, by_value=True)
+    from_ = fields.AwareDateTime(data_key="from")
+    to = fields.AwareDateTime()
+
+
+class BookingPageSchema(Schema):
+    items = fields.List(fields.Nested(BookingSchema))
+    total = fields.Integer()
+
+
+def _policy() -> Policy:
+    return Policy.from_config(current_app.config)
+
+
+def visible_bookings(user: User) -> Select[tuple[Booking]]:
+    """Every booking for staff and trainers; a company's own for a company user."""
+    stmt = select(Booking).options(
+        joinedload(Booking.equipment).joinedload(Equipment.establishment))
+    if user.role is Role.COMPANY:
+        stmt = stmt.outerjoin(Project, Project.id == Booking.project_id).where(or_(
+            Project.company_id == user.company_id,
+            Booking.booked_by_id.in_(select(User.id).where(User.company_id == user.company_id)),
+        ))
+    return stmt
+
+
+def filtered(stmt: Select[tuple[Booking]], args: dict[str, Any]) -> Select[tuple[Booking]]:
+    for key in ("equipment_id", "trainer_id", "project_id", "status"):
+        if key in args:
+            stmt = stmt.where(getattr(Booking, key) == args[key])
+    if "establishment_id" in args:
+        stmt = stmt.where(Booking.equipment_id.in_(select(Equipment.id).where(
+            Equipment.establishment_id == args["establishment_id"])))
+    if "from_" in args:
+        stmt = stmt.where(Booking.end_at > args["from_"])
+    if "to" in args:
+        stmt = stmt.where(Booking.start_at < args["to"])
+    return stmt.order_by(Booking.start_at, Booking.id)
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(BookingInSchema)
+@blp.response(201, BookingSchema)
+@blp.alt_response(201, schema=SeriesAnswerSchema, description="a recurring series",
+                  success=True)
+def post_booking(data: dict[str, Any]) -> Booking | Response:
+    """Book a slot, or a recurring series with ``recurrence``: all or nothing,
+    or (``skip_conflicts``) what fits, the others reported with their error."""
+    user = api_user()
+    request = BookingRequest(
+        equipment_id=data["equipment_id"], start=data["start"], end=data["end"],
+        title=data["title"], purpose=data["purpose"], trainer_id=data.get("trainer_id"),
+        project_id=data.get("project_id"), participants=data.get("participants"),
+        override_reason=data.get("override_reason"))
+    recurrence = data.get("recurrence")
+    if not recurrence:
+        booking = create_booking(db.session, actor=user, request=request, now=utc_now(),
+                                 policy=_policy())
+        db.session.commit()
+        return booking
+    result = create_series(db.session, actor=user, request=request, rule=recurrence["rrule"],
+                           skip_conflicts=recurrence["skip_conflicts"], now=utc_now(),
+                           policy=_policy())
+    db.session.commit()
+    body = SeriesAnswerSchema().dump({
+        "series_id": result.series.id if result.series else None,
+        "created": result.created,
+        "skipped": [{"start": s.start.isoformat(), "end": s.end.isoformat(),
+                     "error": s.error.code, "message": s.error.message}
+                    for s in result.skipped],
+    })
+    response = jsonify(body)
+    response.status_code = 201
+    return response
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(BookingListArgs, location="query")
+@blp.response(200, BookingPageSchema)
+def list_bookings(args: dict[str, Any]) -> dict[str, Any]:
+    """Bookings the user may see, filtered."""
+    return page(filtered(visible_bookings(api_user()), args), args)
+
+
+@blp.route("/<int:booking_id>", methods=["GET"])
+@blp.response(200, BookingSchema)
+def get_booking(booking_id: int) -> Booking:
+    return load(Booking, booking_id, api_user())
+
+
+@blp.route("/<int:booking_id>", methods=["PATCH"])
+@blp.arguments(BookingPatchSchema)
+@blp.response(200, BookingSchema)
+def patch_booking(data: dict[str, Any], booking_id: int) -> Booking:
+    """Move or retitle; ``scope`` extends the change to the following
+    occurrences of its series or to the whole series."""
+    user = api_user()
+    booking = load(Booking, booking_id, user, "change")
+    move_in_scope(db.session, actor=user, booking=booking, scope=data["scope"], now=utc_now(),
+                  policy=_policy(), start=data.get("start"), end=data.get("end"),
+                  title=data.get("title"))
+    db.session.commit()
+    return booking
+
+
+@blp.route("/<int:booking_id>/cancel", methods=["POST"])
+@blp.arguments(ReasonSchema)
+@blp.response(200, BookingSchema)
+def cancel(data: dict[str, Any], booking_id: int) -> Booking:
+    """Cancel, with a reason; the row stays and its SEQUENCE rises."""
+    user = api_user()
+    booking = load(Booking, booking_id, user, "cancel")
+    cancel_in_scope(db.session, actor=user, booking=booking, scope=data["scope"],
+                    now=utc_now(), reason=data.get("reason"))
+    db.session.commit()
+    return booking
+
+
+def _decide(booking_id: int, data: dict[str, Any], approve: bool) -> Booking:
+    user = api_user()
+    booking = load(Booking, booking_id, user, "decide")
+    decide_booking(db.session, actor=user, booking=booking, approve=approve, now=utc_now(),
+                   reason=data.get("reason"))
+    db.session.commit()
+    return booking
+
+
+@blp.route("/<int:booking_id>/approve", methods=["POST"])
+@blp.arguments(DecisionSchema)
+@blp.response(200, BookingSchema)
+def approve(data: dict[str, Any], booking_id: int) -> Booking:
+    """Approve a pending booking (coordinator of the owning establishment)."""
+    return _decide(booking_id, data, approve=True)
+
+
+@blp.route("/<int:booking_id>/reject", methods=["POST"])
+@blp.arguments(DecisionSchema)
+@blp.response(200, BookingSchema)
+def reject(data: dict[str, Any], booking_id: int) -> Booking:
+    """Reject a pending booking, with a reason; its slot is freed."""
+    return _decide(booking_id, data, approve=False)
+

@@ -1,0 +1,203 @@
+"""/api/v1/equipment: the catalogue, its rules, and availability."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from booking.api.auth import api_user
+from booking.api.common import PageArgs, load, local_iso, page
+from booking.extensions import db
+from booking.permissions import may
+from booking.services.availability import availability, load_with_hours
+from booking.services.equipment import create_equipment, update_equipment
+from booking.timeutil import utc_now
+from models import Booking, Equipment, EquipmentCategory, EquipmentStatus
+
+blp = Blueprint("equipment", __name__, url_prefix="/api/v1/equipment",
+                description="Equipment, pilot lines and their components")
+BLUEPRINTS = [blp]
+
+HHMM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="a time HH:MM")
+
+
+class OpeningHoursSchema(Schema):
+    weekday = fields.Integer(required=True, validate=validate.Range(0, 6),
+                             metadata={"description": "0 is Monday, 6 is Sunday"})
+    opens = fields.String(required=True, validate=HHMM)
+    closes = fields.String(required=True, validate=HHMM)
+
+
+class EquipmentInSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(1, 32))
+    name = fields.String(required=True, validate=validate.Length(1, 255))
+    description = fields.String()
+    location = fields.String(validate=validate.Length(max=255))
+    establishment_id = fields.Integer(required=True)
+    category = fields.Enum(EquipmentCategory, by_value=True, required=True)
+    status = fields.Enum(EquipmentStatus, by_value=True)
+    status_reason = fields.String()
+    parent_id = fields.Integer(allow_none=True)
+    capacity = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    required_certification_type_ids = fields.List(fields.Integer())
+    slot_minutes = fields.Integer(validate=validate.Range(min=1, max=1440))
+    min_minutes = fields.Integer(validate=validate.Range(min=1, max=100000))
+    max_minutes = fields.Integer(validate=validate.Range(min=1, max=100000))
+    changeover_minutes = fields.Integer(validate=validate.Range(min=0, max=10000))
+    requires_approval = fields.Boolean()
+    open_on_holidays = fields.Boolean()
+    approval_deadline_hours = fields.Integer(validate=validate.Range(min=1, max=10000))
+    opening_hours = fields.List(fields.Nested(OpeningHoursSchema))
+
+
+class EquipmentPatchSchema(EquipmentInSchema):
+    """Every field of EquipmentIn, each optional."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(partial=True, **kwargs)
+
+
+class EquipmentSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    description = fields.String()
+    location = fields.String()
+    establishment_id = fields.Integer()
+    category = fields.Enum(EquipmentCategory, by_value=True)
+    status = fields.Enum(EquipmentStatus, by_value=True)
+    status_reason = fields.String()
+    parent_id = fields.Integer(allow_none=True)
+    component_ids = fields.Function(lambda e: [c.id for c in e.components])
+    capacity = fields.Integer(allow_none=True)
+    required_certification_type_ids = fields.Function(
+        lambda e: [t.id for t in e.required_certification_types])
+    slot_minutes = fields.Integer()
+    min_minutes = fields.Integer()
+    max_minutes = fields.Integer()
+    changeover_minutes = fields.Integer()
+    requires_approval = fields.Boolean()
+    open_on_holidays = fields.Boolean()
+    approval_deadline_hours = fields.Integer()
+    opening_hours = fields.Function(lambda e: [
+        {"weekday": h.weekday, "opens": h.opens.strftime("%H:%M"),
+         "closes": h.closes.strftime("%H:%M")} for h in e.opening_hours])
+
+
+class EquipmentListArgs(PageArgs):
+    establishment_id = fields.Integer()
+    category = fields.Enum(EquipmentCategory, by_value=True)
+    status = fields.Enum(EquipmentStatus, by_value=True)
+    q = fields.String(validate=validate.Length(max=100))
+
+
+class EquipmentPageSchema(Schema):
+    items = fields.List(fields.Nested(EquipmentSchema))
+    total = fields.Integer()
+
+
+class WindowArgs(Schema):
+    from_ = fields.AwareDateTime(required=True, data_key="from")
+    to = fields.AwareDateTime(required=True)
+
+
+class IntervalSchema(Schema):
+    start = fields.String(metadata={"format": "date-time"})
+    end = fields.String(metadata={"format": "date-time"})
+
+
+class BusySchema(IntervalSchema):
+    reason = fields.String(validate=validate.OneOf(["booking", "changeover", "closure",
+                                                    "holiday"]))
+    booking_id = fields.Integer(allow_none=True)
+
+
+class AvailabilitySchema(Schema):
+    busy = fields.List(fields.Nested(BusySchema))
+    free = fields.List(fields.Nested(IntervalSchema))
+
+
+def _loaded() -> Any:
+    return (selectinload(Equipment.components), selectinload(Equipment.opening_hours),
+            selectinload(Equipment.required_certification_types))
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(EquipmentListArgs, location="query")
+@blp.response(200, EquipmentPageSchema)
+def list_equipment(args: dict[str, Any]) -> dict[str, Any]:
+    """The catalogue, filtered by establishment, category, status or words."""
+    stmt = select(Equipment).options(*_loaded()).order_by(Equipment.code)
+    if "establishment_id" in args:
+        stmt = stmt.where(Equipment.establishment_id == args["establishment_id"])
+    if "category" in args:
+        stmt = stmt.where(Equipment.category == args["category"])
+    if "status" in args:
+        stmt = stmt.where(Equipment.status == args["status"])
+    if args.get("q"):
+        like = f"%{args['q'].lower()}%"
+        stmt = stmt.where(or_(Equipment.name.ilike(like), Equipment.code.ilike(like),
+                              Equipment.description.ilike(like)))
+    return page(stmt, args)
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(EquipmentInSchema)
+@blp.response(201, EquipmentSchema)
+def post_equipment(data: dict[str, Any]) -> Equipment:
+    """Add equipment (admin, or a coordinator of its establishment)."""
+    equipment = create_equipment(db.session, actor=api_user(), data=data, now=utc_now())
+    db.session.commit()
+    return equipment
+
+
+@blp.route("/<int:equipment_id>", methods=["GET"])
+@blp.response(200, EquipmentSchema)
+def get_equipment(equipment_id: int) -> Equipment:
+    return load(Equipment, equipment_id, api_user())
+
+
+@blp.route("/<int:equipment_id>", methods=["PATCH"])
+@blp.arguments(EquipmentPatchSchema)
+@blp.response(200, EquipmentSchema)
+def patch_equipment(data: dict[str, Any], equipment_id: int) -> Equipment:
+    """Change rules, status (with a reason), hours or required certifications."""
+    equipment = load(Equipment, equipment_id, api_user(), "manage")
+    update_equipment(db.session, actor=api_user(), equipment=equipment, data=data,
+                     now=utc_now())
+    db.session.commit()
+    return equipment
+
+
+@blp.route("/<int:equipment_id>/availability", methods=["GET"])
+@blp.arguments(WindowArgs, location="query")
+@blp.response(200, AvailabilitySchema)
+def get_availability(args: dict[str, Any], equipment_id: int) -> dict[str, Any]:
+    """Busy periods (bookings, changeovers, closures, holidays) and free opening
+    hours between ``from`` and ``to`` (at most 93 days)."""
+    user = api_user()
+    load(Equipment, equipment_id, user)
+    (result,) = availability(db.session, load_with_hours(db.session, [equipment_id]),
+                             args["from_"], args["to"])
+    zone = result.equipment.establishment.timezone
+    visible = _visible_bookings(user, [b.booking_id for b in result.busy if b.booking_id])
+    return {
+        "busy": [{"start": local_iso(b.start, zone), "end": local_iso(b.end, zone),
+                  "reason": b.reason,
+                  "booking_id": b.booking_id if b.booking_id in visible else None}
+                 for b in result.busy],
+        "free": [{"start": local_iso(s, zone), "end": local_iso(e, zone)}
+                 for s, e in result.free],
+    }
+
+
+def _visible_bookings(user: Any, ids: list[int]) -> set[int]:
+    """A company sees others' bookings only as busy periods, without their ids."""
+    if not ids:
+        return set()
+    bookings = db.session.scalars(select(Booking).where(Booking.id.in_(ids)))
+    return {b.id for b in bookings if may(user, "view", b)}

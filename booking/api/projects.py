@@ -1,0 +1,150 @@
+"""The projects API: a company requests an industrial teaching project, a
+coordinator approves it (assigning a trainer) or rejects it.
+
+A company sees only its own company's projects (another's is a 404), a
+trainer those they run; coordinators and admins see all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from booking.api.auth import api_user
+from booking.api.common import PageArgs, load, local_iso, page
+from booking.api.support import (
+    DATE_TIME,
+    Day,
+    Text,
+    allow,
+    object_id,
+    optional_text,
+    page_of,
+    required_text,
+)
+from booking.extensions import db
+from booking.permissions import is_staff
+from booking.services import projects
+from booking.timeutil import utc_now
+from models import Project, ProjectStatus, Role, User
+
+PARIS = "Europe/Paris"
+
+blp = Blueprint("projects", __name__, url_prefix="/api/v1/projects",
+                description="Industrial teaching projects requested by companies.")
+BLUEPRINTS = [blp]
+
+
+def _is_company(user: User) -> bool:
+    return user.role is Role.COMPANY
+
+
+class ProjectSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    title = required_text(255)
+    description = optional_text(10000)
+    objectives = optional_text(10000)
+    learners = fields.Integer(strict=True, required=True,
+                              validate=validate.Range(min=1, max=100000))
+    equipment_ids = fields.List(object_id(), load_default=list,
+                                validate=validate.Length(max=100))
+    wanted_from = Day(required=True)
+    wanted_to = Day(required=True)
+    contact_name = optional_text(255)
+    contact_email = Text(load_default="", validate=validate.Length(max=254))
+    contact_phone = optional_text(40)
+    status = fields.Enum(ProjectStatus, by_value=True, dump_only=True)
+    company_id = fields.Integer(dump_only=True)
+    trainer_id = fields.Integer(dump_only=True)
+    requested_by_id = fields.Integer(dump_only=True)
+    decided_by_id = fields.Integer(dump_only=True)
+    decided_at = fields.Function(lambda p: local_iso(p.decided_at, PARIS), dump_only=True,
+                                 metadata={**DATE_TIME, "nullable": True})
+    decision_reason = fields.String(dump_only=True)
+    created_at = fields.Function(lambda p: local_iso(p.created_at, PARIS), dump_only=True,
+                                 metadata=DATE_TIME)
+
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        if attr == "equipment_ids":
+            return [e.id for e in obj.equipment]
+        return super().get_attribute(obj, attr, default)
+
+
+class ProjectQuerySchema(PageArgs):
+    status = fields.Enum(ProjectStatus, by_value=True)
+    company_id = object_id(strict=False)
+
+
+class ApproveSchema(Schema):
+    trainer_id = object_id(required=True, metadata={"description": "A trainer account."})
+    reason = optional_text(2000)
+
+
+class RejectSchema(Schema):
+    reason = required_text(2000)
+
+
+def _visible(user: User) -> Any:
+    """The projects ``user`` may see (booking.permissions.view_project, as a query)."""
+    stmt = select(Project)
+    if is_staff(user):
+        return stmt
+    if user.role is Role.COMPANY:
+        return stmt.where(Project.company_id == user.company_id)
+    return stmt.where(Project.trainer_id == user.id)
+
+
+@blp.route("", methods=["POST"])
+@allow(_is_company)
+@blp.arguments(ProjectSchema)
+@blp.response(201, ProjectSchema)
+def request_project(body: dict[str, Any]) -> Project:
+    """Request a project for the caller's company (company accounts only)."""
+    project = projects.request_project(db.session, actor=api_user(), now=utc_now(), **body)
+    db.session.commit()
+    return project
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(ProjectQuerySchema, location="query")
+@blp.response(200, page_of(ProjectSchema))
+def list_projects(args: dict[str, Any]) -> dict[str, Any]:
+    """The projects the caller may see, newest first; filters ``status``, ``company_id``."""
+    stmt = (_visible(api_user()).options(selectinload(Project.equipment))
+            .order_by(Project.created_at.desc(), Project.id.desc()))
+    for name in ("status", "company_id"):
+        if name in args:
+            stmt = stmt.where(getattr(Project, name) == args[name])
+    return page(stmt, args)
+
+
+@blp.route("/<int:project_id>", methods=["GET"])
+@blp.response(200, ProjectSchema)
+def get_project(project_id: int) -> Project:
+    return load(Project, project_id, api_user())
+
+
+@blp.route("/<int:project_id>/approve", methods=["POST"])
+@blp.arguments(ApproveSchema)
+@blp.response(200, ProjectSchema)
+def approve_project(body: dict[str, Any], project_id: int) -> Project:
+    """Approve a requested project and assign its trainer (coordinators, admins)."""
+    project = load(Project, project_id, api_user(), "decide")
+    projects.approve_project(db.session, project, actor=api_user(), now=utc_now(), **body)
+    db.session.commit()
+    return project
+
+
+@blp.route("/<int:project_id>/reject", methods=["POST"])
+@blp.arguments(RejectSchema)
+@blp.response(200, ProjectSchema)
+def reject_project(body: dict[str, Any], project_id: int) -> Project:
+    """Reject a requested project, saying why (coordinators, admins)."""
+    project = load(Project, project_id, api_user(), "decide")
+    projects.reject_project(db.session, project, actor=api_user(), now=utc_now(), **body)
+    db.session.commit()
+    return project

@@ -1,0 +1,160 @@
+"""Creating and changing equipment: its line, its rules, its opening hours."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from booking.permissions import coordinates, is_staff, require
+from booking.services import audit
+from booking.services.errors import N_, Conflict, Forbidden, ValidationError
+from models import (
+    CertificationType,
+    Equipment,
+    EquipmentCategory,
+    EquipmentStatus,
+    Establishment,
+    OpeningHours,
+    User,
+)
+
+RULE_FIELDS = ("name", "description", "location", "category", "status", "status_reason",
+               "capacity", "slot_minutes", "min_minutes", "max_minutes", "changeover_minutes",
+               "requires_approval", "open_on_holidays", "approval_deadline_hours")
+
+
+def create_equipment(session: Session, *, actor: User, data: dict[str, Any],
+                     now: datetime) -> Equipment:
+    if not is_staff(actor):
+        raise Forbidden(N_("Only an admin or a coordinator adds equipment."))
+    establishment = session.get(Establishment, data.get("establishment_id"))
+    if establishment is None:
+        raise ValidationError(N_("No establishment %(id)s."), {"field": "establishment_id"},
+                              id=data.get("establishment_id"))
+    if not coordinates(actor, establishment.id):
+        raise Forbidden(N_("Only an admin or a coordinator of %(name)s adds its equipment."),
+                        name=establishment.name)
+    code = data["code"].strip()
+    if session.scalar(select(Equipment.id).where(Equipment.code == code)) is not None:
+        raise Conflict(N_("The code %(code)s is already used."), {"field": "code"}, code=code)
+    equipment = Equipment(code=code, establishment=establishment, name=data["name"],
+                          category=data["category"], created_at=now, updated_at=now)
+    _apply(session, equipment, data)
+    session.add(equipment)
+    session.flush()
+    audit.record(session, actor=actor, action="equipment.create", object_type="equipment",
+                 object_id=equipment.id, now=now, code=code)
+    return equipment
+
+
+def update_equipment(session: Session, *, actor: User, equipment: Equipment,
+                     data: dict[str, Any], now: datetime) -> Equipment:
+    require(actor, "manage", equipment)
+    if "code" in data and data["code"].strip() != equipment.code:
+        code = data["code"].strip()
+        if session.scalar(select(Equipment.id).where(Equipment.code == code)) is not None:
+            raise Conflict(N_("The code %(code)s is already used."), {"field": "code"},
+                           code=code)
+        equipment.code = code
+    if "establishment_id" in data and data["establishment_id"] != equipment.establishment_id:
+        raise ValidationError(N_("Equipment cannot move to another establishment."),
+                              {"field": "establishment_id"})
+    before = {name: _plain(getattr(equipment, name)) for name in RULE_FIELDS}
+    _apply(session, equipment, data)
+    equipment.updated_at = now
+    session.flush()
+    changes = {name: [before[name], _plain(getattr(equipment, name))] for name in RULE_FIELDS
+               if before[name] != _plain(getattr(equipment, name))}
+    for key in ("opening_hours", "required_certification_type_ids", "parent_id"):
+        if key in data:
+            changes[key] = "changed"
+    audit.record(session, actor=actor, action="equipment.update", object_type="equipment",
+                 object_id=equipment.id, now=now, changes=changes)
+    return equipment
+
+
+def _plain(value: Any) -> Any:
+    return value.value if hasattr(value, "value") else value
+
+
+def _apply(session: Session, equipment: Equipment, data: dict[str, Any]) -> None:
+    for name in RULE_FIELDS:
+        if name in data:
+            setattr(equipment, name, data[name])
+    if equipment.status is not EquipmentStatus.ACTIVE and not (equipment.status_reason or
+                                                               "").strip():
+        raise ValidationError(N_("Say why the equipment is not active."),
+                              {"field": "status_reason"})
+    _check_rules(equipment)
+    if "parent_id" in data:
+        equipment.parent = _parent(session, equipment, data["parent_id"])
+    if "required_certification_type_ids" in data:
+        ids = list(dict.fromkeys(data["required_certification_type_ids"]))
+        types = list(session.scalars(select(CertificationType)
+                                     .where(CertificationType.id.in_(ids))))
+        if len(types) != len(ids):
+            raise ValidationError(N_("Unknown certification type."),
+                                  {"field": "required_certification_type_ids"})
+        equipment.required_certification_types = types
+    if "opening_hours" in data:
+        equipment.opening_hours = _opening_hours(data["opening_hours"])
+
+
+def _check_rules(equipment: Equipment) -> None:
+    slot = equipment.slot_minutes or 30
+    minimum = equipment.min_minutes if equipment.min_minutes is not None else slot
+    maximum = equipment.max_minutes if equipment.max_minutes is not None else 480
+    if slot <= 0 or minimum <= 0 or minimum % slot or maximum % slot:
+        raise ValidationError(N_("Durations must be positive multiples of the slot."),
+                              {"field": "slot_minutes"})
+    if maximum < minimum:
+        raise ValidationError(N_("The maximum duration is below the minimum."),
+                              {"field": "max_minutes"})
+    if (equipment.changeover_minutes or 0) < 0 or (equipment.capacity or 0) < 0:
+        raise ValidationError(N_("Changeover and capacity cannot be negative."),
+                              {"field": "changeover_minutes"})
+
+
+def _parent(session: Session, equipment: Equipment, parent_id: int | None) -> Equipment | None:
+    if parent_id is None:
+        return None
+    parent = session.get(Equipment, parent_id)
+    if parent is None or parent.category is not EquipmentCategory.PILOT_LINE:
+        raise ValidationError(N_("A component belongs to an existing pilot line."),
+                              {"field": "parent_id"})
+    if parent is equipment or parent.parent_id is not None or equipment.components:
+        raise ValidationError(N_("Lines are one level deep: a line has components, "
+                                 "a component has none."), {"field": "parent_id"})
+    if parent.establishment_id != equipment.establishment.id:
+        raise ValidationError(N_("A component belongs to a line of its own establishment."),
+                              {"field": "parent_id"})
+    return parent
+
+
+def _opening_hours(rows: list[dict[str, Any]]) -> list[OpeningHours]:
+    hours = []
+    for row in rows:
+        opens, closes = _time(row["opens"]), _time(row["closes"])
+        if not 0 <= row["weekday"] <= 6 or opens >= closes:
+            raise ValidationError(N_("Opening hours: weekday 0–6 and opens before closes."),
+                                  {"field": "opening_hours"})
+        hours.append(OpeningHours(weekday=row["weekday"], opens=opens, closes=closes))
+    for a in hours:
+        for b in hours:
+            if a is not b and a.weekday == b.weekday and a.opens < b.closes and b.opens < a.closes:
+                raise ValidationError(N_("Opening hours of one day overlap."),
+                                      {"field": "opening_hours"})
+    return hours
+
+
+def _time(value: Any) -> time:
+    if isinstance(value, time):
+        return value
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationError(N_("%(value)s is not a time (HH:MM)."),
+                              {"field": "opening_hours"}, value=value) from None

@@ -1,0 +1,107 @@
+"""Industrial teaching projects: a company requests, a coordinator decides.
+
+Permissions are checked by the caller (booking.permissions); these functions
+check the data and the project's state, write, flush and audit.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from booking.services import audit
+from booking.services.errors import N_, InvalidState, ValidationError
+from models import Equipment, Project, ProjectStatus, Role, User
+
+# Roles that may run a project's sessions as its trainer.
+TRAINER_ROLES = (Role.TRAINER,)
+
+
+def _equipment(session: Session, ids: list[int]) -> list[Equipment]:
+    wanted = sorted(set(ids))
+    found = list(session.scalars(select(Equipment).where(Equipment.id.in_(wanted)))) \
+        if wanted else []
+    missing = sorted(set(wanted) - {e.id for e in found})
+    if missing:
+        raise ValidationError(N_("No equipment with the ids %(ids)s."),
+                              {"field": "equipment_ids", "missing": missing},
+                              ids=", ".join(map(str, missing)))
+    return sorted(found, key=lambda e: e.id)
+
+
+def request_project(session: Session, *, actor: User, now: datetime, title: str,
+                    learners: int, wanted_from: date, wanted_to: date,
+                    equipment_ids: list[int] | None = None, description: str = "",
+                    objectives: str = "", contact_name: str = "", contact_email: str = "",
+                    contact_phone: str = "") -> Project:
+    """A company user requests a project for their company; it starts as requested."""
+    if actor.role is not Role.COMPANY or actor.company_id is None:
+        raise ValidationError(N_("Only a company account requests projects."))
+    if not title.strip():
+        raise ValidationError(N_("The project needs a title."), {"field": "title"})
+    if learners < 1:
+        raise ValidationError(N_("A project has at least one learner."), {"field": "learners"})
+    if wanted_from > wanted_to:
+        raise ValidationError(N_("wanted_to comes before wanted_from."),
+                              {"fields": ["wanted_from", "wanted_to"]})
+    project = Project(
+        company_id=actor.company_id, requested_by_id=actor.id, title=title,
+        description=description, objectives=objectives, learners=learners,
+        wanted_from=wanted_from, wanted_to=wanted_to, contact_name=contact_name,
+        contact_email=contact_email, contact_phone=contact_phone,
+        status=ProjectStatus.REQUESTED, created_at=now, updated_at=now,
+        equipment=_equipment(session, equipment_ids or []),
+    )
+    session.add(project)
+    session.flush()
+    audit.record(session, actor=actor, action="project.request", object_type="project",
+                 object_id=project.id, now=now, company_id=project.company_id,
+                 equipment_ids=[e.id for e in project.equipment])
+    return project
+
+
+def _awaiting_decision(session: Session, project: Project) -> None:
+    # Lock the row (PostgreSQL): of two concurrent decisions, the second sees the first.
+    session.refresh(project, with_for_update=True)
+    if project.status is not ProjectStatus.REQUESTED:
+        raise InvalidState(N_("This project is %(status)s: it is no longer awaiting a decision."),
+                           {"status": project.status.value}, status=project.status.value)
+
+
+def _decide(project: Project, *, actor: User, now: datetime, status: ProjectStatus,
+            reason: str | None) -> None:
+    project.status = status
+    project.decided_by_id = actor.id
+    project.decided_at = now
+    project.decision_reason = reason or None
+    project.updated_at = now
+
+
+def approve_project(session: Session, project: Project, *, actor: User, now: datetime,
+                    trainer_id: int, reason: str | None = None) -> Project:
+    """Approve a requested project and assign its trainer (an active trainer account)."""
+    _awaiting_decision(session, project)
+    trainer = session.get(User, trainer_id)
+    if trainer is None or trainer.role not in TRAINER_ROLES or not trainer.active:
+        raise ValidationError(N_("User %(id)s is not an active trainer."),
+                              {"field": "trainer_id"}, id=trainer_id)
+    _decide(project, actor=actor, now=now, status=ProjectStatus.APPROVED, reason=reason)
+    project.trainer_id = trainer.id
+    session.flush()
+    audit.record(session, actor=actor, action="project.approve", object_type="project",
+                 object_id=project.id, now=now, reason=reason or None, trainer_id=trainer.id)
+    return project
+
+
+def reject_project(session: Session, project: Project, *, actor: User, now: datetime,
+                   reason: str) -> Project:
+    if not reason.strip():
+        raise ValidationError(N_("Say why the project is rejected."), {"field": "reason"})
+    _awaiting_decision(session, project)
+    _decide(project, actor=actor, now=now, status=ProjectStatus.REJECTED, reason=reason)
+    session.flush()
+    audit.record(session, actor=actor, action="project.reject", object_type="project",
+                 object_id=project.id, now=now, reason=reason)
+    return project
