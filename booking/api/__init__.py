@@ -15,8 +15,6 @@ class Api(SmorestApi):
         pass
 
 
-api = Api()
-
 API_CONFIG = {
     "API_TITLE": "Plateforme API",
     "API_VERSION": "v1",
@@ -32,6 +30,8 @@ def init_api(app: Flask) -> None:
 
     for key, value in API_CONFIG.items():
         app.config.setdefault(key, value)
+    # One Api per app: the spec and its registered views belong to that app.
+    api = Api()
     api.init_app(app, spec_kwargs={"info": {
         "description": "Booking of the CosmetoPharma campus equipment. Times carry an offset.",
     }})
@@ -44,6 +44,9 @@ def init_api(app: Flask) -> None:
             csrf.exempt(blueprint)  # bearer tokens, never cookies: no CSRF to fear
             api.register_blueprint(blueprint)
     authenticate_api_requests(app)
+    from booking.api.docs import bp as docs_bp
+
+    app.register_blueprint(docs_bp)
 
 
 # TEMPORARY (lead to tidy): bookings and equipment are being written; modules

@@ -21,7 +21,7 @@ blp = Blueprint("auth-tokens", __name__, url_prefix="/api/v1/auth",
 BLUEPRINTS = [blp]
 
 # Endpoints answered without a token.
-PUBLIC_ENDPOINTS = {"auth-tokens.create_token", "api-docs.openapi_json"}
+PUBLIC_ENDPOINTS = {"auth-tokens.create_token", "api-docs.openapi_json", "api-pages.docs"}
 
 
 class Unauthorized(DomainError):

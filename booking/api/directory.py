@@ -130,7 +130,7 @@ class RevokeQuerySchema(Schema):
     reason = optional_text(2000)
 
 
-class ClosureSchema(Schema):
+class ClosureInSchema(Schema):
     id = fields.Integer(dump_only=True)
     establishment_id = object_id(allow_none=True, load_default=None)
     equipment_id = object_id(allow_none=True, load_default=None)
@@ -140,7 +140,9 @@ class ClosureSchema(Schema):
     kind = fields.Enum(ClosureKind, by_value=True, load_default=ClosureKind.OTHER)
 
 
-class ClosureOutSchema(ClosureSchema):
+class ClosureSchema(ClosureInSchema):
+    """A closure's times are given in its establishment's zone, with offset."""
+
     start = fields.String(metadata=DATE_TIME)
     end = fields.String(metadata=DATE_TIME)
 
@@ -321,7 +323,7 @@ def _closure_out(closure: Closure, zone: str) -> dict[str, Any]:
 @closures.route("", methods=["GET"])
 @allow(is_staff)
 @closures.arguments(ClosureQuerySchema, location="query")
-@closures.response(200, page_of(ClosureOutSchema))
+@closures.response(200, page_of(ClosureSchema))
 def list_closures(args: dict[str, Any]) -> dict[str, Any]:
     """Closures by start; ``from``/``to`` keep those overlapping the window."""
     if "from_" in args and "to" in args and args["from_"] >= args["to"]:
@@ -342,8 +344,8 @@ def list_closures(args: dict[str, Any]) -> dict[str, Any]:
 
 @closures.route("", methods=["POST"])
 @allow(is_staff)
-@closures.arguments(ClosureSchema)
-@closures.response(201, ClosureOutSchema)
+@closures.arguments(ClosureInSchema)
+@closures.response(201, ClosureSchema)
 def create_closure(body: dict[str, Any]) -> dict[str, Any]:
     """Close an establishment or one machine (its coordinators, or an admin)."""
     user = api_user()

@@ -79,12 +79,12 @@ class ProjectQuerySchema(PageArgs):
     company_id = object_id(strict=False)
 
 
-class ApproveSchema(Schema):
+class ProjectApproveSchema(Schema):
     trainer_id = object_id(required=True, metadata={"description": "A trainer account."})
     reason = optional_text(2000)
 
 
-class RejectSchema(Schema):
+class ProjectRejectSchema(Schema):
     reason = required_text(2000)
 
 
@@ -129,7 +129,7 @@ def get_project(project_id: int) -> Project:
 
 
 @blp.route("/<int:project_id>/approve", methods=["POST"])
-@blp.arguments(ApproveSchema)
+@blp.arguments(ProjectApproveSchema)
 @blp.response(200, ProjectSchema)
 def approve_project(body: dict[str, Any], project_id: int) -> Project:
     """Approve a requested project and assign its trainer (coordinators, admins)."""
@@ -140,7 +140,7 @@ def approve_project(body: dict[str, Any], project_id: int) -> Project:
 
 
 @blp.route("/<int:project_id>/reject", methods=["POST"])
-@blp.arguments(RejectSchema)
+@blp.arguments(ProjectRejectSchema)
 @blp.response(200, ProjectSchema)
 def reject_project(body: dict[str, Any], project_id: int) -> Project:
     """Reject a requested project, saying why (coordinators, admins)."""

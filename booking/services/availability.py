@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from booking.services import calendar
 from booking.services.errors import N_, ValidationError
+from booking.services.occupancy import MAX_SPAN
 from models import SLOT_HOLDING_STATUSES, Booking, Closure, Equipment, Occupancy
 
 MAX_WINDOW = timedelta(days=93)
@@ -57,7 +58,8 @@ def availability(session: Session, equipment: Iterable[Equipment], start: dateti
         .join(Booking, Booking.id == Occupancy.booking_id)
         .where(Occupancy.equipment_id.in_(ids),
                Occupancy.booking_status.in_(SLOT_HOLDING_STATUSES),
-               Occupancy.starts_at < end, Occupancy.ends_at > start)
+               Occupancy.starts_at < end, Occupancy.starts_at > start - MAX_SPAN,
+               Occupancy.ends_at > start)
         .order_by(Occupancy.starts_at)
     ):
         occupancies[occupancy.equipment_id].append((occupancy, booking))

@@ -33,8 +33,8 @@ def add_months(day: date, months: int) -> date:
 
 def create_type(session: Session, *, actor: User, now: datetime, code: str, name: str,
                 validity_months: int = 12, description: str = "") -> CertificationType:
-    conflict = Conflict(N_("A certification type already has the code %(code)s."),
-                        {"field": "code"}, code=code)
+    conflict = Conflict(N_("A certification type already has the code %(value)s."),
+                        {"field": "code"}, value=code)
     if session.scalar(select(CertificationType.id).where(CertificationType.code == code)):
         raise conflict
     ctype = CertificationType(code=code, name=name, validity_months=validity_months,

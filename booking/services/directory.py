@@ -23,9 +23,13 @@ from models import Closure, ClosureKind, Company, Equipment, Establishment, User
 ESTABLISHMENT_FIELDS = ("code", "name", "city", "department", "kind", "timezone")
 
 
+# System files that are no place's zone: the machine's own setting, tzdata's placeholder.
+NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+
+
 @cache
 def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return frozenset(available_timezones()) - NOT_ZONES
 
 
 def is_time_zone(key: str) -> bool:
@@ -55,8 +59,8 @@ def _check_establishment(session: Session, values: dict[str, Any],
     if code is not None and (current is None or code != current.code):
         taken = session.scalar(select(Establishment.id).where(Establishment.code == code))
         if taken is not None:
-            raise Conflict(N_("An establishment already has the code %(code)s."),
-                           {"field": "code", "id": taken}, code=code)
+            raise Conflict(N_("An establishment already has the code %(value)s."),
+                           {"field": "code", "id": taken}, value=code)
 
 
 def create_establishment(session: Session, *, actor: User, now: datetime,
@@ -66,8 +70,8 @@ def create_establishment(session: Session, *, actor: User, now: datetime,
         created_at=now, **{k: v for k, v in values.items() if k in ESTABLISHMENT_FIELDS}
     )
     insert_unique(session, establishment, Conflict(
-        N_("An establishment already has the code %(code)s."), {"field": "code"},
-        code=values["code"]))
+        N_("An establishment already has the code %(value)s."), {"field": "code"},
+        value=values["code"]))
     audit.record(session, actor=actor, action="establishment.create",
                  object_type="establishment", object_id=establishment.id, now=now,
                  code=establishment.code)
@@ -87,8 +91,8 @@ def update_establishment(session: Session, establishment: Establishment, *, acto
             with session.begin_nested():
                 session.flush()
         except IntegrityError:
-            raise Conflict(N_("An establishment already has the code %(code)s."),
-                           {"field": "code"}, code=establishment.code) from None
+            raise Conflict(N_("An establishment already has the code %(value)s."),
+                           {"field": "code"}, value=establishment.code) from None
         audit.record(session, actor=actor, action="establishment.update",
                      object_type="establishment", object_id=establishment.id, now=now,
                      changed=changed)

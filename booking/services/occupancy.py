@@ -18,6 +18,13 @@ from sqlalchemy.orm import Session
 from models import SLOT_HOLDING_STATUSES, Booking, Equipment, Occupancy
 
 
+# The longest an occupancy row can last: a week's booking plus a day's
+# changeover (CHECKs on equipment). Overlap queries add ``starts_at > start -
+# MAX_SPAN`` so the (equipment_id, starts_at) index reads only the window's
+# neighbourhood, however long the history.
+MAX_SPAN = timedelta(days=8)
+
+
 def occupied_equipment(equipment: Equipment) -> list[Equipment]:
     """The booked equipment first, then the others it holds."""
     held = [equipment]
@@ -58,6 +65,7 @@ def collisions(session: Session, equipment_ids: Iterable[int], start: datetime,
             Occupancy.equipment_id.in_(list(equipment_ids)),
             Occupancy.booking_status.in_(SLOT_HOLDING_STATUSES),
             Occupancy.starts_at < until,
+            Occupancy.starts_at > start - MAX_SPAN,
             Occupancy.ends_at > start,
         )
         .order_by(Occupancy.starts_at, Booking.id)

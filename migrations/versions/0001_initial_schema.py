@@ -102,6 +102,8 @@ def upgrade():
     sa.CheckConstraint('approval_deadline_hours > 0', name=op.f('ck_equipment_deadline_positive')),
     sa.CheckConstraint('capacity IS NULL OR capacity >= 0', name=op.f('ck_equipment_capacity_positive')),
     sa.CheckConstraint('changeover_minutes >= 0', name=op.f('ck_equipment_changeover_not_negative')),
+    sa.CheckConstraint('max_minutes <= 10080', name=op.f('ck_equipment_max_within_a_week')),
+    sa.CheckConstraint('changeover_minutes <= 1440', name=op.f('ck_equipment_changeover_within_a_day')),
     sa.CheckConstraint('length(code) > 0', name=op.f('ck_equipment_code_not_empty')),
     sa.CheckConstraint('max_minutes >= min_minutes', name=op.f('ck_equipment_max_not_below_min')),
     sa.CheckConstraint('min_minutes % NULLIF(slot_minutes, 0) = 0', name=op.f('ck_equipment_min_on_grid')),
