@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from models import SLOT_HOLDING_STATUSES, Booking, Equipment, Occupancy
 
-
 # The longest an occupancy row can last: a week's booking plus a day's
 # changeover (CHECKs on equipment). Overlap queries add ``starts_at > start -
 # MAX_SPAN`` so the (equipment_id, starts_at) index reads only the window's

@@ -1,0 +1,51 @@
+"""/api/v1/reports/utilisation: booked against open machine-hours."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from booking.api.auth import api_user
+from booking.extensions import db
+from booking.permissions import is_staff
+from booking.services.errors import N_, Forbidden
+from booking.services.reports import GROUPS, utilisation
+
+blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
+                description="How the shared equipment is used")
+BLUEPRINTS = [blp]
+
+
+class UtilisationArgs(Schema):
+    from_ = fields.Date(required=True, data_key="from",
+                        metadata={"description": "first day, Europe/Paris, inclusive"})
+    to = fields.Date(required=True, metadata={"description": "last day, exclusive"})
+    group_by = fields.String(load_default="equipment", validate=validate.OneOf(GROUPS))
+    establishment_id = fields.Integer()
+
+
+class RowSchema(Schema):
+    key = fields.String()
+    label = fields.String()
+    booked_hours = fields.Float()
+    open_hours = fields.Float()
+    rate = fields.Float(allow_none=True)
+
+
+class UtilisationSchema(Schema):
+    items = fields.List(fields.Nested(RowSchema))
+
+
+@blp.route("/utilisation", methods=["GET"])
+@blp.arguments(UtilisationArgs, location="query")
+@blp.response(200, UtilisationSchema)
+def get_utilisation(args: dict[str, Any]) -> dict[str, Any]:
+    """Booked hours, open hours and their rate, per equipment, establishment,
+    purpose or company; changeover is not booked time."""
+    if not is_staff(api_user()):
+        raise Forbidden(N_("Reports are for coordinators and admins."))
+    rows = utilisation(db.session, first=args["from_"], last_excluded=args["to"],
+                       group_by=args["group_by"], establishment_id=args.get("establishment_id"))
+    return {"items": rows}
