@@ -72,11 +72,15 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from booking.auth.views import bp as auth_bp
+    from booking.bookings.views import bp as bookings_bp
+    from booking.equipment.views import bp as equipment_bp
     from booking.errors import register_error_handlers
     from booking.main.views import bp as main_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
+    app.register_blueprint(equipment_bp)
+    app.register_blueprint(bookings_bp)
     register_error_handlers(app)
 
 

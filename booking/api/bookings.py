@@ -28,7 +28,7 @@ from models import (
     User,
 )
 
-blp = Blueprint("bookings", __name__, url_prefix="/api/v1/bookings",
+blp = Blueprint("Bookings", __name__, url_prefix="/api/v1/bookings",
                 description="Bookings and recurring series")
 BLUEPRINTS = [blp]
 

@@ -45,18 +45,18 @@ from models import (
 
 PARIS = "Europe/Paris"
 
-establishments = Blueprint("establishments", __name__, url_prefix="/api/v1/establishments",
+establishments = Blueprint("Establishments", __name__, url_prefix="/api/v1/establishments",
                            description="Establishments of the campus; admins write.")
-companies = Blueprint("companies", __name__, url_prefix="/api/v1/companies",
+companies = Blueprint("Companies", __name__, url_prefix="/api/v1/companies",
                       description="Companies; coordinators and admins.")
 certification_types = Blueprint(
     "certification-types", __name__, url_prefix="/api/v1/certification-types",
     description="Certification types (habilitations); admins write.")
-users = Blueprint("users", __name__, url_prefix="/api/v1/users",
+users = Blueprint("Users", __name__, url_prefix="/api/v1/users",
                   description="Accounts; admins create, coordinators read.")
-certs = Blueprint("certifications", __name__, url_prefix="/api/v1",
+certs = Blueprint("Certifications", __name__, url_prefix="/api/v1",
                   description="Certifications trainers hold; coordinators grant and revoke.")
-closures = Blueprint("closures", __name__, url_prefix="/api/v1/closures",
+closures = Blueprint("Closures", __name__, url_prefix="/api/v1/closures",
                      description="Periods when an establishment or a machine is closed.")
 BLUEPRINTS = [establishments, companies, certification_types, users, certs, closures]
 

@@ -18,7 +18,7 @@ from booking.services.equipment import create_equipment, update_equipment
 from booking.timeutil import utc_now
 from models import Booking, Equipment, EquipmentCategory, EquipmentStatus
 
-blp = Blueprint("equipment", __name__, url_prefix="/api/v1/equipment",
+blp = Blueprint("Equipment", __name__, url_prefix="/api/v1/equipment",
                 description="Equipment, pilot lines and their components")
 BLUEPRINTS = [blp]
 

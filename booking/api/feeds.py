@@ -22,7 +22,7 @@ from booking.services.errors import N_, NotFound
 from booking.timeutil import utc_now
 from models import Feed, FeedScope
 
-blp = Blueprint("feeds", __name__, url_prefix="/api/v1/feeds",
+blp = Blueprint("Feeds", __name__, url_prefix="/api/v1/feeds",
                 description="Secret iCalendar feed URLs, one scope each.")
 BLUEPRINTS = [blp]
 

@@ -34,7 +34,7 @@ from models import Project, ProjectStatus, Role, User
 
 PARIS = "Europe/Paris"
 
-blp = Blueprint("projects", __name__, url_prefix="/api/v1/projects",
+blp = Blueprint("Projects", __name__, url_prefix="/api/v1/projects",
                 description="Industrial teaching projects requested by companies.")
 BLUEPRINTS = [blp]
 

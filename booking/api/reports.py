@@ -13,7 +13,7 @@ from booking.permissions import is_staff
 from booking.services.errors import N_, Forbidden
 from booking.services.reports import GROUPS, utilisation
 
-blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
+blp = Blueprint("Reports", __name__, url_prefix="/api/v1/reports",
                 description="How the shared equipment is used")
 BLUEPRINTS = [blp]
 

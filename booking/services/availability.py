@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -102,3 +103,35 @@ def load_with_hours(session: Session, ids: Iterable[int]) -> list[Equipment]:
         .options(selectinload(Equipment.opening_hours), selectinload(Equipment.establishment))
         .order_by(Equipment.code)
     ))
+
+
+def next_free_slots(session: Session, equipment: Equipment, *, after: datetime,
+                    minutes: int, limit: int = 5, horizon: timedelta = timedelta(days=42)
+                    ) -> list[tuple[datetime, datetime]]:
+    """The first free periods of ``minutes`` from ``after`` on, on the slot
+    grid, inside opening hours and clear of bookings, changeovers, closures and
+    holidays (certifications are not considered)."""
+    zone = calendar.zone_of(equipment)
+    step = timedelta(minutes=equipment.slot_minutes)
+    length = timedelta(minutes=max(minutes, equipment.min_minutes))
+    found: list[tuple[datetime, datetime]] = []
+    window_start = after
+    while len(found) < limit and window_start < after + horizon:
+        window_end = window_start + timedelta(days=14)
+        (result,) = availability(session, [equipment], window_start, window_end)
+        for free_start, free_end in result.free:
+            start = _on_grid(free_start, zone, step)
+            if start + length <= free_end:
+                found.append((start, start + length))
+                if len(found) == limit:
+                    break
+        window_start = window_end
+    return found
+
+
+def _on_grid(value: datetime, zone: ZoneInfo, step: timedelta) -> datetime:
+    """The first instant at or after ``value`` on the local slot grid."""
+    local = value.astimezone(zone)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    steps = -((midnight - local) // step)  # ceiling division
+    return (midnight + steps * step).astimezone(value.tzinfo)

@@ -1,0 +1,1 @@
+"""Booking pages: the booking form with its preview, my bookings, cancel, move."""

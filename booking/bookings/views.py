@@ -1,0 +1,353 @@
+"""Booking pages. The rules live in booking.services; these views read the
+form, call the same services as the API, and put each refusal next to the
+field it concerns, with the next free slots when the time was the problem."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
+
+from booking.bookings.forms import PURPOSE_LABELS, BookingForm, CancelForm, MoveForm
+from booking.extensions import db
+from booking.pagination import paginate
+from booking.permissions import is_staff, may
+from booking.services import calendar
+from booking.services.availability import next_free_slots
+from booking.services.bookings import BOOKABLE_PROJECT, BookingRequest, create_booking
+from booking.services.certifications_held import types_held_on
+from booking.services.errors import DomainError, Forbidden, NotFound
+from booking.services.ical import calendar_of, to_bytes
+from booking.services.policy import Policy
+from booking.services.rules import required_types
+from booking.services.series import (
+    SeriesRefused,
+    cancel_in_scope,
+    create_series,
+    move_in_scope,
+)
+from booking.timeutil import utc_now
+from models import (
+    Booking,
+    BookingPurpose,
+    BookingStatus,
+    Equipment,
+    EquipmentStatus,
+    Project,
+    Role,
+    User,
+)
+
+bp = Blueprint("bookings", __name__, url_prefix="/bookings")
+
+# Which form field a refusal belongs next to.
+FIELD_OF_CODE = {
+    "not_aligned": "start", "duration": "end", "in_past": "day", "horizon": "day",
+    "outside_opening_hours": "start", "closed": "day", "conflict": "start",
+    "equipment_unavailable": "equipment", "certification_required": "trainer",
+}
+FIELD_OF_DETAIL = {"start": "start", "end": "end", "title": "title", "trainer_id": "trainer",
+                   "project_id": "project", "participants": "participants", "rrule": "rrule"}
+TIME_CODES = {"not_aligned", "duration", "in_past", "outside_opening_hours", "closed",
+              "conflict", "horizon"}
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, Any]:
+    return {"purpose_labels": PURPOSE_LABELS}
+
+
+def _policy() -> Policy:
+    return Policy.from_config(current_app.config)
+
+
+def _load(booking_id: int, action: str) -> Booking:
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or not may(current_user, "view", booking):
+        abort(404)
+    if action != "view" and not may(current_user, action, booking):
+        abort(403)
+    return booking
+
+
+def _bookable() -> list[Equipment]:
+    return [e for e in db.session.scalars(
+        select(Equipment).options(joinedload(Equipment.establishment))
+        .where(Equipment.status == EquipmentStatus.ACTIVE).order_by(Equipment.name))
+        if may(current_user, "book", e)]
+
+
+def _projects() -> list[Project]:
+    stmt = select(Project).where(Project.status.in_(BOOKABLE_PROJECT)).order_by(Project.title)
+    if current_user.role is Role.COMPANY:
+        stmt = stmt.where(Project.company_id == current_user.company_id)
+    elif current_user.role is Role.TRAINER:
+        stmt = stmt.where(Project.trainer_id == current_user.id)
+    return list(db.session.scalars(stmt))
+
+
+def _certified_trainers(equipment: Equipment | None, day: date) -> list[tuple[User, bool]]:
+    """Active trainers, each with whether they hold every required type on ``day``."""
+    trainers = db.session.scalars(select(User).where(
+        User.role == Role.TRAINER, User.active.is_(True)).order_by(User.name))
+    needed = {t.id for t in required_types(equipment)} if equipment else set()
+    return [(t, needed <= types_held_on(db.session, t, day)) for t in trainers]
+
+
+def _fill_choices(form: BookingForm, equipment: Equipment | None) -> None:
+    form.equipment.choices = [(e.id, f"{e.name} — {e.establishment.city}") for e in _bookable()]
+    form.project.choices = [(0, "—")] + [(p.id, p.title) for p in _projects()]
+    if is_staff(current_user):
+        day = form.day.data or utc_now().date()
+        trainers = _certified_trainers(equipment, day)
+        # Certified trainers first: those are the ones a coordinator should pick.
+        form.trainer.choices = [(0, "—")] + [
+            (t.id, t.name if ok else _("%(name)s (not certified)", name=t.name))
+            for t, ok in sorted(trainers, key=lambda pair: not pair[1])]
+    else:
+        form.trainer.choices = [(0, "—")]
+
+
+def _aware(day: date, at: time, equipment: Equipment) -> datetime:
+    """Times entered in the pages are read in the equipment's zone."""
+    return datetime.combine(day, at, tzinfo=calendar.zone_of(equipment)).astimezone(UTC)
+
+
+def _rule(form: BookingForm) -> str | None:
+    if form.repeat.data == "weekly":
+        until = form.until.data
+        if until is None:
+            form.until.errors.append(_("Say until when the booking repeats."))
+            return None
+        return f"FREQ=WEEKLY;UNTIL={until:%Y%m%d}"
+    if form.repeat.data == "custom":
+        if not form.rrule.data:
+            form.rrule.errors.append(_("Write the rule, or choose another repetition."))
+            return None
+        return form.rrule.data
+    return None
+
+
+def _place_error(form: BookingForm, error: DomainError) -> None:
+    field = FIELD_OF_CODE.get(error.code) or FIELD_OF_DETAIL.get(
+        str(error.details.get("field", "")))
+    if field == "trainer" and not is_staff(current_user):
+        field = None
+    target = getattr(form, field) if field else None
+    if target is not None:
+        target.errors = [*target.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new() -> str | Response:
+    """The booking form; "Preview" checks every occurrence and writes nothing."""
+    form = BookingForm()
+    if request.method == "GET":
+        _prefill(form)
+    equipment = db.session.get(Equipment, form.equipment.data) if form.equipment.data else None
+    _fill_choices(form, equipment)
+    if equipment is not None and not may(current_user, "book", equipment):
+        abort(403)
+    preview = suggestions = None
+    if request.method == "POST" and form.validate() and equipment is not None:
+        rule = _rule(form)
+        if form.repeat.data == "none" or rule:
+            booking_request = BookingRequest(
+                equipment_id=equipment.id, start=_aware(form.day.data, form.start.data, equipment),
+                end=_aware(form.day.data, form.end.data, equipment), title=form.title.data,
+                purpose=BookingPurpose(form.purpose.data),
+                trainer_id=form.trainer.data or None, project_id=form.project.data or None,
+                participants=form.participants.data,
+                override_reason=form.override_reason.data if is_staff(current_user) else None)
+            try:
+                if form.preview.data:
+                    preview = _preview(booking_request, rule)
+                else:
+                    return _book(booking_request, rule, form.skip_conflicts.data)
+            except DomainError as error:
+                db.session.rollback()
+                _place_error(form, error)
+                if error.code in TIME_CODES and not isinstance(error, SeriesRefused):
+                    suggestions = next_free_slots(
+                        db.session, equipment, after=max(booking_request.start, utc_now()),
+                        minutes=int((booking_request.end - booking_request.start)
+                                    .total_seconds() // 60))
+    return render_template("bookings/form.html", form=form, equipment=equipment,
+                           preview=preview, suggestions=suggestions)
+
+
+def _prefill(form: BookingForm) -> None:
+    args = request.args
+    if args.get("equipment", "").isdigit():
+        form.equipment.data = int(args["equipment"])
+    try:
+        if args.get("date"):
+            form.day.data = date.fromisoformat(args["date"])
+        if args.get("start"):
+            form.start.data = time.fromisoformat(args["start"])
+        if args.get("end"):
+            form.end.data = time.fromisoformat(args["end"])
+    except ValueError:
+        pass  # a hand-edited link: the form simply stays empty
+    equipment = db.session.get(Equipment, form.equipment.data) if form.equipment.data else None
+    if equipment is not None and form.start.data and not form.end.data:
+        end = datetime.combine(date.min, form.start.data) + timedelta(minutes=equipment.min_minutes)
+        form.end.data = end.time()
+
+
+def _preview(booking_request: BookingRequest, rule: str | None) -> list[dict[str, Any]]:
+    """Run the real booking in a savepoint, then roll it back."""
+    savepoint = db.session.begin_nested()
+    try:
+        if rule:
+            result = create_series(db.session, actor=current_user, request=booking_request,
+                                   rule=rule, skip_conflicts=True, now=utc_now(),
+                                   policy=_policy())
+            rows = [{"start": b.start_at, "end": b.end_at, "ok": True, "pending":
+                     b.status is BookingStatus.PENDING} for b in result.created]
+            rows += [{"start": s.start, "end": s.end, "ok": False, "message": s.error.message}
+                     for s in result.skipped]
+        else:
+            booking = create_booking(db.session, actor=current_user, request=booking_request,
+                                     now=utc_now(), policy=_policy())
+            rows = [{"start": booking.start_at, "end": booking.end_at, "ok": True,
+                     "pending": booking.status is BookingStatus.PENDING}]
+    except SeriesRefused as refused:
+        rows = [{"start": datetime.fromisoformat(o["start"]),
+                 "end": datetime.fromisoformat(o["end"]), "ok": False, "message": o["message"]}
+                for o in refused.details["occurrences"]]
+    finally:
+        savepoint.rollback()
+    return sorted(rows, key=lambda row: row["start"])
+
+
+def _book(booking_request: BookingRequest, rule: str | None, skip: bool) -> Response:
+    if rule:
+        result = create_series(db.session, actor=current_user, request=booking_request,
+                               rule=rule, skip_conflicts=skip, now=utc_now(), policy=_policy())
+        db.session.commit()
+        flash(_("%(n)d occurrences booked.", n=len(result.created)), "success")
+        for skipped in result.skipped:
+            flash(_("Not booked: %(when)s — %(why)s",
+                    when=skipped.start.strftime("%Y-%m-%d %H:%M"), why=skipped.error.message),
+                  "warning")
+    else:
+        booking = create_booking(db.session, actor=current_user, request=booking_request,
+                                 now=utc_now(), policy=_policy())
+        db.session.commit()
+        if booking.status is BookingStatus.PENDING:
+            flash(_("Booking requested: a coordinator will approve it."), "info")
+        else:
+            flash(_("Booking confirmed."), "success")
+    return redirect(url_for("bookings.mine"))
+
+
+def _mine_query(user: User) -> Any:
+    stmt = select(Booking).options(joinedload(Booking.equipment).joinedload(
+        Equipment.establishment))
+    if user.role is Role.COMPANY:
+        return stmt.outerjoin(Project, Project.id == Booking.project_id).where(or_(
+            Project.company_id == user.company_id, Booking.booked_by_id == user.id))
+    return stmt.where(or_(Booking.booked_by_id == user.id, Booking.trainer_id == user.id))
+
+
+@bp.route("/mine")
+@login_required
+def mine() -> str:
+    tab = "past" if request.args.get("tab") == "past" else "upcoming"
+    now = utc_now()
+    stmt = _mine_query(current_user)
+    if tab == "past":
+        stmt = stmt.where(Booking.end_at <= now).order_by(Booking.start_at.desc())
+    else:
+        stmt = stmt.where(Booking.end_at > now).order_by(Booking.start_at)
+    page = paginate(db.session, stmt, request.args.get("page", 1, type=int))
+    return render_template("bookings/mine.html", page=page, tab=tab, now=now)
+
+
+@bp.route("/<int:booking_id>")
+@login_required
+def show(booking_id: int) -> str:
+    booking = _load(booking_id, "view")
+    return render_template("bookings/show.html", booking=booking,
+                           can_cancel=may(current_user, "cancel", booking),
+                           can_change=may(current_user, "change", booking))
+
+
+@bp.route("/<int:booking_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(booking_id: int) -> str | Response:
+    booking = _load(booking_id, "cancel")
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            done = cancel_in_scope(db.session, actor=current_user, booking=booking,
+                                   scope=form.scope.data, now=utc_now(), reason=form.reason.data)
+        except (Forbidden, NotFound):
+            raise
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("%(n)d booking(s) cancelled.", n=len(done)), "success")
+            return redirect(url_for("bookings.mine"))
+    return render_template("bookings/cancel.html", booking=booking, form=form)
+
+
+@bp.route("/<int:booking_id>/move", methods=["GET", "POST"])
+@login_required
+def move(booking_id: int) -> str | Response:
+    booking = _load(booking_id, "change")
+    zone = calendar.zone_of(booking.equipment)
+    form = MoveForm()
+    if request.method == "GET":
+        form.title.data = booking.title
+        form.day.data = booking.start_at.astimezone(zone).date()
+        form.start.data = booking.start_at.astimezone(zone).time()
+        form.end.data = booking.end_at.astimezone(zone).time()
+    if form.validate_on_submit():
+        try:
+            move_in_scope(db.session, actor=current_user, booking=booking, scope=form.scope.data,
+                          now=utc_now(), policy=_policy(), title=form.title.data,
+                          start=_aware(form.day.data, form.start.data, booking.equipment),
+                          end=_aware(form.day.data, form.end.data, booking.equipment))
+        except (Forbidden, NotFound):
+            raise
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Booking changed."), "success")
+            return redirect(url_for("bookings.mine"))
+    return render_template("bookings/move.html", booking=booking, form=form)
+
+
+@bp.route("/<int:booking_id>.ics")
+@login_required
+def ics(booking_id: int) -> Response:
+    booking = _load(booking_id, "view")
+    cal = calendar_of([booking], name=booking.title, now=utc_now(),
+                      base_url=current_app.config["BASE_URL"], method="PUBLISH")
+    return Response(to_bytes(cal), mimetype="text/calendar",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="booking-{booking.id}.ics"'})

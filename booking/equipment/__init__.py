@@ -1,0 +1,1 @@
+"""Equipment pages: the catalogue and each machine with its week calendar."""

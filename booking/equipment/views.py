@@ -1,0 +1,131 @@
+"""The equipment catalogue and the equipment page with its week calendar."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from booking.equipment.forms import CatalogueForm, WeekForm
+from booking.equipment.week import build_week
+from booking.extensions import db
+from booking.i18n import display_zone
+from booking.permissions import may
+from booking.services import calendar
+from booking.services.availability import availability
+from booking.services.certifications_held import types_held_on
+from booking.services.rules import describe_opening_hours, required_types
+from booking.timeutil import utc_now
+from models import (
+    CertificationType,
+    Equipment,
+    EquipmentCategory,
+    Establishment,
+    equipment_certification_type,
+)
+
+bp = Blueprint("equipment", __name__, url_prefix="/equipment")
+
+CATEGORY_LABELS = {
+    EquipmentCategory.PILOT_LINE: _l("Pilot line"),
+    EquipmentCategory.TRAINING_EQUIPMENT: _l("Training equipment"),
+    EquipmentCategory.ANALYSIS_INSTRUMENT: _l("Analysis instrument"),
+    EquipmentCategory.ROOM: _l("Room"),
+    EquipmentCategory.OTHER: _l("Other"),
+}
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, Any]:
+    return {"category_labels": CATEGORY_LABELS}
+
+
+def _catalogue_form() -> CatalogueForm:
+    form = CatalogueForm(request.args)
+    form.establishment.choices = [("", _l("All establishments"))] + [
+        (str(e.id), f"{e.name} ({e.city})")
+        for e in db.session.scalars(select(Establishment).order_by(Establishment.name))]
+    form.category.choices = [("", _l("All categories"))] + [
+        (c.value, label) for c, label in CATEGORY_LABELS.items()]
+    form.certification.choices = [("", _l("Any"))] + [
+        (str(t.id), t.name)
+        for t in db.session.scalars(select(CertificationType).order_by(CertificationType.name))]
+    return form
+
+
+def _local(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=display_zone()).astimezone(UTC) if value else None
+
+
+@bp.route("")
+@login_required
+def catalogue() -> str:
+    """Filter by establishment, category, required certification, words, and
+    "free between … and …"; each card says whether the user is certified."""
+    form = _catalogue_form()
+    form.validate()
+    stmt = (select(Equipment)
+            .options(selectinload(Equipment.establishment),
+                     selectinload(Equipment.required_certification_types),
+                     selectinload(Equipment.components).selectinload(
+                         Equipment.required_certification_types),
+                     selectinload(Equipment.opening_hours), selectinload(Equipment.parent))
+            .order_by(Equipment.name))
+    if form.q.data:
+        like = f"%{form.q.data.strip()}%"
+        stmt = stmt.where(or_(Equipment.name.ilike(like), Equipment.code.ilike(like),
+                              Equipment.description.ilike(like)))
+    if form.establishment.data:
+        stmt = stmt.where(Equipment.establishment_id == int(form.establishment.data))
+    if form.category.data:
+        stmt = stmt.where(Equipment.category == EquipmentCategory(form.category.data))
+    if form.certification.data:
+        stmt = stmt.where(Equipment.id.in_(
+            select(equipment_certification_type.c.equipment_id).where(
+                equipment_certification_type.c.certification_type_id
+                == int(form.certification.data))))
+    machines = list(db.session.scalars(stmt))
+    window = (_local(form.free_from.data), _local(form.free_to.data))
+    if all(window) and not form.errors:
+        if window[0] >= window[1]:
+            form.free_to.errors.append(_l("Choose an end after the start."))
+        else:
+            machines = _free_during(machines, window[0], window[1])
+    held = types_held_on(db.session, current_user, utc_now().astimezone(display_zone()).date())
+    cards = [{"equipment": m, "missing": [t for t in required_types(m) if t.id not in held]}
+             for m in machines]
+    return render_template("equipment/catalogue.html", form=form, cards=cards)
+
+
+def _free_during(machines: list[Equipment], start: datetime, end: datetime) -> list[Equipment]:
+    free = []
+    for result in availability(db.session, machines, start, end):
+        if any(s <= start and end <= e for s, e in result.free):
+            free.append(result.equipment)
+    return free
+
+
+@bp.route("/<int:equipment_id>")
+@login_required
+def page(equipment_id: int) -> str:
+    equipment = db.session.get(Equipment, equipment_id)
+    if equipment is None:
+        abort(404)
+    form = WeekForm(request.args)
+    now = utc_now()
+    zone = calendar.zone_of(equipment)
+    day = form.week.data if form.validate() and form.week.data else now.astimezone(zone).date()
+    week = build_week(db.session, equipment, day, now=now,
+                      may_see=lambda booking: may(current_user, "view", booking))
+    held = types_held_on(db.session, current_user, now.astimezone(display_zone()).date())
+    missing = [t for t in required_types(equipment) if t.id not in held]
+    return render_template(
+        "equipment/page.html", equipment=equipment, week=week, form=form, missing=missing,
+        hours=describe_opening_hours(equipment), today=now.astimezone(zone).date(),
+        can_book=may(current_user, "book", equipment),
+    )
