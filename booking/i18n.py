@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_day_names
 from flask import Flask, current_app, has_request_context, session
 from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_login import current_user
@@ -49,6 +50,12 @@ def local_date(value: date | datetime | None, fmt: str = "medium") -> str:
     if isinstance(value, datetime):
         value = value.astimezone(display_zone()).date()
     return format_date(value, fmt)
+
+
+def local_day_names() -> list[str]:
+    """Abbreviated weekday names in the page's language, Monday first."""
+    names = get_day_names("abbreviated", locale=get_locale())
+    return [names[day] for day in range(7)]
 
 
 def init_templates(app: Flask) -> None:

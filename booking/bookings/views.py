@@ -198,6 +198,9 @@ def _prefill(form: BookingForm) -> None:
     args = request.args
     if args.get("equipment", "").isdigit():
         form.equipment.data = int(args["equipment"])
+    if args.get("project", "").isdigit():
+        form.project.data = int(args["project"])
+        form.purpose.data = BookingPurpose.INDUSTRIAL_PROJECT.value
     try:
         if args.get("date"):
             form.day.data = date.fromisoformat(args["date"])

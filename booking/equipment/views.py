@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from booking.equipment.forms import CatalogueForm, WeekForm
 from booking.equipment.week import build_week
 from booking.extensions import db
-from booking.i18n import display_zone
+from booking.i18n import display_zone, local_day_names
 from booking.permissions import may
 from booking.services import calendar
 from booking.services.availability import availability
@@ -126,6 +126,7 @@ def page(equipment_id: int) -> str:
     missing = [t for t in required_types(equipment) if t.id not in held]
     return render_template(
         "equipment/page.html", equipment=equipment, week=week, form=form, missing=missing,
-        hours=describe_opening_hours(equipment), today=now.astimezone(zone).date(),
+        hours=describe_opening_hours(equipment, local_day_names()),
+        today=now.astimezone(zone).date(),
         can_book=may(current_user, "book", equipment),
     )

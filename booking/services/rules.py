@@ -7,7 +7,7 @@ several rules is told about the most basic one first.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -129,10 +129,23 @@ def check_calendar(session: Session, slot: Slot) -> None:
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def describe_opening_hours(equipment: Equipment) -> str:
-    parts = [f"{WEEKDAYS[h.weekday]} {h.opens:%H:%M}–{h.closes:%H:%M}"
-             for h in equipment.opening_hours]
-    return ", ".join(parts) if parts else "-"
+def describe_opening_hours(equipment: Equipment,
+                           day_names: Sequence[str] = WEEKDAYS) -> str:
+    """E.g. "Mon–Fri 08:00–18:00, Sat 08:00–12:00": consecutive days with the
+    same hours are grouped."""
+    by_day: dict[int, str] = {}
+    for h in equipment.opening_hours:
+        hours = f"{h.opens:%H:%M}–{h.closes:%H:%M}"
+        by_day[h.weekday] = f"{by_day[h.weekday]}, {hours}" if h.weekday in by_day else hours
+    parts: list[str] = []
+    days = sorted(by_day)
+    while days:
+        first = last = days.pop(0)
+        while days and days[0] == last + 1 and by_day[days[0]] == by_day[first]:
+            last = days.pop(0)
+        label = day_names[first] if first == last else f"{day_names[first]}–{day_names[last]}"
+        parts.append(f"{label} {by_day[first]}")
+    return "; ".join(parts) if parts else "-"
 
 
 def required_types(equipment: Equipment) -> list[CertificationType]:
