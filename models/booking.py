@@ -122,7 +122,9 @@ class Booking(Base):
     # Set by the certification job when the trainer will not be certified on the day.
     certification_flag: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Set by each service with its ``now`` (no onupdate: feeds and ETags
+    # follow the clock the change was made with).
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     equipment: Mapped[Equipment] = relationship()
     booked_by: Mapped[User] = relationship(foreign_keys=[booked_by_id])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
@@ -79,7 +79,8 @@ def calendar_of(bookings: Iterable[Booking], *, name: str, now: datetime, base_u
         cal.add("method", method)
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", "Europe/Paris")
-    cal.add("refresh-interval", f"PT{refresh_minutes}M", parameters={"VALUE": "DURATION"})
+    cal.add("refresh-interval", timedelta(minutes=refresh_minutes),
+            parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", f"PT{refresh_minutes}M")
     events = [event_for(b, now=now, base_url=base_url, audience=audience) for b in bookings]
     for event in events:

@@ -32,6 +32,7 @@ def expire_overdue_pending(session: Session, *, now: datetime) -> list[Booking]:
     for booking in overdue:
         booking.status = BookingStatus.EXPIRED
         booking.sequence += 1
+        booking.updated_at = now
         booking.decided_at = now
         booking.decision_reason = "no decision before the deadline"
         audit.record(session, actor=None, action="booking.expire", object_type="booking",
@@ -52,6 +53,7 @@ def complete_past_bookings(session: Session, *, now: datetime) -> list[Booking]:
     )
     for booking in done:
         booking.status = BookingStatus.COMPLETED
+        booking.updated_at = now
         audit.record(session, actor=None, action="booking.complete", object_type="booking",
                      object_id=booking.id, now=now)
     session.flush()

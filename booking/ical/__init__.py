@@ -1,0 +1,1 @@
+"""Calendar feeds served to calendar apps, without a session."""
