@@ -71,16 +71,30 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from booking.admin import bp as admin_bp
     from booking.auth.views import bp as auth_bp
     from booking.bookings.views import bp as bookings_bp
+    from booking.calendars.views import bp as calendars_bp
+    from booking.certifications.views import bp as certifications_bp
+    from booking.coordination.views import bp as coordination_bp
     from booking.equipment.views import bp as equipment_bp
     from booking.errors import register_error_handlers
+    from booking.ical.views import bp as ical_bp
     from booking.main.views import bp as main_bp
+    from booking.projects.views import bp as projects_bp
+    from booking.sites.views import bp as sites_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(equipment_bp)
     app.register_blueprint(bookings_bp)
+    app.register_blueprint(ical_bp)
+    app.register_blueprint(coordination_bp)
+    app.register_blueprint(certifications_bp)
+    app.register_blueprint(calendars_bp)
+    app.register_blueprint(sites_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(projects_bp)
     register_error_handlers(app)
 
 

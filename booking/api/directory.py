@@ -14,11 +14,13 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from booking.api.auth import api_user
-from booking.api.common import PageArgs, load, local_iso, page
+from booking.api.common import load, local_iso, page
 from booking.api.support import (
     DATE_TIME,
+    ID,
     Day,
     Instant,
+    PageArgs,
     Text,
     allow,
     object_id,
@@ -177,13 +179,13 @@ def create_establishment(body: dict[str, Any]) -> Establishment:
     return establishment
 
 
-@establishments.route("/<int:establishment_id>", methods=["GET"])
+@establishments.route(f"/<{ID}:establishment_id>", methods=["GET"])
 @establishments.response(200, EstablishmentSchema)
 def get_establishment(establishment_id: int) -> Establishment:
     return load(Establishment, establishment_id, api_user())
 
 
-@establishments.route("/<int:establishment_id>", methods=["PATCH"])
+@establishments.route(f"/<{ID}:establishment_id>", methods=["PATCH"])
 @establishments.arguments(EstablishmentPatchSchema(partial=True))
 @establishments.response(200, EstablishmentSchema)
 def update_establishment(body: dict[str, Any], establishment_id: int) -> Establishment:
@@ -265,7 +267,7 @@ def create_user(body: dict[str, Any]) -> User:
     return user
 
 
-@users.route("/<int:user_id>", methods=["GET"])
+@users.route(f"/<{ID}:user_id>", methods=["GET"])
 @users.response(200, UserSchema)
 def get_user(user_id: int) -> User:
     """An account: coordinators and admins see all, others only their own."""
@@ -275,7 +277,7 @@ def get_user(user_id: int) -> User:
 # --- certifications -----------------------------------------------------------------
 
 
-@certs.route("/users/<int:user_id>/certifications", methods=["GET"])
+@certs.route(f"/users/<{ID}:user_id>/certifications", methods=["GET"])
 @certs.arguments(PageArgs, location="query")
 @certs.response(200, page_of(CertificationSchema))
 def list_certifications(args: dict[str, Any], user_id: int) -> dict[str, Any]:
@@ -286,7 +288,7 @@ def list_certifications(args: dict[str, Any], user_id: int) -> dict[str, Any]:
     return page(stmt, args)
 
 
-@certs.route("/users/<int:user_id>/certifications", methods=["POST"])
+@certs.route(f"/users/<{ID}:user_id>/certifications", methods=["POST"])
 @certs.arguments(CertificationSchema)
 @certs.response(201, CertificationSchema)
 def grant_certification(body: dict[str, Any], user_id: int) -> Certification:
@@ -298,7 +300,7 @@ def grant_certification(body: dict[str, Any], user_id: int) -> Certification:
     return certification
 
 
-@certs.route("/certifications/<int:certification_id>", methods=["DELETE"])
+@certs.route(f"/certifications/<{ID}:certification_id>", methods=["DELETE"])
 @certs.arguments(RevokeQuerySchema, location="query")
 @certs.response(204)
 def revoke_certification(args: dict[str, Any], certification_id: int) -> None:
@@ -360,7 +362,7 @@ def create_closure(body: dict[str, Any]) -> dict[str, Any]:
     return _closure_out(closure, zone)
 
 
-@closures.route("/<int:closure_id>", methods=["DELETE"])
+@closures.route(f"/<{ID}:closure_id>", methods=["DELETE"])
 @allow(is_staff)
 @closures.response(204)
 def delete_closure(closure_id: int) -> None:

@@ -15,10 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from booking.api.auth import api_user
-from booking.api.common import PageArgs, load, local_iso, page
+from booking.api.common import load, local_iso, page
 from booking.api.support import (
     DATE_TIME,
+    ID,
     Day,
+    PageArgs,
     Text,
     allow,
     object_id,
@@ -122,13 +124,13 @@ def list_projects(args: dict[str, Any]) -> dict[str, Any]:
     return page(stmt, args)
 
 
-@blp.route("/<int:project_id>", methods=["GET"])
+@blp.route(f"/<{ID}:project_id>", methods=["GET"])
 @blp.response(200, ProjectSchema)
 def get_project(project_id: int) -> Project:
     return load(Project, project_id, api_user())
 
 
-@blp.route("/<int:project_id>/approve", methods=["POST"])
+@blp.route(f"/<{ID}:project_id>/approve", methods=["POST"])
 @blp.arguments(ProjectApproveSchema)
 @blp.response(200, ProjectSchema)
 def approve_project(body: dict[str, Any], project_id: int) -> Project:
@@ -139,7 +141,7 @@ def approve_project(body: dict[str, Any], project_id: int) -> Project:
     return project
 
 
-@blp.route("/<int:project_id>/reject", methods=["POST"])
+@blp.route(f"/<{ID}:project_id>/reject", methods=["POST"])
 @blp.arguments(ProjectRejectSchema)
 @blp.response(200, ProjectSchema)
 def reject_project(body: dict[str, Any], project_id: int) -> Project:

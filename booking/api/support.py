@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from booking.api import common
 from booking.api.auth import api_user
 from booking.services.errors import N_, Forbidden
 from models import User
@@ -23,6 +24,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 MAX_ID = 2**31 - 1
 FIRST_YEAR, LAST_YEAR = 1900, 2999
 DATE_TIME = {"type": "string", "format": "date-time"}
+# The URL converter of an id: a larger number is no route (404), never a query
+# the database would refuse.
+ID = f"int(min=1, max={MAX_ID})"
+
+
+class PageArgs(common.PageArgs):
+    """common.PageArgs with ``offset`` bounded (a huge one overflows OFFSET)."""
+
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID))
 
 
 class Text(fields.String):

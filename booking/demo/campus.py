@@ -304,11 +304,9 @@ def _add_months(day: date, months: int) -> date:
 
 
 def _held(item: Equipment) -> list[Equipment]:
-    """What a booking of ``item`` occupies: a line with its components, a component with
-    its line (not its siblings)."""
-    if item.components:
-        return [item, *item.components]
-    return [item, item.parent] if item.parent is not None else [item]
+    """The occupancy rows a booking of ``item`` writes (booking.services.occupancy):
+    a line with its components, a component alone."""
+    return [item, *item.components]
 
 
 class _Loader:

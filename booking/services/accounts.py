@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from booking.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
 from booking.services import audit
-from booking.services.errors import ValidationError
-from models import Company, Establishment, LoginSession, Role, User
+from booking.services.errors import N_, InvalidState, ValidationError
+from models import ApiToken, Company, Establishment, LoginSession, Role, User
 
 
 def normalise_email(email: str) -> str:
@@ -137,3 +137,64 @@ def change_password(
         session, actor=user, action="user.password", object_type="user",
         object_id=user.id, now=now,
     )
+
+
+# --- what an admin does to an account -------------------------------------------
+
+
+def end_sessions(session: Session, user: User, *, now: datetime) -> int:
+    """Revoke every open login and API token of ``user``; a copied cookie or
+    token stops working at once. Returns how many logins were ended."""
+    ended = session.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    ).rowcount
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return ended or 0
+
+
+def deactivate_user(session: Session, user: User, *, actor: User, now: datetime,
+                    reason: str | None = None) -> User:
+    """Close an account: it can no longer log in, and its open logins end now.
+    The row stays (bookings, certifications and audit entries refer to it)."""
+    if user.id == actor.id:
+        raise ValidationError(N_("You cannot deactivate your own account."))
+    if not user.active:
+        raise InvalidState(N_("This account is already deactivated."))
+    user.active = False
+    ended = end_sessions(session, user, now=now)
+    session.flush()
+    audit.record(session, actor=actor, action="user.deactivate", object_type="user",
+                 object_id=user.id, now=now, reason=reason or None, sessions_ended=ended)
+    return user
+
+
+def reactivate_user(session: Session, user: User, *, actor: User, now: datetime) -> User:
+    if user.active:
+        raise InvalidState(N_("This account is already active."))
+    user.active = True
+    session.flush()
+    audit.record(session, actor=actor, action="user.reactivate", object_type="user",
+                 object_id=user.id, now=now)
+    return user
+
+
+def reset_password(session: Session, user: User, new_password: str, *, actor: User,
+                   now: datetime) -> User:
+    """An admin sets a new password (the user forgot theirs, or it leaked): every
+    login and API token of the account ends."""
+    if len(new_password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(N_("The password needs at least %(n)d characters."),
+                              {"field": "password"}, n=MIN_PASSWORD_LENGTH)
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = now
+    ended = end_sessions(session, user, now=now)
+    session.flush()
+    audit.record(session, actor=actor, action="user.password_reset", object_type="user",
+                 object_id=user.id, now=now, sessions_ended=ended)
+    return user

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from booking.services import calendar
 from booking.services.errors import N_, ValidationError
-from booking.services.occupancy import MAX_SPAN
+from booking.services.occupancy import MAX_SPAN, occupied_equipment, related_equipment
 from models import SLOT_HOLDING_STATUSES, Booking, Closure, Equipment, Occupancy
 
 MAX_WINDOW = timedelta(days=93)
@@ -52,7 +52,11 @@ def availability(session: Session, equipment: Iterable[Equipment], start: dateti
                  end: datetime) -> list[Availability]:
     check_window(start, end)
     machines = list(equipment)
-    ids = [e.id for e in machines]
+    # A line is busy when any of its components is (a component's booking
+    # writes no row on the line); a closure of a line closes its components.
+    occupied = {m.id: {e.id for e in occupied_equipment(m)} for m in machines}
+    related = {m.id: {e.id for e in related_equipment(m)} for m in machines}
+    ids = sorted(set().union(*related.values())) if machines else []
     occupancies: dict[int, list[tuple[Occupancy, Booking]]] = defaultdict(list)
     for occupancy, booking in session.execute(
         select(Occupancy, Booking)
@@ -70,7 +74,16 @@ def availability(session: Session, equipment: Iterable[Equipment], start: dateti
             or_(Closure.equipment_id.in_(ids), Closure.establishment_id.in_(establishment_ids)),
             Closure.start_at < end, Closure.end_at > start)
     ))
-    return [_one(machine, occupancies[machine.id], closures, start, end) for machine in machines]
+    results = []
+    for machine in machines:
+        held: dict[int, tuple[Occupancy, Booking]] = {}
+        for equipment_id in sorted(occupied[machine.id]):
+            for occupancy, booking in occupancies[equipment_id]:
+                held.setdefault(booking.id, (occupancy, booking))
+        mine = [c for c in closures if c.equipment_id in related[machine.id]
+                or c.establishment_id == machine.establishment_id]
+        results.append(_one(machine, list(held.values()), mine, start, end))
+    return results
 
 
 def _one(machine: Equipment, held: list[tuple[Occupancy, Booking]], closures: list[Closure],
@@ -83,10 +96,8 @@ def _one(machine: Equipment, held: list[tuple[Occupancy, Booking]], closures: li
             result.busy.append(Busy(max(booking.end_at, start), min(occupancy.ends_at, end),
                                     "changeover", booking.id))
     for closure in closures:
-        if closure.equipment_id == machine.id or closure.establishment_id == (
-                machine.establishment_id):
-            result.busy.append(Busy(max(closure.start_at, start), min(closure.end_at, end),
-                                    "closure", label=closure.reason))
+        result.busy.append(Busy(max(closure.start_at, start), min(closure.end_at, end),
+                                "closure", label=closure.reason))
     for h_start, h_end, name in calendar.holiday_intervals(machine, start, end):
         if h_start < end and h_end > start:
             result.busy.append(Busy(max(h_start, start), min(h_end, end), "holiday", label=name))
@@ -100,7 +111,8 @@ def _one(machine: Equipment, held: list[tuple[Occupancy, Booking]], closures: li
 def load_with_hours(session: Session, ids: Iterable[int]) -> list[Equipment]:
     return list(session.scalars(
         select(Equipment).where(Equipment.id.in_(list(ids)))
-        .options(selectinload(Equipment.opening_hours), selectinload(Equipment.establishment))
+        .options(selectinload(Equipment.opening_hours), selectinload(Equipment.establishment),
+                 selectinload(Equipment.components), selectinload(Equipment.parent))
         .order_by(Equipment.code)
     ))
 

@@ -220,24 +220,32 @@ def move_booking(session: Session, *, actor: User, booking: Booking, now: dateti
     require(actor, "change", booking)
     _require_active(booking, now)
     changes: dict[str, object] = {}
-    if title is not None and title.strip() != booking.title:
-        if not title.strip():
-            raise ValidationError(N_("Give the booking a title."), {"field": "title"})
-        changes["title"] = [booking.title, title.strip()]
-        booking.title = title.strip()
+    new_title = booking.title if title is None else title.strip()
+    if not new_title:
+        raise ValidationError(N_("Give the booking a title."), {"field": "title"})
     new_start, new_end = start or booking.start_at, end or booking.end_at
-    if (new_start, new_end) != (booking.start_at, booking.end_at):
-        equipment = booking.equipment
-        slot = Slot(equipment, new_start, new_end)
+    moved = (new_start, new_end) != (booking.start_at, booking.end_at)
+    equipment = booking.equipment
+    slot = Slot(equipment, new_start, new_end)
+    if moved:
+        # Checked before anything changes: the checks' queries flush the session.
+        # An override covers only the dates a coordinator approved; a move by
+        # someone who may not override is checked again.
+        overridden = booking.override_reason is not None and may(actor, "override", equipment)
         check_all(session, slot, trainer=booking.trainer, now=now, policy=policy,
-                  check_certification=booking.override_reason is None,
-                  exclude_booking_ids=[booking.id])
+                  check_certification=not overridden, exclude_booking_ids=[booking.id])
+    if new_title != booking.title:
+        changes["title"] = [booking.title, new_title]
+        booking.title = new_title
+    if moved:
         changes["start"] = [booking.start_at.isoformat(), new_start.isoformat()]
         changes["end"] = [booking.end_at.isoformat(), new_end.isoformat()]
         booking.start_at, booking.end_at = new_start, new_end
         for occupancy in booking.occupancies:
             occupancy.starts_at = new_start
             occupancy.ends_at = held_until(equipment, new_end)
+        if booking.override_reason is not None and not may(actor, "override", equipment):
+            booking.override_reason = None  # checked again above: no longer an override
         if booking.status is BookingStatus.CONFIRMED and needs_approval(
                 actor, equipment, booking.project):
             # A coordinator approved other times: the new ones need a decision too.

@@ -7,7 +7,7 @@ Europe/Paris. Permissions are checked by the caller (booking.permissions).
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -91,3 +91,26 @@ def revoke(session: Session, certification: Certification, *, actor: User, now: 
                  reason=reason or None, user_id=certification.user_id,
                  certification_type_id=certification.certification_type_id)
     return certification
+
+
+def renewal_start(certification: Certification, *, now: datetime) -> date:
+    """A renewal continues the old period the day after it ends; once lapsed,
+    it starts today (the days in between stay uncovered: nobody was certified)."""
+    today = now.astimezone(CAMPUS_ZONE).date()
+    return max(certification.valid_until + timedelta(days=1), today)
+
+
+def renew(session: Session, certification: Certification, *, actor: User, now: datetime,
+          valid_until: date | None = None) -> Certification:
+    """Grant the same type again from :func:`renewal_start`, for the type's
+    validity unless ``valid_until`` says otherwise. A revoked one is not renewed."""
+    if certification.revoked_at is not None:
+        raise InvalidState(N_("A revoked certification cannot be renewed: grant a new one."),
+                           {"revoked_at": certification.revoked_at.isoformat()})
+    renewed = grant(session, certification.user, actor=actor, now=now,
+                    certification_type_id=certification.certification_type_id,
+                    valid_from=renewal_start(certification, now=now), valid_until=valid_until)
+    audit.record(session, actor=actor, action="certification.renew",
+                 object_type="certification", object_id=renewed.id, now=now,
+                 renews=certification.id, user_id=certification.user_id)
+    return renewed

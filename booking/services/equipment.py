@@ -89,8 +89,6 @@ def _apply(session: Session, equipment: Equipment, data: dict[str, Any]) -> None
         raise ValidationError(N_("Say why the equipment is not active."),
                               {"field": "status_reason"})
     _check_rules(equipment)
-    if "parent_id" in data:
-        equipment.parent = _parent(session, equipment, data["parent_id"])
     if "required_certification_type_ids" in data:
         ids = list(dict.fromkeys(data["required_certification_type_ids"]))
         types = list(session.scalars(select(CertificationType)
@@ -99,6 +97,10 @@ def _apply(session: Session, equipment: Equipment, data: dict[str, Any]) -> None
             raise ValidationError(N_("Unknown certification type."),
                                   {"field": "required_certification_type_ids"})
         equipment.required_certification_types = types
+    # After the query above: a new component set on its line before it is in the
+    # session would make that query's autoflush warn and skip it.
+    if "parent_id" in data:
+        equipment.parent = _parent(session, equipment, data["parent_id"])
     if "opening_hours" in data:
         equipment.opening_hours = _opening_hours(data["opening_hours"])
 

@@ -49,9 +49,12 @@ class Fingerprint:
 def _scoped(scope: FeedScope, scope_id: int) -> Select[tuple[Booking]]:
     stmt = select(Booking)
     if scope is FeedScope.EQUIPMENT:
-        # Every booking that holds the machine: its own, its line's, its components'.
+        # Every booking that holds the machine (its own, its line's) and, for a
+        # line, its components' (booking.services.occupancy).
+        machines = select(Equipment.id).where(
+            or_(Equipment.id == scope_id, Equipment.parent_id == scope_id))
         return stmt.where(Booking.id.in_(
-            select(Occupancy.booking_id).where(Occupancy.equipment_id == scope_id)))
+            select(Occupancy.booking_id).where(Occupancy.equipment_id.in_(machines))))
     if scope is FeedScope.ESTABLISHMENT:
         return stmt.where(Booking.equipment_id.in_(
             select(Equipment.id).where(Equipment.establishment_id == scope_id)))

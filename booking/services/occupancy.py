@@ -1,9 +1,11 @@
 """What a booking holds: the machines it occupies and for how long.
 
-A pilot line runs with all its components, so booking it occupies each of
-them; a component belongs to its line, so booking it occupies the line too
-(its siblings stay free). Every occupied machine is held from the start to the
-end plus the changeover of the booked equipment (line clearance, cleaning).
+A pilot line runs with all its components, so booking it writes an occupancy
+row on the line and on each component. Booking a component writes a row on
+that component only: the line is then occupied too, since any booking of the
+line would need that component's row, while the sibling components stay free
+(a row on the line would make siblings collide there). Every row covers the
+start to the end plus the changeover of the booked equipment.
 """
 
 from __future__ import annotations
@@ -25,12 +27,18 @@ MAX_SPAN = timedelta(days=8)
 
 
 def occupied_equipment(equipment: Equipment) -> list[Equipment]:
-    """The booked equipment first, then the others it holds."""
-    held = [equipment]
-    held.extend(equipment.components)
+    """The machines whose occupancy rows a booking writes: the booked one and,
+    for a line, its components."""
+    return [equipment, *equipment.components]
+
+
+def related_equipment(equipment: Equipment) -> list[Equipment]:
+    """The machines a booking needs working and open: those it occupies and,
+    for a component, its line."""
+    related = occupied_equipment(equipment)
     if equipment.parent is not None:
-        held.append(equipment.parent)
-    return held
+        related.append(equipment.parent)
+    return related
 
 
 def held_until(equipment: Equipment, end: datetime) -> datetime:

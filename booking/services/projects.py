@@ -6,14 +6,17 @@ check the data and the project's state, write, flush and audit.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booking.services import audit
+from booking.services.calendar import CERTIFICATION_ZONE, wall_clock
 from booking.services.errors import N_, InvalidState, ValidationError
-from models import Equipment, Project, ProjectStatus, Role, User
+from booking.services.rules import missing_certifications, required_types
+from models import CertificationType, Equipment, Project, ProjectStatus, Role, User
 
 # Roles that may run a project's sessions as its trainer.
 TRAINER_ROLES = (Role.TRAINER,)
@@ -105,3 +108,34 @@ def reject_project(session: Session, project: Project, *, actor: User, now: date
     audit.record(session, actor=actor, action="project.reject", object_type="project",
                  object_id=project.id, now=now, reason=reason)
     return project
+
+
+@dataclass(frozen=True)
+class TrainerFit:
+    """An active trainer and what they lack to run the project's sessions: each
+    required type not held over the whole wanted period, with the last day
+    they held it (None if never)."""
+
+    trainer: User
+    missing: list[tuple[CertificationType, date | None]]
+
+    @property
+    def certified(self) -> bool:
+        return not self.missing
+
+
+def trainer_fits(session: Session, project: Project) -> list[TrainerFit]:
+    """Every active trainer, by name, checked (rule 5) against the types required
+    by each wanted machine and its components, for every day from wanted_from
+    to wanted_to (Paris days, both included)."""
+    types: dict[int, CertificationType] = {}
+    for equipment in project.equipment:
+        for ctype in required_types(equipment):
+            types.setdefault(ctype.id, ctype)
+    needed = sorted(types.values(), key=lambda t: t.code)
+    start = wall_clock(project.wanted_from, time(0), CERTIFICATION_ZONE)
+    end = wall_clock(project.wanted_to + timedelta(days=1), time(0), CERTIFICATION_ZONE)
+    trainers = session.scalars(select(User).where(
+        User.role.in_(TRAINER_ROLES), User.active.is_(True)).order_by(User.name, User.id))
+    return [TrainerFit(trainer, missing_certifications(session, trainer, needed, start, end))
+            for trainer in trainers]

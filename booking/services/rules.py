@@ -29,7 +29,12 @@ from booking.services.errors import (
     OutsideOpeningHours,
     ValidationError,
 )
-from booking.services.occupancy import collisions, held_until, occupied_equipment
+from booking.services.occupancy import (
+    collisions,
+    held_until,
+    occupied_equipment,
+    related_equipment,
+)
 from booking.services.policy import Policy
 from models import Certification, CertificationType, Equipment, EquipmentStatus, User
 
@@ -84,7 +89,7 @@ def check_times(slot: Slot, *, now: datetime, policy: Policy) -> None:
 
 def check_status(equipment: Equipment) -> None:
     """Rule 3: every machine the booking holds is active."""
-    for held in occupied_equipment(equipment):
+    for held in related_equipment(equipment):
         if held.status is not EquipmentStatus.ACTIVE:
             template = (N_("%(equipment)s is under maintenance: %(reason)s")
                         if held.status is EquipmentStatus.MAINTENANCE
@@ -105,7 +110,7 @@ def check_calendar(session: Session, slot: Slot) -> None:
                                 "does not open on public holidays."),
                              {"holiday": day.isoformat()}, day=day.isoformat(), name=name,
                              equipment=eq.name)
-    held_ids = [e.id for e in occupied_equipment(eq)]
+    held_ids = [e.id for e in related_equipment(eq)]
     closures = calendar.closures_meeting(session, held_ids, eq.establishment_id,
                                          slot.start, slot.end)
     if closures:

@@ -29,7 +29,14 @@ from booking.services.bookings import (
     resolve,
     with_times,
 )
-from booking.services.errors import N_, DomainError, Forbidden, NotFound, ValidationError
+from booking.services.errors import (
+    N_,
+    CertificationRequired,
+    DomainError,
+    Forbidden,
+    NotFound,
+    ValidationError,
+)
 from booking.services.policy import Policy
 from models import Booking, BookingSeries, User
 
@@ -151,6 +158,8 @@ def create_series(session: Session, *, actor: User, request: BookingRequest, rul
                 created.append(create_booking(
                     session, actor=actor, request=with_times(request, start, end), now=now,
                     policy=policy, series=series, resolved=resolved))
+            except CertificationRequired as exc:  # per occurrence: a certification may lapse
+                skipped.append(Skipped(start.astimezone(zone), end.astimezone(zone), exc))
             except (Forbidden, NotFound):
                 raise
             except DomainError as exc:
@@ -209,6 +218,9 @@ def move_in_scope(session: Session, *, actor: User, booking: Booking, scope: str
                 moved.append(move_booking(session, actor=actor, booking=target, now=now,
                                           policy=policy, start=new_start, end=new_end,
                                           title=title))
+            except CertificationRequired as exc:
+                skipped.append(Skipped((new_start or target.start_at).astimezone(zone),
+                                       (new_end or target.end_at).astimezone(zone), exc))
             except (Forbidden, NotFound):
                 raise
             except DomainError as exc:

@@ -1,0 +1,319 @@
+"""Forms of the administration pages.
+
+The forms check shapes (required, lengths, ranges, times); the rules that
+need the database (unique codes, lines of the same establishment, overlapping
+hours) are the services', whose refusals :func:`place_error` puts back next to
+the field they concern.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from booking.auth.passwords import MIN_PASSWORD_LENGTH
+from booking.services.errors import DomainError
+from models import Equipment, EquipmentCategory, EquipmentStatus, EstablishmentKind, Role
+
+KIND_LABELS = {
+    EstablishmentKind.LYCEE: _l("High school"),
+    EstablishmentKind.UNIVERSITE: _l("University"),
+    EstablishmentKind.ECOLE: _l("Higher-education school"),
+    EstablishmentKind.ORGANISME_FORMATION: _l("Training institute"),
+    EstablishmentKind.ENTREPRISE: _l("Company"),
+}
+
+# The départements of the Centre-Val de Loire region; names are proper nouns.
+DEPARTMENTS = [SelectChoice(value, label) for value, label in (
+    ("45", "45 — Loiret"), ("28", "28 — Eure-et-Loir"), ("37", "37 — Indre-et-Loire"),
+    ("41", "41 — Loir-et-Cher"), ("18", "18 — Cher"), ("36", "36 — Indre"))]
+
+STATUS_LABELS = {
+    EquipmentStatus.ACTIVE: _l("Active"),
+    EquipmentStatus.MAINTENANCE: _l("In maintenance"),
+    EquipmentStatus.RETIRED: _l("Retired"),
+}
+
+ROLE_CHOICES = [SelectChoice(Role.TRAINER.value, _l("Trainer")),
+                SelectChoice(Role.COORDINATOR.value, _l("Coordinator")),
+                SelectChoice(Role.COMPANY.value, _l("Company")),
+                SelectChoice(Role.ADMIN.value, _l("Administrator"))]
+
+WEEKDAYS = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
+            _l("Saturday"), _l("Sunday"))
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as check boxes (macros.render_field knows the name)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def place_error(form: FlaskForm, error: DomainError, fields: dict[str, str]) -> None:
+    """Show a service's refusal next to its field, else at the top of the form."""
+    name = fields.get(str(error.details.get("field", "")))
+    if name is not None and name in form:
+        form[name].errors = [*form[name].errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+# --- establishments and certification types ---------------------------------------
+
+
+class EstablishmentForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)],
+                       description=_l("Short and unique, for example TOURS-PHARMA."))
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=255)])
+    city = StringField(_l("City"), validators=[DataRequired(), Length(max=120)])
+    department = SelectField(_l("Department"), choices=DEPARTMENTS)
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(k.value, label)
+                                            for k, label in KIND_LABELS.items()])
+    timezone = StringField(_l("Time zone"), default="Europe/Paris",
+                           validators=[DataRequired(), Length(max=64)],
+                           description=_l("A zone of the IANA database, e.g. Europe/Paris."))
+    submit = SubmitField(_l("Save"))
+
+    def with_department(self, department: str | None) -> EstablishmentForm:
+        """Keep an existing value outside the region selectable."""
+        if department and department not in {choice.value for choice in DEPARTMENTS}:
+            self.department.choices = [*DEPARTMENTS, SelectChoice(department)]
+        return self
+
+
+class CertificationTypeForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)],
+                       description=_l("Short and unique, for example GMP-CLEANROOM."))
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=255)])
+    validity_months = IntegerField(_l("Validity (months)"), default=12,
+                                   validators=[DataRequired(), NumberRange(min=1, max=240)],
+                                   description=_l("Default length of a certification of "
+                                                  "this type."))
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    submit = SubmitField(_l("Create"))
+
+
+# --- equipment --------------------------------------------------------------------------
+
+
+class EquipmentForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=255)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    location = StringField(_l("Location"), validators=[Optional(), Length(max=255)],
+                           description=_l("Building, room…"))
+    category = SelectField(_l("Category"))
+    status = SelectField(_l("Status"), default=EquipmentStatus.ACTIVE.value,
+                         choices=[SelectChoice(s.value, label)
+                                  for s, label in STATUS_LABELS.items()])
+    status_reason = StringField(_l("Why it is not active"),
+                                validators=[Optional(), Length(max=2000)],
+                                description=_l("Required for maintenance or retirement; "
+                                               "shown to users."))
+    parent = SelectField(_l("Component of the line"), coerce=int, default=0,
+                         description=_l("Only the pilot lines of the same establishment."))
+    capacity = IntegerField(_l("Capacity (learners)"),
+                            validators=[Optional(), NumberRange(min=0, max=10000)])
+    certification_types = MultiCheckboxField(_l("Required certifications"), coerce=int,
+                                             validators=[Optional()])
+    slot_minutes = IntegerField(_l("Slot (minutes)"), default=30,
+                                validators=[DataRequired(), NumberRange(min=1, max=1440)],
+                                description=_l("Bookings start and end on this grid."))
+    min_minutes = IntegerField(_l("Minimum duration (minutes)"), default=30,
+                               validators=[DataRequired(), NumberRange(min=1, max=10080)])
+    max_minutes = IntegerField(_l("Maximum duration (minutes)"), default=480,
+                               validators=[DataRequired(), NumberRange(min=1, max=10080)])
+    changeover_minutes = IntegerField(
+        _l("Changeover (minutes)"), default=0,
+        validators=[Optional(), NumberRange(min=0, max=1440)],
+        description=_l("Kept free after each use: line clearance, cleaning."))
+    approval_deadline_hours = IntegerField(
+        _l("Approval deadline (hours)"), default=72,
+        validators=[DataRequired(), NumberRange(min=1, max=10000)],
+        description=_l("A pending booking not decided in time expires."))
+    requires_approval = BooleanField(_l("Bookings need a coordinator's approval"))
+    open_on_holidays = BooleanField(_l("Open on public holidays"))
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hours_errors: list[str] = []  # the service's refusals of the hours
+
+    def day_rows(self) -> list[tuple[Any, list[Any]]]:
+        """(weekday name, [opens, closes, second opens, second closes]) for the editor."""
+        return [(WEEKDAYS[d], [self[f"d{d}_{key}"] for key in HOUR_KEYS]) for d in range(7)]
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        for day in range(7):
+            opens, closes, opens2, closes2 = (self[f"d{day}_{key}"] for key in HOUR_KEYS)
+            valid &= _check_interval(opens, closes)
+            valid &= _check_interval(opens2, closes2)
+            if opens2.data is not None and opens.data is None:
+                opens2.errors.append(_l("Fill in the first interval first."))
+                valid = False
+            elif (opens2.data is not None and closes.data is not None
+                  and opens2.data < closes.data):
+                opens2.errors.append(_l("The second interval starts after the first ends."))
+                valid = False
+        return bool(valid)
+
+    def opening_hours(self) -> list[dict[str, Any]]:
+        """The rows of the services' ``opening_hours`` ("HH:MM" strings)."""
+        rows = []
+        for day in range(7):
+            for first, second in (("opens", "closes"), ("opens2", "closes2")):
+                opens, closes = self[f"d{day}_{first}"].data, self[f"d{day}_{second}"].data
+                if opens is not None and closes is not None:
+                    rows.append({"weekday": day, "opens": f"{opens:%H:%M}",
+                                 "closes": f"{closes:%H:%M}"})
+        return rows
+
+    def fill_from(self, equipment: Equipment) -> bool:
+        """Load the equipment's values; False when a day has more than two
+        intervals (the editor keeps two)."""
+        for name in ("code", "name", "description", "location", "status_reason", "capacity",
+                     "slot_minutes", "min_minutes", "max_minutes", "changeover_minutes",
+                     "approval_deadline_hours", "requires_approval", "open_on_holidays"):
+            self[name].data = getattr(equipment, name)
+        self.category.data = equipment.category.value
+        self.status.data = equipment.status.value
+        self.parent.data = equipment.parent_id or 0
+        self.certification_types.data = [t.id for t in equipment.required_certification_types]
+        fits = True
+        by_day: dict[int, list[tuple[time, time]]] = {}
+        for hours in equipment.opening_hours:
+            by_day.setdefault(hours.weekday, []).append((hours.opens, hours.closes))
+        for day, intervals in by_day.items():
+            intervals.sort()
+            fits &= len(intervals) <= 2
+            for (opens, closes), (first, second) in zip(
+                    intervals, (("opens", "closes"), ("opens2", "closes2")), strict=False):
+                self[f"d{day}_{first}"].data = opens
+                self[f"d{day}_{second}"].data = closes
+        return fits
+
+    def data_for_service(self) -> dict[str, Any]:
+        """The data dict of booking.services.equipment (keys of EquipmentInSchema)."""
+        return {
+            "code": self.code.data.strip(), "name": self.name.data.strip(),
+            "description": self.description.data or "", "location": self.location.data or "",
+            "category": EquipmentCategory(self.category.data),
+            "status": EquipmentStatus(self.status.data),
+            "status_reason": (self.status_reason.data or "").strip(),
+            "parent_id": self.parent.data or None, "capacity": self.capacity.data,
+            "slot_minutes": self.slot_minutes.data, "min_minutes": self.min_minutes.data,
+            "max_minutes": self.max_minutes.data,
+            "changeover_minutes": self.changeover_minutes.data or 0,
+            "approval_deadline_hours": self.approval_deadline_hours.data,
+            "requires_approval": self.requires_approval.data,
+            "open_on_holidays": self.open_on_holidays.data,
+            "required_certification_type_ids": list(self.certification_types.data or []),
+            "opening_hours": self.opening_hours(),
+        }
+
+
+HOUR_KEYS = ("opens", "closes", "opens2", "closes2")
+# Each label written out, so that the message extractor finds it.
+_HOUR_LABEL_TEXT = {
+    "opens": lambda day: _l("%(day)s: opens", day=day),
+    "closes": lambda day: _l("%(day)s: closes", day=day),
+    "opens2": lambda day: _l("%(day)s: opens again", day=day),
+    "closes2": lambda day: _l("%(day)s: closes again", day=day),
+}
+for _day in range(7):
+    for _key in HOUR_KEYS:
+        setattr(EquipmentForm, f"d{_day}_{_key}",
+                TimeField(_HOUR_LABEL_TEXT[_key](WEEKDAYS[_day]), validators=[Optional()]))
+
+
+def _check_interval(opens: Any, closes: Any) -> bool:
+    if (opens.data is None) != (closes.data is None):
+        (closes if closes.data is None else opens).errors.append(
+            _l("Give both the opening and the closing time, or neither."))
+        return False
+    if opens.data is not None and opens.data >= closes.data:
+        closes.errors.append(_l("Closing time comes after opening time."))
+        return False
+    return True
+
+
+class ChooseEstablishmentForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET step that writes nothing
+
+    establishment = SelectField(_l("Establishment"), coerce=int)
+
+
+class EquipmentFilterForm(ChooseEstablishmentForm):
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
+
+
+# --- accounts ---------------------------------------------------------------------------
+
+
+class AccountFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    role = SelectField(_l("Role"), choices=[SelectChoice("", _l("All roles")), *ROLE_CHOICES],
+                       validators=[Optional()])
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)],
+                    description=_l("Name or e-mail"))
+
+
+class AccountForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=255)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=Role.TRAINER.value)
+    establishment = SelectField(_l("Establishment"), coerce=int, default=0,
+                                description=_l("Required for a coordinator."))
+    company = SelectField(_l("Company"), coerce=int, default=0,
+                          description=_l("Required for a company account."))
+    new_company = StringField(_l("…or a new company"), validators=[Optional(), Length(max=255)],
+                              description=_l("Creates the company with the account."))
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
+        description=_l("At least %(n)d characters; give it to the person by a safe channel.",
+                       n=MIN_PASSWORD_LENGTH))
+    submit = SubmitField(_l("Create the account"))
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
+        description=_l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))])
+    submit = SubmitField(_l("Set the password and end their sessions"))
+
+
+class DeactivateForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)],
+                           description=_l("Kept in the audit log."))
+    submit = SubmitField(_l("Deactivate the account"))
+
+
+class ReactivateForm(FlaskForm):
+    submit = SubmitField(_l("Reactivate the account"))

@@ -1,0 +1,1 @@
+"""Calendar feeds: each user's secret iCalendar links, created, renewed and revoked."""

@@ -1,0 +1,211 @@
+"""Calendar feeds: a user's secret iCalendar links.
+
+Each link shows one scope (a trainer's agenda, a machine, an establishment,
+a project, a company) in the user's calendar app. The links themselves are
+served by /ical/<token>.ics; here they are listed, created, replaced and
+revoked, through booking.services.feeds like the API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
+
+from booking.calendars.forms import NewFeedForm, RegenerateFeedForm, RevokeFeedForm
+from booking.extensions import db
+from booking.permissions import is_staff, may, open_feed_scope
+from booking.services import feeds
+from booking.timeutil import utc_now
+from models import (
+    Company,
+    Equipment,
+    EquipmentStatus,
+    Establishment,
+    Feed,
+    FeedScope,
+    Project,
+    ProjectStatus,
+    Role,
+    User,
+)
+
+bp = Blueprint("calendars", __name__, url_prefix="/calendars")
+
+SCOPE_LABELS = {
+    FeedScope.TRAINER: _l("Trainer agenda"),
+    FeedScope.PROJECT: _l("Industrial project"),
+    FeedScope.COMPANY: _l("Company"),
+    FeedScope.EQUIPMENT: _l("Equipment"),
+    FeedScope.ESTABLISHMENT: _l("Establishment"),
+}
+CLOSED_PROJECTS = (ProjectStatus.REJECTED, ProjectStatus.CANCELLED)
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    feed: Feed
+    scope_label: str
+    name: str
+    url: str
+    webcal_url: str
+    live: bool  # False when the scope is gone or no longer open to the owner
+
+
+def _name(scope: FeedScope, target: Any, user: User) -> str:
+    if target is None:
+        return _("(no longer exists)")
+    if scope is FeedScope.TRAINER:
+        return _("My agenda") if target.id == user.id else target.name
+    if scope is FeedScope.EQUIPMENT:
+        return f"{target.name} ({target.code})"
+    if scope is FeedScope.ESTABLISHMENT:
+        return f"{target.name} ({target.city})"
+    if scope is FeedScope.PROJECT:
+        return target.title
+    return target.name
+
+
+def _targets(user: User) -> list[tuple[FeedScope, Any]]:
+    """Candidates for a new feed; open_feed_scope has the last word."""
+    found: list[tuple[FeedScope, Any]] = []
+    if user.role is not Role.COMPANY:
+        found.append((FeedScope.TRAINER, user))
+    if is_staff(user):
+        found += [(FeedScope.TRAINER, t) for t in db.session.scalars(
+            select(User).where(User.role == Role.TRAINER, User.active.is_(True),
+                               User.id != user.id).order_by(User.name))]
+    projects = select(Project).where(Project.status.not_in(CLOSED_PROJECTS))
+    if user.role is Role.COMPANY:
+        projects = projects.where(Project.company_id == user.company_id)
+    elif not is_staff(user):
+        projects = projects.where(Project.trainer_id == user.id)
+    found += [(FeedScope.PROJECT, p) for p in db.session.scalars(projects.order_by(Project.title))]
+    companies = select(Company).order_by(Company.name)
+    if not is_staff(user):
+        companies = companies.where(Company.id == user.company_id)
+    found += [(FeedScope.COMPANY, c) for c in db.session.scalars(companies)]
+    if user.role is not Role.COMPANY:
+        found += [(FeedScope.EQUIPMENT, e) for e in db.session.scalars(
+            select(Equipment).options(joinedload(Equipment.establishment))
+            .where(Equipment.status != EquipmentStatus.RETIRED).order_by(Equipment.name))]
+        found += [(FeedScope.ESTABLISHMENT, e) for e in db.session.scalars(
+            select(Establishment).order_by(Establishment.city, Establishment.name))]
+    return [(scope, target) for scope, target in found if open_feed_scope(user, scope, target)]
+
+
+def _new_feed_form(user: User) -> NewFeedForm:
+    form = NewFeedForm()
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for scope, target in _targets(user):
+        groups.setdefault(str(SCOPE_LABELS[scope]), []).append(
+            (f"{scope.value}:{target.id}", _name(scope, target, user)))
+    form.target.choices = groups
+    if request.method == "GET" and request.args.get("follow"):
+        form.target.data = request.args["follow"]
+    return form
+
+
+def _rows(user: User) -> list[FeedRow]:
+    key, base_url = current_app.config["SECRET_KEY"], current_app.config["BASE_URL"]
+    rows = []
+    for feed in db.session.scalars(select(Feed).where(
+            Feed.owner_id == user.id, Feed.revoked_at.is_(None)).order_by(Feed.id)):
+        target = feeds.scope_target(db.session, feed.scope, feed.scope_id)
+        urls = feeds.feed_urls(feed, key=key, base_url=base_url)
+        rows.append(FeedRow(feed, str(SCOPE_LABELS[feed.scope]),
+                            _name(feed.scope, target, user), urls.url, urls.webcal_url,
+                            target is not None and open_feed_scope(user, feed.scope, target)))
+    return rows
+
+
+def _page(form: NewFeedForm) -> str:
+    return render_template("calendars/feeds.html", rows=_rows(current_user), form=form)
+
+
+def _load(feed_id: int) -> Feed:
+    """The user's live feed: 404 if unknown, revoked or someone else's."""
+    feed = db.session.get(Feed, feed_id)
+    if feed is None or feed.revoked_at is not None or not may(current_user, "view", feed):
+        abort(404)
+    if not may(current_user, "delete", feed):
+        abort(403)
+    return feed
+
+
+@bp.route("", endpoint="feeds")
+@login_required
+def feeds_page() -> str:
+    return _page(_new_feed_form(current_user))
+
+
+@bp.route("/new", methods=["POST"])
+@login_required
+def create() -> str | Response:
+    form = _new_feed_form(current_user)
+    if not form.validate_on_submit():
+        return _page(form)
+    scope_value, _sep, raw_id = form.target.data.partition(":")
+    scope, scope_id = FeedScope(scope_value), int(raw_id)
+    existing = db.session.scalar(select(Feed).where(
+        Feed.owner_id == current_user.id, Feed.scope == scope, Feed.scope_id == scope_id,
+        Feed.revoked_at.is_(None)).order_by(Feed.id).limit(1))
+    if existing is not None:
+        flash(_("You already have a link for this calendar."), "info")
+        return redirect(url_for("calendars.feeds", _anchor=f"feed-{existing.id}"))
+    feed = feeds.create_feed(db.session, actor=current_user, now=utc_now(), scope=scope,
+                             scope_id=scope_id, key=current_app.config["SECRET_KEY"])
+    db.session.commit()
+    flash(_("Calendar link created: copy it into your calendar app."), "success")
+    return redirect(url_for("calendars.feeds", _anchor=f"feed-{feed.id}"))
+
+
+@bp.route("/<int:feed_id>/regenerate", methods=["GET", "POST"])
+@login_required
+def regenerate(feed_id: int) -> str | Response:
+    feed = _load(feed_id)
+    form = RegenerateFeedForm()
+    if form.validate_on_submit():
+        feeds.regenerate_feed(db.session, feed, actor=current_user, now=utc_now(),
+                              key=current_app.config["SECRET_KEY"])
+        db.session.commit()
+        flash(_("New link made: the old one no longer works. Put the new one in your "
+                "calendar app."), "success")
+        return redirect(url_for("calendars.feeds", _anchor=f"feed-{feed.id}"))
+    return _confirm(feed, form, "regenerate")
+
+
+@bp.route("/<int:feed_id>/revoke", methods=["GET", "POST"])
+@login_required
+def revoke(feed_id: int) -> str | Response:
+    feed = _load(feed_id)
+    form = RevokeFeedForm()
+    if form.validate_on_submit():
+        feeds.revoke_feed(db.session, feed, actor=current_user, now=utc_now())
+        db.session.commit()
+        flash(_("Link revoked: calendars subscribed to it no longer update."), "success")
+        return redirect(url_for("calendars.feeds"))
+    return _confirm(feed, form, "revoke")
+
+
+def _confirm(feed: Feed, form: Any, action: str) -> str:
+    target = feeds.scope_target(db.session, feed.scope, feed.scope_id)
+    return render_template("calendars/confirm.html", feed=feed, form=form, action=action,
+                           scope_label=SCOPE_LABELS[feed.scope],
+                           name=_name(feed.scope, target, current_user))

@@ -1,0 +1,1 @@
+"""The certifications page: grant, renew, revoke, and trainers' requests."""

@@ -1,0 +1,322 @@
+"""The certifications page of coordinators and admins: what trainers hold,
+what expires, the history; granting, renewing, revoking; and the requests
+trainers send from an equipment page (the one endpoint a trainer reaches)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, ngettext, pgettext
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import Select, exists, select
+from sqlalchemy.orm import aliased, joinedload
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
+
+from booking.certifications.forms import (
+    SHOW_LABELS,
+    FilterForm,
+    GrantForm,
+    RenewForm,
+    RequestDecisionForm,
+    RevokeForm,
+)
+from booking.coordination.access import staff_required
+from booking.extensions import db
+from booking.pagination import paginate
+from booking.permissions import may
+from booking.services import certification_requests, certifications
+from booking.services.errors import DomainError, Forbidden, NotFound
+from booking.timeutil import utc_now
+from models import (
+    Certification,
+    CertificationRequest,
+    CertificationRequestStatus,
+    CertificationType,
+    Equipment,
+    Role,
+    User,
+)
+
+bp = Blueprint("certifications", __name__, url_prefix="/certifications")
+
+EXPIRY_WARNING = timedelta(days=30)
+HOLDER_ROLES = (Role.TRAINER, Role.COORDINATOR)
+
+
+def _today() -> date:
+    return utc_now().astimezone(certifications.CAMPUS_ZONE).date()
+
+
+def _holders() -> list[User]:
+    return list(db.session.scalars(
+        select(User).options(joinedload(User.establishment))
+        .where(User.role.in_(HOLDER_ROLES), User.active.is_(True)).order_by(User.name)))
+
+
+def _holder_label(user: User) -> str:
+    where = f" — {user.establishment.city}" if user.establishment else ""
+    role = f" ({pgettext('role', 'Coordinator')})" if user.role is Role.COORDINATOR else ""
+    return f"{user.name}{role}{where}"
+
+
+def _types() -> list[CertificationType]:
+    return list(db.session.scalars(select(CertificationType).order_by(CertificationType.name)))
+
+
+def _grant_form(form: GrantForm | None = None) -> GrantForm:
+    form = form or GrantForm(formdata=None, valid_from=_today())
+    form.holder.choices = [SelectChoice(0, "—")] + [
+        SelectChoice(u.id, _holder_label(u)) for u in _holders()]
+    form.certification_type.choices = [SelectChoice(0, "—")] + [
+        SelectChoice(t.id, f"{t.name} ({t.code}) · " + ngettext(
+            "%(num)d month", "%(num)d months", t.validity_months))
+        for t in _types()]
+    return form
+
+
+def _renewed() -> Any:
+    """A later certification of the same holder and type, still in force somewhere."""
+    later = aliased(Certification)
+    return exists().where(
+        later.user_id == Certification.user_id,
+        later.certification_type_id == Certification.certification_type_id,
+        later.revoked_at.is_(None), later.valid_until > Certification.valid_until)
+
+
+def _listing(show: str, trainer_id: int | None, today: date) -> Select[Any]:
+    stmt = (select(Certification)
+            .join(User, User.id == Certification.user_id)
+            .join(CertificationType, CertificationType.id == Certification.certification_type_id)
+            .options(joinedload(Certification.user), joinedload(Certification.certification_type)))
+    if trainer_id:
+        stmt = stmt.where(Certification.user_id == trainer_id)
+    if show == "history":
+        return stmt.order_by(Certification.granted_at.desc(), Certification.id.desc())
+    stmt = stmt.where(Certification.revoked_at.is_(None))
+    if show == "expiring":
+        return stmt.where(Certification.valid_until >= today,
+                          Certification.valid_until <= today + EXPIRY_WARNING,
+                          ~_renewed()).order_by(Certification.valid_until, User.name)
+    if show == "expired":
+        return stmt.where(Certification.valid_until < today, ~_renewed()).order_by(
+            Certification.valid_until.desc(), User.name)
+    return stmt.order_by(User.name, CertificationType.name, Certification.valid_until.desc())
+
+
+def _render_index(grant_form: GrantForm | None = None) -> str:
+    today = _today()
+    filters = FilterForm(request.args)
+    holders = _holders()
+    filters.trainer.choices = [SelectChoice(0, _("All trainers"))] + [
+        SelectChoice(u.id, u.name) for u in holders]
+    filters.validate()
+    show = filters.show.data if filters.show.data in SHOW_LABELS else "all"
+    trainer_id = filters.trainer.data if not filters.trainer.errors else None
+    page = paginate(db.session, _listing(show, trainer_id, today),
+                    request.args.get("page", 1, type=int))
+    ids = [c.id for c in page.items]
+    renewed = set(db.session.scalars(select(Certification.id).where(
+        Certification.id.in_(ids), _renewed()))) if ids else set()
+    people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(
+        {c.granted_by_id for c in page.items} | {c.revoked_by_id for c in page.items})))}
+    open_requests = list(db.session.scalars(
+        select(CertificationRequest)
+        .where(CertificationRequest.status == CertificationRequestStatus.REQUESTED)
+        .options(joinedload(CertificationRequest.user),
+                 joinedload(CertificationRequest.certification_type),
+                 joinedload(CertificationRequest.equipment))
+        .order_by(CertificationRequest.created_at, CertificationRequest.id)))
+    return render_template(
+        "certifications/index.html", page=page, show=show, trainer_id=trainer_id,
+        filters=filters, show_labels=SHOW_LABELS, grant_form=_grant_form(grant_form),
+        today=today, soon=today + EXPIRY_WARNING, renewed=renewed, people=people,
+        requests=open_requests)
+
+
+@bp.route("")
+@staff_required
+def index() -> str:
+    return _render_index()
+
+
+def _place_error(form: Any, error: DomainError) -> None:
+    name = error.details.get("field") or (error.details.get("fields") or [None])[-1]
+    field = getattr(form, name, None) if isinstance(name, str) else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+@bp.route("/grant", methods=["POST"])
+@staff_required
+def grant() -> str | Response:
+    form = _grant_form(GrantForm())
+    if form.validate_on_submit():
+        holder = db.session.get(User, form.holder.data)
+        if holder is None:
+            abort(404)
+        if not may(current_user, "grant_certification", holder):
+            abort(403)
+        try:
+            certification = certifications.grant(
+                db.session, holder, actor=current_user, now=utc_now(),
+                certification_type_id=form.certification_type.data,
+                valid_from=form.valid_from.data, valid_until=form.valid_until.data)
+            certification_requests.settle_open_requests(
+                db.session, certification, actor=current_user, now=utc_now())
+        except DomainError as error:
+            db.session.rollback()
+            _place_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(type)s granted to %(name)s until %(date)s.",
+                    type=certification.certification_type.name, name=holder.name,
+                    date=format_date(certification.valid_until)), "success")
+            return redirect(url_for("certifications.index"))
+    return _render_index(form)
+
+
+def _certification(certification_id: int) -> Certification:
+    certification = db.session.get(Certification, certification_id)
+    if certification is None or not may(current_user, "view", certification):
+        abort(404)
+    return certification
+
+
+@bp.route("/<int:certification_id>/renew", methods=["GET", "POST"])
+@staff_required
+def renew(certification_id: int) -> str | Response:
+    """Confirm step: the new period follows the old one (or starts today)."""
+    certification = _certification(certification_id)
+    if not may(current_user, "grant_certification", certification.user):
+        abort(403)
+    if certification.revoked_at is not None:
+        flash(_("A revoked certification cannot be renewed: grant a new one."), "error")
+        return redirect(url_for("certifications.index"))
+    now = utc_now()
+    start = certifications.renewal_start(certification, now=now)
+    form = RenewForm()
+    if request.method == "GET":
+        form.valid_until.data = certifications.add_months(
+            start, certification.certification_type.validity_months)
+    if form.validate_on_submit():
+        try:
+            renewed = certifications.renew(db.session, certification, actor=current_user,
+                                           now=now, valid_until=form.valid_until.data)
+            certification_requests.settle_open_requests(db.session, renewed,
+                                                        actor=current_user, now=now)
+        except DomainError as error:
+            db.session.rollback()
+            _place_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(type)s of %(name)s renewed from %(start)s to %(end)s.",
+                    type=renewed.certification_type.name, name=renewed.user.name,
+                    start=format_date(renewed.valid_from), end=format_date(renewed.valid_until)),
+                  "success")
+            return redirect(url_for("certifications.index"))
+    return render_template("certifications/renew.html", certification=certification,
+                           form=form, start=start)
+
+
+@bp.route("/<int:certification_id>/revoke", methods=["GET", "POST"])
+@staff_required
+def revoke(certification_id: int) -> str | Response:
+    certification = _certification(certification_id)
+    if not may(current_user, "revoke", certification):
+        abort(403)
+    if certification.revoked_at is not None and request.method == "GET":
+        flash(_("This certification is already revoked."), "info")
+        return redirect(url_for("certifications.index"))
+    form = RevokeForm()
+    if form.validate_on_submit():
+        try:
+            certifications.revoke(db.session, certification, actor=current_user,
+                                  now=utc_now(), reason=form.reason.data)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("%(type)s of %(name)s revoked.", type=certification.certification_type.name,
+                    name=certification.user.name), "success")
+        return redirect(url_for("certifications.index"))
+    return render_template("certifications/revoke.html", certification=certification,
+                           form=form)
+
+
+# --- requests ---------------------------------------------------------------------
+
+
+@bp.route("/request/<int:equipment_id>", methods=["POST"], endpoint="request")
+@login_required
+def ask(equipment_id: int) -> Response:
+    """A trainer asks for the certifications an equipment requires."""
+    equipment = db.session.get(Equipment, equipment_id)
+    if equipment is None:
+        abort(404)
+    if current_user.role is not Role.TRAINER:
+        abort(403)
+    result = certification_requests.request_certification(
+        db.session, actor=current_user, equipment=equipment, now=utc_now())
+    db.session.commit()
+    if result.created:
+        flash(_("Asked for %(names)s: a coordinator will answer.", names=", ".join(
+            r.certification_type.name for r in result.created)), "success")
+    if result.already_open:
+        flash(_("You have already asked for %(names)s; a coordinator will answer.",
+                names=", ".join(t.name for t in result.already_open)), "info")
+    if not result.created and not result.already_open:
+        flash(_("You already hold every certification this equipment requires."), "info")
+    return redirect(url_for("equipment.page", equipment_id=equipment.id))
+
+
+def _decide_request(request_id: int, grant: bool) -> Response:
+    certification_request = db.session.get(CertificationRequest, request_id)
+    if certification_request is None:
+        abort(404)
+    if not may(current_user, "grant_certification", certification_request.user):
+        abort(403)
+    form = RequestDecisionForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+        return redirect(url_for("certifications.index"))
+    holder, ctype = certification_request.user, certification_request.certification_type
+    try:
+        certification = certification_requests.decide(
+            db.session, certification_request, actor=current_user, grant=grant,
+            now=utc_now(), valid_until=form.valid_until.data if grant else None,
+            reason=form.reason.data)
+    except (Forbidden, NotFound):
+        raise
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        if certification is not None:
+            flash(_("%(type)s granted to %(name)s until %(date)s.", type=ctype.name,
+                    name=holder.name, date=format_date(certification.valid_until)), "success")
+        else:
+            flash(_("Request of %(name)s for %(type)s declined.", name=holder.name,
+                    type=ctype.name), "success")
+    return redirect(url_for("certifications.index"))
+
+
+@bp.route("/requests/<int:request_id>/grant", methods=["POST"])
+@staff_required
+def grant_request(request_id: int) -> Response:
+    return _decide_request(request_id, True)
+
+
+@bp.route("/requests/<int:request_id>/decline", methods=["POST"])
+@staff_required
+def decline_request(request_id: int) -> Response:
+    return _decide_request(request_id, False)

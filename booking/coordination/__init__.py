@@ -1,0 +1,1 @@
+"""Coordinator pages: the approval queue, closures, the establishment's equipment."""

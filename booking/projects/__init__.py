@@ -1,0 +1,1 @@
+"""Industrial teaching projects: companies request them, coordinators decide."""

@@ -1,0 +1,263 @@
+"""Project pages: a company requests and follows its industrial teaching
+projects; coordinators and admins review them, approve with a certified
+trainer or reject with a reason. The rules are booking.services.projects'."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from booking.extensions import db
+from booking.pagination import paginate
+from booking.permissions import is_staff, may
+from booking.projects.forms import (
+    ApproveForm,
+    ProjectForm,
+    RejectForm,
+    ReviewFilterForm,
+    place_error,
+)
+from booking.services import projects
+from booking.services.bookings import BOOKABLE_PROJECT
+from booking.services.errors import DomainError, Forbidden, InvalidState, NotFound
+from booking.timeutil import utc_now
+from models import (
+    SLOT_HOLDING_STATUSES,
+    Booking,
+    Equipment,
+    EquipmentStatus,
+    Establishment,
+    Project,
+    ProjectStatus,
+    Role,
+)
+
+bp = Blueprint("projects", __name__, url_prefix="/projects")
+
+STATUS_LABELS = {
+    ProjectStatus.REQUESTED: _l("Awaiting approval"),
+    ProjectStatus.APPROVED: _l("Approved"),
+    ProjectStatus.SCHEDULED: _l("Scheduled"),
+    ProjectStatus.IN_PROGRESS: _l("In progress"),
+    ProjectStatus.COMPLETED: _l("Completed"),
+    ProjectStatus.REJECTED: _l("Rejected"),
+    ProjectStatus.CANCELLED: _l("Cancelled"),
+}
+# The badge of each status (a word and a glyph, never a colour alone).
+STATUS_BADGES = {
+    ProjectStatus.REQUESTED: "pending", ProjectStatus.APPROVED: "confirmed",
+    ProjectStatus.SCHEDULED: "confirmed", ProjectStatus.IN_PROGRESS: "confirmed",
+    ProjectStatus.COMPLETED: "completed", ProjectStatus.REJECTED: "rejected",
+    ProjectStatus.CANCELLED: "cancelled",
+}
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, Any]:
+    return {"project_status_labels": STATUS_LABELS, "project_status_badges": STATUS_BADGES}
+
+
+def _load(project_id: int, action: str = "view") -> Project:
+    """404 for a project the user may not see (another company's), 403 for an
+    action they may not do on one they see."""
+    project = db.session.get(Project, project_id)
+    if project is None or not may(current_user, "view", project):
+        abort(404)
+    if action != "view" and not may(current_user, action, project):
+        abort(403)
+    return project
+
+
+def _sessions_summary(ids: list[int], now: datetime) -> dict[int, dict[str, Any]]:
+    """Per project: how many sessions hold a slot, and when the next one starts."""
+    if not ids:
+        return {}
+    holding = Booking.status.in_(SLOT_HOLDING_STATUSES)
+    rows = db.session.execute(
+        select(Booking.project_id, func.count(),
+               func.min(case((Booking.start_at >= now, Booking.start_at))))
+        .where(Booking.project_id.in_(ids), holding).group_by(Booking.project_id))
+    return {pid: {"count": count, "next": upcoming} for pid, count, upcoming in rows}
+
+
+# --- companies (and trainers): their projects ----------------------------------------
+
+
+@bp.route("")
+@login_required
+def mine() -> str | Response:
+    """A company's projects; a trainer's, the ones they run. Coordinators review."""
+    if is_staff(current_user):
+        return redirect(url_for("projects.review"))
+    stmt = (select(Project).options(selectinload(Project.trainer))
+            .order_by(Project.created_at.desc(), Project.id.desc()))
+    if current_user.role is Role.COMPANY:
+        stmt = stmt.where(Project.company_id == current_user.company_id)
+    else:
+        stmt = stmt.where(Project.trainer_id == current_user.id)
+    page = paginate(db.session, stmt, request.args.get("page", 1, type=int))
+    return render_template("projects/mine.html", page=page,
+                           sessions=_sessions_summary([p.id for p in page.items], utc_now()))
+
+
+def _equipment_choices() -> list[tuple[int, str]]:
+    rows = db.session.execute(
+        select(Equipment.id, Equipment.name, Establishment.city)
+        .join(Establishment, Establishment.id == Equipment.establishment_id)
+        .where(Equipment.status != EquipmentStatus.RETIRED)
+        .order_by(Establishment.city, Equipment.name))
+    return [(eid, f"{name} — {city}") for eid, name, city in rows]
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new() -> str | Response:
+    if current_user.role is not Role.COMPANY:
+        abort(403)
+    form = ProjectForm()
+    form.equipment.choices = _equipment_choices()
+    if request.method == "GET":
+        form.contact_name.data = current_user.name
+        form.contact_email.data = current_user.email
+    if form.validate_on_submit():
+        try:
+            project = projects.request_project(
+                db.session, actor=current_user, now=utc_now(), title=form.title.data.strip(),
+                learners=form.learners.data, wanted_from=form.wanted_from.data,
+                wanted_to=form.wanted_to.data, equipment_ids=list(form.equipment.data or []),
+                description=form.description.data or "", objectives=form.objectives.data or "",
+                contact_name=(form.contact_name.data or "").strip(),
+                contact_email=(form.contact_email.data or "").strip(),
+                contact_phone=(form.contact_phone.data or "").strip())
+        except (Forbidden, NotFound):
+            raise
+        except DomainError as error:
+            db.session.rollback()
+            place_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Project requested: a coordinator will study it and assign a trainer."),
+                  "success")
+            return redirect(url_for("projects.show", project_id=project.id))
+    return render_template("projects/new.html", form=form)
+
+
+# --- one project ---------------------------------------------------------------------------
+
+
+def _approve_form(project: Project) -> tuple[ApproveForm, list[projects.TrainerFit]]:
+    fits = projects.trainer_fits(db.session, project)
+    form = ApproveForm()
+    form.trainer.choices = [(fit.trainer.id, fit.trainer.name) for fit in fits if fit.certified]
+    return form, fits
+
+
+def _render_show(project: Project, approve: ApproveForm | None = None,
+                 fits: list[projects.TrainerFit] | None = None) -> str:
+    decide = may(current_user, "decide", project) and project.status is ProjectStatus.REQUESTED
+    if decide and approve is None:
+        approve, fits = _approve_form(project)
+    stmt = (select(Booking).where(Booking.project_id == project.id)
+            .options(selectinload(Booking.equipment), selectinload(Booking.trainer))
+            .order_by(Booking.start_at, Booking.id))
+    sessions = paginate(db.session, stmt, request.args.get("page", 1, type=int))
+    schedule = (project.status in BOOKABLE_PROJECT
+                and (is_staff(current_user) or project.trainer_id == current_user.id))
+    return render_template("projects/show.html", project=project, sessions=sessions,
+                           approve=approve if decide else None, fits=fits or [],
+                           can_schedule=schedule, now=utc_now())
+
+
+@bp.route("/<int:project_id>")
+@login_required
+def show(project_id: int) -> str:
+    return _render_show(_load(project_id))
+
+
+@bp.route("/<int:project_id>/approve", methods=["POST"])
+@login_required
+def approve(project_id: int) -> str | Response:
+    """Approve with a trainer chosen among those certified for the whole project."""
+    project = _load(project_id, "decide")
+    form, fits = _approve_form(project)
+    if form.validate_on_submit():
+        try:
+            projects.approve_project(db.session, project, actor=current_user, now=utc_now(),
+                                     trainer_id=form.trainer.data, reason=form.reason.data)
+        except (Forbidden, NotFound):
+            raise
+        except InvalidState as error:  # decided meanwhile, in another tab or by a colleague
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for("projects.show", project_id=project.id))
+        except DomainError as error:
+            db.session.rollback()
+            place_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Project approved; %(name)s runs its sessions.",
+                    name=project.trainer.name if project.trainer else ""), "success")
+            return redirect(url_for("projects.show", project_id=project.id))
+    return _render_show(project, form, fits)
+
+
+@bp.route("/<int:project_id>/reject", methods=["GET", "POST"])
+@login_required
+def reject(project_id: int) -> str | Response:
+    """Asks to confirm, with the reason the company will read."""
+    project = _load(project_id, "decide")
+    form = RejectForm()
+    if form.validate_on_submit():
+        try:
+            projects.reject_project(db.session, project, actor=current_user, now=utc_now(),
+                                    reason=form.reason.data)
+        except (Forbidden, NotFound):
+            raise
+        except InvalidState as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for("projects.show", project_id=project.id))
+        except DomainError as error:
+            db.session.rollback()
+            place_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Project rejected."), "success")
+            return redirect(url_for("projects.review"))
+    return render_template("projects/reject.html", project=project, form=form)
+
+
+# --- coordinators: the review queue --------------------------------------------------------
+
+
+@bp.route("/review")
+@login_required
+def review() -> str:
+    """Every project, those awaiting a decision first (oldest request first)."""
+    if not is_staff(current_user):
+        abort(403)
+    form = ReviewFilterForm(request.args)
+    form.status.choices = [("", _("All statuses"))] + [
+        (s.value, label) for s, label in STATUS_LABELS.items()]
+    form.validate()
+    waiting = Project.status == ProjectStatus.REQUESTED
+    stmt = (select(Project).options(selectinload(Project.company), selectinload(Project.trainer))
+            .order_by(case((waiting, 0), else_=1),
+                      case((waiting, Project.created_at)), Project.created_at.desc(),
+                      Project.id.desc()))
+    if form.status.data:
+        stmt = stmt.where(Project.status == ProjectStatus(form.status.data))
+    page = paginate(db.session, stmt, request.args.get("page", 1, type=int))
+    awaiting = db.session.scalar(select(func.count()).select_from(Project).where(waiting)) or 0
+    args = {"status": form.status.data} if form.status.data else {}
+    return render_template("projects/review.html", page=page, form=form, args=args,
+                           awaiting=awaiting,
+                           sessions=_sessions_summary([p.id for p in page.items], utc_now()))

@@ -1,0 +1,1 @@
+"""The calendar of a whole establishment: every machine, by day or by week."""

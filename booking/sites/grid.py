@@ -1,0 +1,237 @@
+"""The calendar of a whole establishment, laid out for its two pages.
+
+Day: one row per machine (a pilot line followed by its components), one
+column per time step of the day; each busy period becomes an item with its
+first column and column span, each free step a cell that can be booked.
+Week: one row per machine, one cell per day listing its bookings and
+closures. Busy periods come from one availability() call for all machines;
+times are the establishment's wall-clock times.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from booking.equipment.week import display_step, monday_of
+from booking.services import calendar
+from booking.services.availability import Availability, availability
+from models import Booking, Equipment, Establishment
+
+DEFAULT_DAY = (time(8), time(18))
+
+
+@dataclass(frozen=True)
+class Row:
+    equipment: Equipment
+    component: bool  # shown indented under its line
+
+
+@dataclass(frozen=True)
+class Item:
+    """A busy period of one machine: a booking (``booking`` None when the
+    viewer may not read it), its changeover, a closure or a public holiday."""
+
+    kind: str
+    start: datetime  # local wall-clock time, aware
+    end: datetime
+    label: str = ""
+    booking: Booking | None = None
+    col: int = 1  # day view only: 1-based first column and column span
+    span: int = 1
+
+    @property
+    def whole_day(self) -> bool:
+        return (self.start.time() == time(0) and self.end.time() == time(0)
+                and self.end.date() > self.start.date())
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A background step of a machine's row in the day view."""
+
+    col: int
+    start: datetime  # local
+    state: str  # free (bookable), off (outside opening hours), past, busy
+
+
+@dataclass(frozen=True)
+class Head:
+    col: int
+    span: int
+    label: str
+
+
+@dataclass
+class DayGrid:
+    day: date
+    rows: list[Row]
+    times: list[time]
+    step: int
+    heads: list[Head]
+    items: dict[int, list[Item]] = field(default_factory=dict)
+    cells: dict[int, list[Cell]] = field(default_factory=dict)
+
+
+@dataclass
+class WeekGrid:
+    monday: date
+    days: list[date]
+    rows: list[Row]
+    # (equipment id, 0-based day) -> items of that local day
+    cells: dict[tuple[int, int], list[Item]] = field(default_factory=dict)
+    open_days: dict[int, set[int]] = field(default_factory=dict)  # weekdays it opens
+
+
+def zone_of_site(establishment: Establishment) -> ZoneInfo:
+    try:
+        return ZoneInfo(establishment.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return calendar.CERTIFICATION_ZONE
+
+
+def machines_of(session: Session, establishment: Establishment) -> list[Row]:
+    """Every machine of the establishment, each pilot line followed by its
+    components; a component whose line is elsewhere stands on its own."""
+    machines = list(session.scalars(
+        select(Equipment).where(Equipment.establishment_id == establishment.id)
+        .options(selectinload(Equipment.opening_hours), selectinload(Equipment.establishment))
+        .order_by(Equipment.name, Equipment.code)))
+    ids = {m.id for m in machines}
+    children: dict[int, list[Equipment]] = {}
+    for machine in machines:
+        if machine.parent_id in ids:
+            children.setdefault(machine.parent_id, []).append(machine)
+    rows = []
+    for machine in machines:
+        if machine.parent_id in ids:
+            continue
+        rows.append(Row(machine, component=False))
+        rows.extend(Row(c, component=True)
+                    for c in sorted(children.get(machine.id, []), key=lambda c: c.code))
+    return rows
+
+
+def _bookings(session: Session, results: Iterable[Availability],
+              may_see: Callable[[Booking], bool]) -> dict[int, Booking]:
+    ids = {b.booking_id for r in results for b in r.busy if b.booking_id}
+    if not ids:
+        return {}
+    found = session.scalars(select(Booking).where(Booking.id.in_(ids))
+                            .options(selectinload(Booking.project),
+                                     selectinload(Booking.booked_by)))
+    return {b.id: b for b in found if may_see(b)}
+
+
+def _items(result: Availability, bookings: dict[int, Booking], zone: ZoneInfo) -> list[Item]:
+    return [Item(busy.reason, busy.start.astimezone(zone), busy.end.astimezone(zone),
+                 busy.label or "", bookings.get(busy.booking_id) if busy.booking_id else None)
+            for busy in result.busy]
+
+
+def _day_range(machines: list[Equipment], weekday: int) -> tuple[time, time]:
+    """From the earliest opening to the latest closing of that weekday (or, on
+    a day when nothing opens, of the whole week)."""
+    hours = [h for m in machines for h in m.opening_hours]
+    today = [h for h in hours if h.weekday == weekday] or hours
+    if not today:
+        return DEFAULT_DAY
+    return min(h.opens for h in today), max(h.closes for h in today)
+
+
+def _minutes(at: time) -> int:
+    return at.hour * 60 + at.minute
+
+
+def _heads(times: list[time], step: int) -> list[Head]:
+    """Column headers: one per hour when the step divides an hour, so the
+    labels stay readable; else one per step."""
+    if 60 % step:
+        return [Head(n, 1, t.strftime("%H:%M")) for n, t in enumerate(times, start=1)]
+    starts = [n for n, t in enumerate(times, start=1) if n == 1 or t.minute == 0]
+    bounds = [*starts, len(times) + 1]
+    return [Head(s, bounds[i + 1] - s, times[s - 1].strftime("%H:%M"))
+            for i, s in enumerate(starts)]
+
+
+def build_day(session: Session, establishment: Establishment, day: date, *, now: datetime,
+              may_see: Callable[[Booking], bool]) -> DayGrid:
+    zone = zone_of_site(establishment)
+    rows = machines_of(session, establishment)
+    machines = [r.equipment for r in rows]
+    first, last = _day_range(machines, day.weekday())
+    step = min((display_step(m) for m in machines), default=30)
+    count = max(1, math.ceil((_minutes(last) - _minutes(first)) / step))
+    base = datetime.combine(day, first)
+    times = [(base + timedelta(minutes=step * n)).time() for n in range(count)]
+    grid = DayGrid(day, rows, times, step, _heads(times, step))
+    if not machines:
+        return grid
+    window = (calendar.wall_clock(day, time(0), zone),
+              calendar.wall_clock(day + timedelta(days=1), time(0), zone))
+    results = availability(session, machines, *window)
+    bookings = _bookings(session, results, may_see)
+    starts = [datetime.combine(day, t, tzinfo=zone) for t in times]
+    grid_end = starts[0] + timedelta(minutes=step * count)
+    for result in results:
+        machine = result.equipment
+        placed = []
+        for item in _items(result, bookings, zone):
+            s, e = max(item.start, starts[0]), min(item.end, grid_end)
+            if s >= e:
+                continue
+            col = int((s - starts[0]).total_seconds() // 60 // step) + 1
+            last_col = math.ceil((e - starts[0]).total_seconds() / 60 / step)
+            placed.append(Item(item.kind, item.start, item.end, item.label, item.booking,
+                               col, max(1, last_col - col + 1)))
+        grid.items[machine.id] = placed
+        grid.cells[machine.id] = [
+            Cell(n, at, _state(machine, result, at, step, now))
+            for n, at in enumerate(starts, start=1)]
+    return grid
+
+
+def _state(machine: Equipment, result: Availability, at: datetime, step: int,
+           now: datetime) -> str:
+    end = at + timedelta(minutes=step)
+    if any(s <= at and end <= e for s, e in result.free):
+        on_grid = _minutes(at.time()) % machine.slot_minutes == 0
+        return "free" if at >= now and on_grid else "past"
+    if any(s < end and at < e for s, e in result.free) or any(
+            b.start < end and at < b.end for b in result.busy):
+        return "busy"
+    return "off"
+
+
+def build_week(session: Session, establishment: Establishment, any_day: date, *,
+               may_see: Callable[[Booking], bool]) -> WeekGrid:
+    zone = zone_of_site(establishment)
+    monday = monday_of(any_day)
+    days = [monday + timedelta(days=n) for n in range(7)]
+    rows = machines_of(session, establishment)
+    machines = [r.equipment for r in rows]
+    grid = WeekGrid(monday, days, rows)
+    grid.open_days = {m.id: {h.weekday for h in m.opening_hours} for m in machines}
+    if not machines:
+        return grid
+    results = availability(session, machines, calendar.wall_clock(monday, time(0), zone),
+                           calendar.wall_clock(monday + timedelta(days=7), time(0), zone))
+    bookings = _bookings(session, results, may_see)
+    for result in results:
+        for item in _items(result, bookings, zone):
+            if item.kind == "changeover":
+                continue  # the day view shows it; here it would only add noise
+            for index, day in enumerate(days):
+                day_start = datetime.combine(day, time(0), tzinfo=zone)
+                day_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+                if item.start < day_end and day_start < item.end:
+                    grid.cells.setdefault((result.equipment.id, index), []).append(
+                        Item(item.kind, max(item.start, day_start), min(item.end, day_end),
+                             item.label, item.booking))
+    return grid

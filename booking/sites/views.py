@@ -1,0 +1,97 @@
+"""Site calendars: every machine of an establishment for a day or a week.
+
+A company user sees other companies' bookings only as "Busy"
+(booking.permissions decides, booking by booking).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from booking.extensions import db
+from booking.permissions import may
+from booking.sites.forms import VIEWS, SiteCalendarForm
+from booking.sites.grid import build_day, build_week, zone_of_site
+from booking.timeutil import utc_now
+from models import Equipment, EquipmentStatus, Establishment, EstablishmentKind
+
+bp = Blueprint("sites", __name__, url_prefix="/sites")
+
+KIND_LABELS = {
+    EstablishmentKind.LYCEE: _l("High school"),
+    EstablishmentKind.UNIVERSITE: _l("University"),
+    EstablishmentKind.ECOLE: _l("Engineering school"),
+    EstablishmentKind.ORGANISME_FORMATION: _l("Training institute"),
+    EstablishmentKind.ENTREPRISE: _l("Company"),
+}
+# Dates outside this range are typing mistakes, and would overflow date arithmetic.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2200, 12, 31)
+
+
+def _establishments() -> list[Establishment]:
+    return list(db.session.scalars(
+        select(Establishment).order_by(Establishment.city, Establishment.name)))
+
+
+@bp.route("")
+@login_required
+def index() -> str:
+    counts = dict(db.session.execute(
+        select(Equipment.establishment_id, func.count(Equipment.id))
+        .where(Equipment.status != EquipmentStatus.RETIRED)
+        .group_by(Equipment.establishment_id)).tuples().all())
+    return render_template("sites/index.html", establishments=_establishments(),
+                           counts=counts, kind_labels=KIND_LABELS)
+
+
+@bp.route("/<int:establishment_id>", endpoint="calendar")
+@login_required
+def site_calendar(establishment_id: int) -> str | Response:
+    establishment = db.session.get(Establishment, establishment_id)
+    if establishment is None:
+        abort(404)
+    if not may(current_user, "view", establishment):
+        abort(403)
+    form = SiteCalendarForm(request.args)
+    sites = _establishments()
+    form.site.choices = [(e.id, f"{e.city} — {e.name}") for e in sites]
+    form.validate()
+    view = form.view.data if form.view.data in VIEWS else "day"
+    day = form.date.data if form.date.data and not form.date.errors else None
+    if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+        form.date.errors = [_l("Choose a date between %(first)s and %(last)s.",
+                               first=FIRST_DAY.year, last=LAST_DAY.year)]
+        day = None
+    # The establishment chooser is a GET form: send its choice to its own URL.
+    chosen = request.args.get("site", type=int)
+    if chosen and chosen != establishment.id and chosen in {e.id for e in sites}:
+        return redirect(url_for("sites.calendar", establishment_id=chosen, view=view,
+                                date=day.isoformat() if day else None))
+    form.site.data = establishment.id
+    now = utc_now()
+    today = now.astimezone(zone_of_site(establishment)).date()
+    day = day or today
+    form.view.data, form.date.data = view, day
+
+    def may_see(booking: object) -> bool:
+        return may(current_user, "view", booking)
+
+    if view == "week":
+        grid = build_week(db.session, establishment, day, may_see=may_see)
+        previous, following = grid.monday - timedelta(days=7), grid.monday + timedelta(days=7)
+    else:
+        grid = build_day(db.session, establishment, day, now=now, may_see=may_see)
+        previous, following = day - timedelta(days=1), day + timedelta(days=1)
+    bookable = {r.equipment.id for r in grid.rows
+                if r.equipment.status is EquipmentStatus.ACTIVE
+                and may(current_user, "book", r.equipment)}
+    return render_template(
+        "sites/calendar.html", establishment=establishment, form=form, view=view, day=day,
+        grid=grid, today=today, previous=previous, following=following, bookable=bookable,
+        kind_labels=KIND_LABELS)
