@@ -63,7 +63,8 @@ def _fill_choices(form: EquipmentForm, establishment: Establishment,
 def equipment_list() -> str:
     form = EquipmentFilterForm(request.args)
     form.establishment.choices = [(0, _("All establishments")), *_establishment_choices()]
-    form.validate()
+    if not form.validate():  # a hand-edited query string: show everything
+        form.establishment.data, form.q.data = 0, ""
     stmt = (select(Equipment)
             .options(selectinload(Equipment.establishment), selectinload(Equipment.parent),
                      selectinload(Equipment.components))
@@ -95,6 +96,7 @@ def equipment_new() -> str | Response:
     _fill_choices(form, establishment, None)
     if request.method == "GET":
         form.category.data = EquipmentCategory.TRAINING_EQUIPMENT.value
+        form.fill_default_hours()
     if form.validate_on_submit():
         data = {**form.data_for_service(), "establishment_id": establishment.id}
         try:

@@ -188,6 +188,11 @@ class EquipmentForm(FlaskForm):
                                  "closes": f"{closes:%H:%M}"})
         return rows
 
+    def fill_default_hours(self) -> None:
+        """A new machine opens Monday to Friday, 08:00–18:00, until told otherwise."""
+        for day in range(5):
+            self[f"d{day}_opens"].data, self[f"d{day}_closes"].data = time(8), time(18)
+
     def fill_from(self, equipment: Equipment) -> bool:
         """Load the equipment's values; False when a day has more than two
         intervals (the editor keeps two)."""
@@ -264,7 +269,11 @@ class ChooseEstablishmentForm(FlaskForm):
     establishment = SelectField(_l("Establishment"), coerce=int)
 
 
-class EquipmentFilterForm(ChooseEstablishmentForm):
+class EquipmentFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    establishment = SelectField(_l("Establishment"), coerce=int, default=0)
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
 
 
@@ -277,8 +286,7 @@ class AccountFilterForm(FlaskForm):
 
     role = SelectField(_l("Role"), choices=[SelectChoice("", _l("All roles")), *ROLE_CHOICES],
                        validators=[Optional()])
-    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)],
-                    description=_l("Name or e-mail"))
+    q = StringField(_l("Name or e-mail"), validators=[Optional(), Length(max=100)])
 
 
 class AccountForm(FlaskForm):

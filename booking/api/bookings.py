@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from booking.api.auth import api_user
 from booking.api.common import PageArgs, load, page
+from booking.api.support import Instant, object_id
 from booking.extensions import db
 from booking.services.bookings import BookingRequest, create_booking, decide_booking
 from booking.services.policy import Policy
@@ -73,13 +74,13 @@ class RecurrenceSchema(Schema):
 
 
 class BookingInSchema(Schema):
-    equipment_id = fields.Integer(required=True)
-    start = fields.AwareDateTime(required=True)
-    end = fields.AwareDateTime(required=True)
+    equipment_id = object_id(required=True)
+    start = Instant(required=True)
+    end = Instant(required=True)
     title = fields.String(required=True, validate=validate.Length(1, 255))
     purpose = fields.Enum(BookingPurpose, by_value=True, load_default=BookingPurpose.TRAINING)
-    trainer_id = fields.Integer(allow_none=True)
-    project_id = fields.Integer(allow_none=True)
+    trainer_id = object_id(allow_none=True)
+    project_id = object_id(allow_none=True)
     participants = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=10000))
     recurrence = fields.Nested(RecurrenceSchema, allow_none=True)
     override_reason = fields.String(allow_none=True, validate=validate.Length(max=2000))
@@ -97,8 +98,8 @@ class SeriesAnswerSchema(Schema):
 
 
 class BookingPatchSchema(Schema):
-    start = fields.AwareDateTime()
-    end = fields.AwareDateTime()
+    start = Instant()
+    end = Instant()
     title = fields.String(validate=validate.Length(1, 255))
     scope = fields.String(load_default="occurrence", validate=validate.OneOf(SCOPES))
 
@@ -113,13 +114,13 @@ class DecisionSchema(Schema):
 
 
 class BookingListArgs(PageArgs):
-    equipment_id = fields.Integer()
-    establishment_id = fields.Integer()
-    trainer_id = fields.Integer()
-    project_id = fields.Integer()
+    equipment_id = object_id(strict=False)
+    establishment_id = object_id(strict=False)
+    trainer_id = object_id(strict=False)
+    project_id = object_id(strict=False)
     status = fields.Enum(BookingStatus, by_value=True)
-    from_ = fields.AwareDateTime(data_key="from")
-    to = fields.AwareDateTime()
+    from_ = Instant(data_key="from")
+    to = Instant()
 
 
 class BookingPageSchema(Schema):

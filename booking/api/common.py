@@ -22,7 +22,8 @@ class PageArgs(Schema):
     """``limit`` (default 50; above 500 is read as 500) and ``offset``."""
 
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    # Bounded: a huge offset overflows the database's OFFSET (a 5xx otherwise).
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**31 - 1))
 
     @post_load
     def _clamp(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:

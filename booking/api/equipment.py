@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from booking.api.auth import api_user
 from booking.api.common import PageArgs, load, local_iso, page
+from booking.api.support import Instant, object_id
 from booking.extensions import db
 from booking.permissions import may
 from booking.services.availability import availability, load_with_hours
@@ -37,13 +38,13 @@ class EquipmentInSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 255))
     description = fields.String()
     location = fields.String(validate=validate.Length(max=255))
-    establishment_id = fields.Integer(required=True)
+    establishment_id = object_id(required=True)
     category = fields.Enum(EquipmentCategory, by_value=True, required=True)
     status = fields.Enum(EquipmentStatus, by_value=True)
     status_reason = fields.String()
-    parent_id = fields.Integer(allow_none=True)
-    capacity = fields.Integer(allow_none=True, validate=validate.Range(min=0))
-    required_certification_type_ids = fields.List(fields.Integer())
+    parent_id = object_id(allow_none=True)
+    capacity = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=100000))
+    required_certification_type_ids = fields.List(object_id(), validate=validate.Length(max=50))
     slot_minutes = fields.Integer(validate=validate.Range(min=1, max=1440))
     min_minutes = fields.Integer(validate=validate.Range(min=1, max=10080))
     max_minutes = fields.Integer(validate=validate.Range(min=1, max=10080))
@@ -51,7 +52,8 @@ class EquipmentInSchema(Schema):
     requires_approval = fields.Boolean()
     open_on_holidays = fields.Boolean()
     approval_deadline_hours = fields.Integer(validate=validate.Range(min=1, max=10000))
-    opening_hours = fields.List(fields.Nested(OpeningHoursSchema))
+    opening_hours = fields.List(fields.Nested(OpeningHoursSchema),
+                                validate=validate.Length(max=50))
 
 
 class EquipmentPatchSchema(EquipmentInSchema):
@@ -89,7 +91,7 @@ class EquipmentSchema(Schema):
 
 
 class EquipmentListArgs(PageArgs):
-    establishment_id = fields.Integer()
+    establishment_id = object_id(strict=False)
     category = fields.Enum(EquipmentCategory, by_value=True)
     status = fields.Enum(EquipmentStatus, by_value=True)
     q = fields.String(validate=validate.Length(max=100))
@@ -101,8 +103,8 @@ class EquipmentPageSchema(Schema):
 
 
 class WindowArgs(Schema):
-    from_ = fields.AwareDateTime(required=True, data_key="from")
-    to = fields.AwareDateTime(required=True)
+    from_ = Instant(required=True, data_key="from")
+    to = Instant(required=True)
 
 
 class IntervalSchema(Schema):

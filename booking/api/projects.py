@@ -45,6 +45,11 @@ def _is_company(user: User) -> bool:
     return user.role is Role.COMPANY
 
 
+def _email_or_empty(value: str) -> None:
+    if value:
+        validate.Email()(value)
+
+
 class ProjectSchema(Schema):
     id = fields.Integer(dump_only=True)
     title = required_text(255)
@@ -57,7 +62,7 @@ class ProjectSchema(Schema):
     wanted_from = Day(required=True)
     wanted_to = Day(required=True)
     contact_name = optional_text(255)
-    contact_email = Text(load_default="", validate=validate.Length(max=254))
+    contact_email = Text(load_default="", validate=[validate.Length(max=254), _email_or_empty])
     contact_phone = optional_text(40)
     status = fields.Enum(ProjectStatus, by_value=True, dump_only=True)
     company_id = fields.Integer(dump_only=True)

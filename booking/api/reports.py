@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from booking.api.auth import api_user
+from booking.api.support import Day, object_id
 from booking.extensions import db
 from booking.permissions import is_staff
 from booking.services.errors import N_, Forbidden
@@ -19,11 +20,11 @@ BLUEPRINTS = [blp]
 
 
 class UtilisationArgs(Schema):
-    from_ = fields.Date(required=True, data_key="from",
+    from_ = Day(required=True, data_key="from",
                         metadata={"description": "first day, Europe/Paris, inclusive"})
-    to = fields.Date(required=True, metadata={"description": "last day, exclusive"})
+    to = Day(required=True, metadata={"description": "last day, exclusive"})
     group_by = fields.String(load_default="equipment", validate=validate.OneOf(GROUPS))
-    establishment_id = fields.Integer()
+    establishment_id = object_id(strict=False)
 
 
 class RowSchema(Schema):

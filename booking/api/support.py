@@ -29,10 +29,7 @@ DATE_TIME = {"type": "string", "format": "date-time"}
 ID = f"int(min=1, max={MAX_ID})"
 
 
-class PageArgs(common.PageArgs):
-    """common.PageArgs with ``offset`` bounded (a huge one overflows OFFSET)."""
-
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID))
+PageArgs = common.PageArgs
 
 
 class Text(fields.String):

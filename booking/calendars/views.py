@@ -27,6 +27,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from booking.calendars.forms import NewFeedForm, RegenerateFeedForm, RevokeFeedForm
 from booking.extensions import db
@@ -112,11 +113,10 @@ def _targets(user: User) -> list[tuple[FeedScope, Any]]:
 
 def _new_feed_form(user: User) -> NewFeedForm:
     form = NewFeedForm()
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for scope, target in _targets(user):
-        groups.setdefault(str(SCOPE_LABELS[scope]), []).append(
-            (f"{scope.value}:{target.id}", _name(scope, target, user)))
-    form.target.choices = groups
+    form.target.choices = [
+        SelectChoice(f"{scope.value}:{target.id}", _name(scope, target, user),
+                     optgroup=str(SCOPE_LABELS[scope]))
+        for scope, target in _targets(user)]
     if request.method == "GET" and request.args.get("follow"):
         form.target.data = request.args["follow"]
     return form

@@ -40,7 +40,7 @@ DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 
 class RejectForm(FlaskForm):
-    reason = TextAreaField(_l("Why is it rejected?"),
+    reason = TextAreaField(_l("Reason for the rejection"),
                            validators=[DataRequired(), Length(max=2000)],
                            description=_l("The booker reads this reason."))
     submit = SubmitField(_l("Reject the booking"))

@@ -28,7 +28,7 @@ from booking.coordination.forms import (
     parse_hours,
 )
 from booking.extensions import db
-from booking.i18n import display_zone
+from booking.i18n import display_zone, local_day_names
 from booking.pagination import paginate
 from booking.permissions import coordinates, is_admin, may
 from booking.services.approvals import pending_for, review
@@ -301,7 +301,8 @@ def equipment() -> str:
         .order_by(case((User.role == Role.COORDINATOR, 0), else_=1), User.name)))
     return render_template(
         "coordination/equipment.html", form=form, establishment=establishment,
-        machines=[(m, describe_opening_hours(m)) for m in machines], accounts=accounts)
+        machines=[(m, describe_opening_hours(m, local_day_names())) for m in machines],
+        accounts=accounts)
 
 
 @bp.route("/equipment/<int:equipment_id>/edit", methods=["GET", "POST"])

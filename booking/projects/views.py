@@ -34,7 +34,6 @@ from models import (
     Booking,
     Equipment,
     EquipmentStatus,
-    Establishment,
     Project,
     ProjectStatus,
     Role,
@@ -109,12 +108,18 @@ def mine() -> str | Response:
 
 
 def _equipment_choices() -> list[tuple[int, str]]:
-    rows = db.session.execute(
-        select(Equipment.id, Equipment.name, Establishment.city)
-        .join(Establishment, Establishment.id == Equipment.establishment_id)
-        .where(Equipment.status != EquipmentStatus.RETIRED)
-        .order_by(Establishment.city, Equipment.name))
-    return [(eid, f"{name} — {city}") for eid, name, city in rows]
+    """Machines not retired, by city; a line's components right after the line."""
+    machines = db.session.scalars(
+        select(Equipment).options(selectinload(Equipment.establishment),
+                                  selectinload(Equipment.parent))
+        .where(Equipment.status != EquipmentStatus.RETIRED))
+
+    def place(e: Equipment) -> tuple[str, str, int, str]:
+        line = e.parent.name if e.parent else e.name
+        return (e.establishment.city, line, e.parent_id is not None, e.name)
+
+    return [(e.id, f"{e.name} ({e.parent.name}) — {e.establishment.city}" if e.parent
+             else f"{e.name} — {e.establishment.city}") for e in sorted(machines, key=place)]
 
 
 @bp.route("/new", methods=["GET", "POST"])

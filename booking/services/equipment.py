@@ -39,7 +39,7 @@ def create_equipment(session: Session, *, actor: User, data: dict[str, Any],
                         name=establishment.name)
     code = data["code"].strip()
     if session.scalar(select(Equipment.id).where(Equipment.code == code)) is not None:
-        raise Conflict(N_("The code %(code)s is already used."), {"field": "code"}, code=code)
+        raise Conflict(N_("The code %(value)s is already used."), {"field": "code"}, value=code)
     equipment = Equipment(code=code, establishment=establishment, name=data["name"],
                           category=data["category"], created_at=now, updated_at=now)
     _apply(session, equipment, data)
@@ -56,8 +56,8 @@ def update_equipment(session: Session, *, actor: User, equipment: Equipment,
     if "code" in data and data["code"].strip() != equipment.code:
         code = data["code"].strip()
         if session.scalar(select(Equipment.id).where(Equipment.code == code)) is not None:
-            raise Conflict(N_("The code %(code)s is already used."), {"field": "code"},
-                           code=code)
+            raise Conflict(N_("The code %(value)s is already used."), {"field": "code"},
+                           value=code)
         equipment.code = code
     if "establishment_id" in data and data["establishment_id"] != equipment.establishment_id:
         raise ValidationError(N_("Equipment cannot move to another establishment."),

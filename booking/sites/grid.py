@@ -88,6 +88,15 @@ class WeekGrid:
     cells: dict[tuple[int, int], list[Item]] = field(default_factory=dict)
     open_days: dict[int, set[int]] = field(default_factory=dict)  # weekdays it opens
 
+    @property
+    def shown(self) -> list[tuple[int, date]]:
+        """The days worth a column: those when a machine opens or something
+        happens (a weekend when the whole site is shut is left out)."""
+        opens = set().union(*self.open_days.values()) if self.open_days else set()
+        busy = {index for _machine, index in self.cells}
+        days = [(n, d) for n, d in enumerate(self.days) if d.weekday() in opens or n in busy]
+        return days or list(enumerate(self.days))
+
 
 def zone_of_site(establishment: Establishment) -> ZoneInfo:
     try:

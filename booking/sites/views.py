@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from booking.extensions import db
 from booking.permissions import may
@@ -42,10 +43,10 @@ def _establishments() -> list[Establishment]:
 @bp.route("")
 @login_required
 def index() -> str:
-    counts = dict(db.session.execute(
+    counts = {establishment_id: n for establishment_id, n in db.session.execute(
         select(Equipment.establishment_id, func.count(Equipment.id))
         .where(Equipment.status != EquipmentStatus.RETIRED)
-        .group_by(Equipment.establishment_id)).tuples().all())
+        .group_by(Equipment.establishment_id))}
     return render_template("sites/index.html", establishments=_establishments(),
                            counts=counts, kind_labels=KIND_LABELS)
 
@@ -60,7 +61,7 @@ def site_calendar(establishment_id: int) -> str | Response:
         abort(403)
     form = SiteCalendarForm(request.args)
     sites = _establishments()
-    form.site.choices = [(e.id, f"{e.city} — {e.name}") for e in sites]
+    form.site.choices = [SelectChoice(str(e.id), f"{e.city} — {e.name}") for e in sites]
     form.validate()
     view = form.view.data if form.view.data in VIEWS else "day"
     day = form.date.data if form.date.data and not form.date.errors else None
