@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from booking.api.auth import api_user
@@ -14,6 +14,7 @@ from booking.api.common import PageArgs, load, local_iso, page
 from booking.api.support import Instant, object_id
 from booking.extensions import db
 from booking.permissions import may
+from booking.search import contains
 from booking.services.availability import availability, load_with_hours
 from booking.services.equipment import create_equipment, update_equipment
 from booking.timeutil import utc_now
@@ -141,9 +142,8 @@ def list_equipment(args: dict[str, Any]) -> dict[str, Any]:
     if "status" in args:
         stmt = stmt.where(Equipment.status == args["status"])
     if args.get("q"):
-        like = f"%{args['q'].lower()}%"
-        stmt = stmt.where(or_(Equipment.name.ilike(like), Equipment.code.ilike(like),
-                              Equipment.description.ilike(like)))
+        stmt = stmt.where(contains(args["q"], Equipment.name, Equipment.code,
+                                   Equipment.description))
     return page(stmt, args)
 
 

@@ -42,6 +42,8 @@ from models import (
 )
 
 bp = Blueprint("certifications", __name__, url_prefix="/certifications")
+# Ids of the URLs: beyond the database integer they are simply not found (404).
+ID = "int(min=1, max=2147483647)"
 
 EXPIRY_WARNING = timedelta(days=30)
 HOLDER_ROLES = (Role.TRAINER, Role.COORDINATOR)
@@ -188,7 +190,7 @@ def _certification(certification_id: int) -> Certification:
     return certification
 
 
-@bp.route("/<int:certification_id>/renew", methods=["GET", "POST"])
+@bp.route(f"/<{ID}:certification_id>/renew", methods=["GET", "POST"])
 @staff_required
 def renew(certification_id: int) -> str | Response:
     """Confirm step: the new period follows the old one (or starts today)."""
@@ -224,7 +226,7 @@ def renew(certification_id: int) -> str | Response:
                            form=form, start=start)
 
 
-@bp.route("/<int:certification_id>/revoke", methods=["GET", "POST"])
+@bp.route(f"/<{ID}:certification_id>/revoke", methods=["GET", "POST"])
 @staff_required
 def revoke(certification_id: int) -> str | Response:
     certification = _certification(certification_id)
@@ -253,7 +255,7 @@ def revoke(certification_id: int) -> str | Response:
 # --- requests ---------------------------------------------------------------------
 
 
-@bp.route("/request/<int:equipment_id>", methods=["POST"], endpoint="request")
+@bp.route(f"/request/<{ID}:equipment_id>", methods=["POST"], endpoint="request")
 @login_required
 def ask(equipment_id: int) -> Response:
     """A trainer asks for the certifications an equipment requires."""
@@ -310,13 +312,13 @@ def _decide_request(request_id: int, grant: bool) -> Response:
     return redirect(url_for("certifications.index"))
 
 
-@bp.route("/requests/<int:request_id>/grant", methods=["POST"])
+@bp.route(f"/requests/<{ID}:request_id>/grant", methods=["POST"])
 @staff_required
 def grant_request(request_id: int) -> Response:
     return _decide_request(request_id, True)
 
 
-@bp.route("/requests/<int:request_id>/decline", methods=["POST"])
+@bp.route(f"/requests/<{ID}:request_id>/decline", methods=["POST"])
 @staff_required
 def decline_request(request_id: int) -> Response:
     return _decide_request(request_id, False)

@@ -56,6 +56,8 @@ from models import (
 )
 
 bp = Blueprint("coordination", __name__, url_prefix="/coordination")
+# Ids of the URLs: beyond the database integer they are simply not found (404).
+ID = "int(min=1, max=2147483647)"
 
 # A pending booking whose decision deadline is this close is flagged urgent.
 URGENT = timedelta(hours=24)
@@ -114,14 +116,14 @@ def _decided(booking: Booking, approve: bool, reason: str | None = None) -> Resp
     return redirect(url_for("coordination.queue", page=_page()))
 
 
-@bp.route("/approvals/<int:booking_id>/approve", methods=["POST"])
+@bp.route(f"/approvals/<{ID}:booking_id>/approve", methods=["POST"])
 @staff_required
 def approve(booking_id: int) -> Response:
     booking = _decidable(booking_id)  # the CSRF token was checked by CSRFProtect
     return _decided(booking, True) or redirect(url_for("coordination.queue", page=_page()))
 
 
-@bp.route("/approvals/<int:booking_id>/reject", methods=["GET", "POST"])
+@bp.route(f"/approvals/<{ID}:booking_id>/reject", methods=["GET", "POST"])
 @staff_required
 def reject(booking_id: int) -> str | Response:
     """A confirm step: the page says what is rejected and asks why."""
@@ -239,7 +241,7 @@ def _closure_targets(items: list[Closure]) -> dict[int, Establishment | Equipmen
             establishments[c.establishment_id] for c in items}
 
 
-@bp.route("/closures/<int:closure_id>/delete", methods=["GET", "POST"])
+@bp.route(f"/closures/<{ID}:closure_id>/delete", methods=["GET", "POST"])
 @staff_required
 def delete(closure_id: int) -> str | Response:
     closure = db.session.get(Closure, closure_id)
@@ -305,7 +307,7 @@ def equipment() -> str:
         accounts=accounts)
 
 
-@bp.route("/equipment/<int:equipment_id>/edit", methods=["GET", "POST"])
+@bp.route(f"/equipment/<{ID}:equipment_id>/edit", methods=["GET", "POST"])
 @staff_required
 def edit_equipment(equipment_id: int) -> str | Response:
     machine = db.session.get(Equipment, equipment_id)

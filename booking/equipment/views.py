@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from booking.equipment.forms import CatalogueForm, WeekForm
@@ -16,6 +16,7 @@ from booking.equipment.week import build_week
 from booking.extensions import db
 from booking.i18n import display_zone, local_day_names
 from booking.permissions import may
+from booking.search import contains
 from booking.services import calendar
 from booking.services.availability import availability
 from booking.services.certifications_held import types_held_on
@@ -77,9 +78,8 @@ def catalogue() -> str:
                      selectinload(Equipment.opening_hours), selectinload(Equipment.parent))
             .order_by(Equipment.name))
     if form.q.data:
-        like = f"%{form.q.data.strip()}%"
-        stmt = stmt.where(or_(Equipment.name.ilike(like), Equipment.code.ilike(like),
-                              Equipment.description.ilike(like)))
+        stmt = stmt.where(contains(form.q.data, Equipment.name, Equipment.code,
+                                   Equipment.description))
     if form.establishment.data:
         stmt = stmt.where(Equipment.establishment_id == int(form.establishment.data))
     if form.category.data:

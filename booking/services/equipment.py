@@ -40,8 +40,11 @@ def create_equipment(session: Session, *, actor: User, data: dict[str, Any],
     code = data["code"].strip()
     if session.scalar(select(Equipment.id).where(Equipment.code == code)) is not None:
         raise Conflict(N_("The code %(value)s is already used."), {"field": "code"}, value=code)
+    # Column defaults apply only at INSERT: the rules below read these values.
     equipment = Equipment(code=code, establishment=establishment, name=data["name"],
-                          category=data["category"], created_at=now, updated_at=now)
+                          category=data["category"], status=EquipmentStatus.ACTIVE,
+                          status_reason="", slot_minutes=30, min_minutes=30, max_minutes=480,
+                          changeover_minutes=0, created_at=now, updated_at=now)
     _apply(session, equipment, data)
     session.add(equipment)
     session.flush()
