@@ -89,7 +89,9 @@ def register_blueprints(app: Flask) -> None:
     from booking.coordination.views import bp as coordination_bp
     from booking.equipment.views import bp as equipment_bp
     from booking.errors import register_error_handlers
+    from booking.exports.views import bp as exports_bp
     from booking.ical.views import bp as ical_bp
+    from booking.imports.views import bp as imports_bp
     from booking.main.views import bp as main_bp
     from booking.projects.views import bp as projects_bp
     from booking.sites.views import bp as sites_bp
@@ -97,9 +99,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(equipment_bp)
+    # Before bookings: /bookings/export.ics is not /bookings/<id>.ics.
+    app.register_blueprint(exports_bp)
     app.register_blueprint(bookings_bp)
     app.register_blueprint(ical_bp)
     app.register_blueprint(coordination_bp)
+    app.register_blueprint(imports_bp)
     app.register_blueprint(certifications_bp)
     app.register_blueprint(calendars_bp)
     app.register_blueprint(sites_bp)

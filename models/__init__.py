@@ -3,12 +3,13 @@
 from models.audit import AuditEntry
 from models.base import Base, UTCDateTime, utcnow
 from models.booking import Booking, BookingSeries, Occupancy
-from models.certification import Certification, CertificationType
+from models.certification import Certification, CertificationRequest, CertificationType
 from models.closure import Closure
 from models.enums import (
     SLOT_HOLDING_STATUSES,
     BookingPurpose,
     BookingStatus,
+    CertificationRequestStatus,
     ClosureKind,
     EquipmentCategory,
     EquipmentStatus,
@@ -36,6 +37,8 @@ __all__ = [
     "BookingSeries",
     "BookingStatus",
     "Certification",
+    "CertificationRequest",
+    "CertificationRequestStatus",
     "CertificationType",
     "Closure",
     "ClosureKind",

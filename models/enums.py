@@ -77,6 +77,12 @@ class ClosureKind(StrEnum):
     OTHER = "other"
 
 
+class CertificationRequestStatus(StrEnum):
+    REQUESTED = "requested"
+    GRANTED = "granted"
+    DECLINED = "declined"
+
+
 class FeedScope(StrEnum):
     EQUIPMENT = "equipment"
     ESTABLISHMENT = "establishment"

@@ -14,6 +14,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from models import BookingPurpose
@@ -26,10 +27,11 @@ PURPOSE_LABELS = {
     BookingPurpose.OTHER: _l("Other"),
 }
 
+# WTForms 3.3 wants SelectChoice objects, not tuples, for static choices.
 SCOPE_CHOICES = [
-    ("occurrence", _l("This occurrence only")),
-    ("following", _l("This and the following occurrences")),
-    ("series", _l("The whole series")),
+    SelectChoice("occurrence", _l("This occurrence only")),
+    SelectChoice("following", _l("This and the following occurrences")),
+    SelectChoice("series", _l("The whole series")),
 ]
 
 
@@ -40,7 +42,7 @@ class BookingForm(FlaskForm):
     end = TimeField(_l("End"), validators=[DataRequired()])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=255)],
                         description=_l("For example the class or the session."))
-    purpose = SelectField(_l("Purpose"), choices=[(p.value, label)
+    purpose = SelectField(_l("Purpose"), choices=[SelectChoice(p.value, label)
                                                   for p, label in PURPOSE_LABELS.items()],
                           default=BookingPurpose.TRAINING.value)
     trainer = SelectField(_l("Trainer"), coerce=int, validators=[Optional()])
@@ -48,8 +50,8 @@ class BookingForm(FlaskForm):
     participants = IntegerField(_l("Participants"),
                                 validators=[Optional(), NumberRange(min=0, max=10000)])
     repeat = SelectField(_l("Repeat"), choices=[
-        ("none", _l("Does not repeat")), ("weekly", _l("Every week")),
-        ("custom", _l("Custom rule (RRULE)"))], default="none")
+        SelectChoice("none", _l("Does not repeat")), SelectChoice("weekly", _l("Every week")),
+        SelectChoice("custom", _l("Custom rule (RRULE)"))], default="none")
     until = DateField(_l("Until"), validators=[Optional()],
                       description=_l("Last day of the repetition, included."))
     rrule = StringField(_l("Rule"), validators=[Optional(), Length(max=500)],

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from booking.database import begin_write
 from booking.permissions import coordinates, may, require
-from booking.services import audit
+from booking.services import audit, notifications
 from booking.services.errors import (
     N_,
     Forbidden,
@@ -150,7 +150,7 @@ def new_uid(policy: Policy) -> str:
 
 def create_booking(session: Session, *, actor: User, request: BookingRequest, now: datetime,
                    policy: Policy, series: BookingSeries | None = None,
-                   resolved: Resolved | None = None) -> Booking:
+                   resolved: Resolved | None = None, notify: bool = True) -> Booking:
     begin_write(session)
     resolved = resolved or resolve(session, actor, request)
     equipment = resolved.equipment
@@ -183,6 +183,8 @@ def create_booking(session: Session, *, actor: User, request: BookingRequest, no
                      reason=request.override_reason)
     if resolved.project is not None and resolved.project.status is ProjectStatus.APPROVED:
         resolved.project.status = ProjectStatus.SCHEDULED
+    if notify:
+        notifications.booking_changed(session, booking, now=now)
     return booking
 
 
@@ -259,6 +261,7 @@ def move_booking(session: Session, *, actor: User, booking: Booking, now: dateti
     session.flush()
     audit.record(session, actor=actor, action="booking.update", object_type="booking",
                  object_id=booking.id, now=now, changes=changes)
+    notifications.booking_changed(session, booking, now=now)
     return booking
 
 
@@ -276,6 +279,7 @@ def cancel_booking(session: Session, *, actor: User, booking: Booking, now: date
     session.flush()
     audit.record(session, actor=actor, action="booking.cancel", object_type="booking",
                  object_id=booking.id, now=now, reason=booking.cancel_reason)
+    notifications.booking_changed(session, booking, now=now, reason=booking.cancel_reason)
     return booking
 
 
@@ -297,6 +301,7 @@ def decide_booking(session: Session, *, actor: User, booking: Booking, approve: 
     audit.record(session, actor=actor, action="booking.approve" if approve else "booking.reject",
                  object_type="booking", object_id=booking.id, now=now,
                  reason=booking.decision_reason)
+    notifications.booking_changed(session, booking, now=now, reason=booking.decision_reason)
     return booking
 
 

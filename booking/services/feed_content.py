@@ -75,12 +75,18 @@ def _window(stmt: Select[tuple[Booking]], now: datetime) -> Select[tuple[Booking
                  Booking.updated_at > now - CANCELLED_KEPT)))
 
 
-def feed_bookings(session: Session, feed: Feed, now: datetime) -> list[Booking]:
-    stmt = _window(_scoped(feed.scope, feed.scope_id), now).options(
+def scope_bookings(session: Session, scope: FeedScope, scope_id: int,
+                   now: datetime) -> list[Booking]:
+    """The bookings a calendar of this scope shows at ``now`` (feeds, export files)."""
+    stmt = _window(_scoped(scope, scope_id), now).options(
         joinedload(Booking.equipment).joinedload(Equipment.establishment),
         joinedload(Booking.trainer), joinedload(Booking.project),
     ).order_by(Booking.start_at, Booking.id)
     return list(session.scalars(stmt).unique())
+
+
+def feed_bookings(session: Session, feed: Feed, now: datetime) -> list[Booking]:
+    return scope_bookings(session, feed.scope, feed.scope_id, now)
 
 
 def fingerprint(session: Session, feed: Feed, now: datetime) -> Fingerprint:

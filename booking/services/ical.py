@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
@@ -36,12 +36,14 @@ class Audience:
 
 
 def event_for(booking: Booking, *, now: datetime, base_url: str,
-              audience: Audience = Audience()) -> Event:
+              audience: Audience = Audience(), stable_stamp: bool = False) -> Event:
+    """``stable_stamp``: DTSTAMP is the booking's last change instead of ``now``,
+    so unchanged bookings give identical bytes (export files compare them)."""
     equipment = booking.equipment
     zone = ZoneInfo(equipment.establishment.timezone)
     event = Event()
     event.add("uid", booking.uid)
-    event.add("dtstamp", now)
+    event.add("dtstamp", booking.updated_at.astimezone(UTC) if stable_stamp else now)
     event.add("last-modified", booking.updated_at)
     event.add("created", booking.created_at)
     event.add("sequence", booking.sequence)
@@ -69,7 +71,7 @@ def event_for(booking: Booking, *, now: datetime, base_url: str,
 
 def calendar_of(bookings: Iterable[Booking], *, name: str, now: datetime, base_url: str,
                 method: str | None = "PUBLISH", audience: Audience = Audience(),
-                refresh_minutes: int = 15) -> Calendar:
+                refresh_minutes: int = 15, stable_stamp: bool = False) -> Calendar:
     bookings = list(bookings)
     cal = Calendar()
     cal.add("prodid", PRODID)
@@ -82,7 +84,8 @@ def calendar_of(bookings: Iterable[Booking], *, name: str, now: datetime, base_u
     cal.add("refresh-interval", timedelta(minutes=refresh_minutes),
             parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", f"PT{refresh_minutes}M")
-    events = [event_for(b, now=now, base_url=base_url, audience=audience) for b in bookings]
+    events = [event_for(b, now=now, base_url=base_url, audience=audience,
+                        stable_stamp=stable_stamp) for b in bookings]
     for event in events:
         cal.add_component(event)
     cal.add_missing_timezones()  # one VTIMEZONE per TZID used

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking.services import audit
+from booking.services import audit, notifications
 from models import Booking, BookingStatus
 
 
@@ -37,6 +37,7 @@ def expire_overdue_pending(session: Session, *, now: datetime) -> list[Booking]:
         booking.decision_reason = "no decision before the deadline"
         audit.record(session, actor=None, action="booking.expire", object_type="booking",
                      object_id=booking.id, now=now)
+        notifications.booking_changed(session, booking, now=now)
     session.flush()
     return overdue
 

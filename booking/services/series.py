@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booking.database import begin_write
-from booking.services import audit, calendar
+from booking.services import audit, calendar, notifications
 from booking.services.bookings import (
     ACTIVE,
     BookingRequest,
@@ -157,7 +157,7 @@ def create_series(session: Session, *, actor: User, request: BookingRequest, rul
             try:
                 created.append(create_booking(
                     session, actor=actor, request=with_times(request, start, end), now=now,
-                    policy=policy, series=series, resolved=resolved))
+                    policy=policy, series=series, resolved=resolved, notify=False))
             except CertificationRequired as exc:  # per occurrence: a certification may lapse
                 skipped.append(Skipped(start.astimezone(zone), end.astimezone(zone), exc))
             except (Forbidden, NotFound):
@@ -169,6 +169,7 @@ def create_series(session: Session, *, actor: User, request: BookingRequest, rul
         audit.record(session, actor=actor, action="series.create", object_type="series",
                      object_id=series.id, now=now, rrule=series.rrule,
                      created=len(created), skipped=len(skipped))
+        notifications.series_booked(session, created, now=now)
     return SeriesResult(series, created, skipped)
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from booking.equipment.week import display_step, monday_of
 from booking.services import calendar
 from booking.services.availability import Availability, availability
-from models import Booking, Equipment, Establishment
+from models import Booking, Equipment, EquipmentStatus, Establishment
 
 DEFAULT_DAY = (time(8), time(18))
 
@@ -106,10 +106,12 @@ def zone_of_site(establishment: Establishment) -> ZoneInfo:
 
 
 def machines_of(session: Session, establishment: Establishment) -> list[Row]:
-    """Every machine of the establishment, each pilot line followed by its
-    components; a component whose line is elsewhere stands on its own."""
+    """Every machine of the establishment still in service (active or under
+    maintenance), each pilot line followed by its components; a component
+    whose line is not listed stands on its own."""
     machines = list(session.scalars(
-        select(Equipment).where(Equipment.establishment_id == establishment.id)
+        select(Equipment).where(Equipment.establishment_id == establishment.id,
+                                Equipment.status != EquipmentStatus.RETIRED)
         .options(selectinload(Equipment.opening_hours), selectinload(Equipment.establishment))
         .order_by(Equipment.name, Equipment.code)))
     ids = {m.id for m in machines}

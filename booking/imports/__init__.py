@@ -1,0 +1,1 @@
+"""The coordinators' calendar import: closures from an .ics file."""

@@ -1,0 +1,143 @@
+"""E-mails about bookings, queued in the outbox by the services that change them.
+
+Each message is written in its recipient's language and, for a change to a
+booking, carries the event as an invitation (METHOD:REQUEST, or CANCEL when it
+is gone) with the booking's UID and raised SEQUENCE, so mail clients update
+the event they added. Links are written against ``SITE`` and completed with
+the site's address when the message is sent (the services do not know it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from booking.services.errors import N_
+from booking.services.ical import calendar_of
+from booking.services.outbox import Mail, enqueue
+from models import Booking, BookingStatus, Role, User
+
+SITE = "{site}"
+CANCELLING = (BookingStatus.CANCELLED, BookingStatus.REJECTED, BookingStatus.EXPIRED)
+
+
+def render(user: User, template: str, **params: Any) -> str:
+    """``template`` in the user's language (French unless they chose English)."""
+    try:
+        from flask import has_app_context
+        from flask_babel import force_locale, gettext
+
+        if has_app_context():
+            with force_locale(user.locale or "fr"):
+                return gettext(template, **params)
+    except ImportError:  # pragma: no cover
+        pass
+    return template % params if params else template
+
+
+def _when(booking: Booking) -> str:
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(booking.equipment.establishment.timezone)
+    start, end = booking.start_at.astimezone(zone), booking.end_at.astimezone(zone)
+    return f"{start:%d/%m/%Y %H:%M}–{end:%H:%M}"
+
+
+def _invitation(bookings: list[Booking], now: datetime) -> tuple[str, str]:
+    method = "CANCEL" if all(b.status in CANCELLING for b in bookings) else "REQUEST"
+    cal = calendar_of(bookings, name="Plateforme", now=now, base_url=SITE, method=method)
+    return cal.to_ical().decode(), method
+
+
+def _people(booking: Booking) -> list[User]:
+    people = [booking.booked_by]
+    if booking.trainer is not None and booking.trainer.id != booking.booked_by.id:
+        people.append(booking.trainer)
+    return [p for p in people if p.active]
+
+
+def coordinators_of(session: Session, establishment_id: int) -> list[User]:
+    return list(session.scalars(select(User).where(
+        User.role == Role.COORDINATOR, User.establishment_id == establishment_id,
+        User.active.is_(True))))
+
+
+def _send(session: Session, users: Iterable[User], bookings: list[Booking], *, now: datetime,
+          subject: str, body: str, key: str | None = None, invite: bool = True,
+          **params: Any) -> None:
+    ics, method = _invitation(bookings, now) if invite else (None, None)
+    for user in users:
+        text = render(user, body, **params) + "\n\n" + f"{SITE}/bookings/{bookings[0].id}"
+        enqueue(session, Mail(user.email, render(user, subject, **params), text, ics, method),
+                now=now, dedupe_key=f"{key}:{user.id}" if key else None)
+
+
+STATUS_SUBJECTS = {
+    BookingStatus.CONFIRMED: (N_("Booking confirmed: %(title)s"),
+                              N_("Your booking of %(equipment)s on %(when)s is confirmed.")),
+    BookingStatus.PENDING: (N_("Booking awaiting approval: %(title)s"),
+                            N_("Your booking of %(equipment)s on %(when)s awaits a "
+                               "coordinator's approval.")),
+    BookingStatus.CANCELLED: (N_("Booking cancelled: %(title)s"),
+                              N_("The booking of %(equipment)s on %(when)s is cancelled. "
+                                 "%(reason)s")),
+    BookingStatus.REJECTED: (N_("Booking rejected: %(title)s"),
+                             N_("The booking of %(equipment)s on %(when)s was not approved. "
+                                "%(reason)s")),
+    BookingStatus.EXPIRED: (N_("Booking expired: %(title)s"),
+                            N_("No coordinator decided on the booking of %(equipment)s on "
+                               "%(when)s in time: it expired and its slot is free again.")),
+}
+
+
+def booking_changed(session: Session, booking: Booking, *, now: datetime,
+                    reason: str | None = None) -> None:
+    """Tell the booker and the trainer the booking's new state; a pending one
+    also goes to the coordinators who decide."""
+    subject, body = STATUS_SUBJECTS.get(booking.status, STATUS_SUBJECTS[BookingStatus.CONFIRMED])
+    params = {"title": booking.title, "equipment": booking.equipment.name,
+              "when": _when(booking), "reason": reason or ""}
+    key = f"booking:{booking.id}:{booking.sequence}:{booking.status.value}"
+    _send(session, _people(booking), [booking], now=now, subject=subject, body=body, key=key,
+          **params)
+    if booking.status is BookingStatus.PENDING:
+        _send(session, coordinators_of(session, booking.equipment.establishment_id), [booking],
+              now=now, key=key + ":decide", invite=False,
+              subject=N_("To approve: %(equipment)s on %(when)s"),
+              body=N_("%(booker)s asks for %(equipment)s on %(when)s (“%(title)s”). "
+                      "Approve or reject it before %(deadline)s."),
+              booker=booking.booked_by.name, deadline=_deadline(booking), **params)
+
+
+def series_booked(session: Session, bookings: list[Booking], *, now: datetime) -> None:
+    """One message for a whole series, its occurrences in one invitation."""
+    if not bookings:
+        return
+    first = bookings[0]
+    _send(session, _people(first), bookings, now=now,
+          key=f"series:{first.series_id}:{len(bookings)}",
+          subject=N_("Series booked: %(title)s (%(n)d sessions)"),
+          body=N_("%(n)d sessions of %(equipment)s are booked, from %(when)s."),
+          title=first.title, n=len(bookings), equipment=first.equipment.name,
+          when=_when(first))
+    pending = [b for b in bookings if b.status is BookingStatus.PENDING]
+    if pending:
+        _send(session, coordinators_of(session, first.equipment.establishment_id), pending,
+              now=now, invite=False, key=f"series:{first.series_id}:decide",
+              subject=N_("To approve: %(n)d sessions of %(equipment)s"),
+              body=N_("%(booker)s asks for %(n)d sessions of %(equipment)s from %(when)s."),
+              n=len(pending), equipment=first.equipment.name, when=_when(first),
+              booker=first.booked_by.name)
+
+
+def _deadline(booking: Booking) -> str:
+    if booking.decision_deadline is None:
+        return "-"
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(booking.equipment.establishment.timezone)
+    return f"{booking.decision_deadline.astimezone(zone):%d/%m/%Y %H:%M}"
