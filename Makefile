@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint bench translations i18n db demo clean
+.PHONY: run test lint bench translations i18n db demo clean chromium
 
 # Runtime dependencies only for `make run`; tests add their own on top.
 $(BIN)/.runtime: requirements.txt
@@ -23,8 +23,8 @@ translations: $(BIN)/.runtime
 
 # After adding strings: refresh the catalogues, then translate the new French entries.
 i18n: $(BIN)/.runtime
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k N_ --no-location -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --ignore-obsolete --no-location
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --ignore-obsolete
 
 db: $(BIN)/.runtime
 	$(FLASK) db upgrade
@@ -39,7 +39,11 @@ run: translations demo
 	trap 'kill $$sched 2>/dev/null; wait $$sched 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: $(BIN)/.dev translations
+# The browser tests (tests/browser) drive Debian's Chromium; they fail, never skip, without it.
+chromium:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+test: $(BIN)/.dev translations chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(BIN)/.dev
