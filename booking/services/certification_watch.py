@@ -1,0 +1,107 @@
+"""Certification expiry: warnings at 30 and 7 days, and a flag on future
+bookings whose trainer will not be certified on the day.
+
+Idempotent: warnings are deduplicated in the outbox; the flag is set or
+cleared to match the certifications of today, and coordinators are told once
+per state of the booking.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from booking.services.calendar import CERTIFICATION_ZONE
+from booking.services.errors import N_
+from booking.services.notifications import SITE, coordinators_of, render
+from booking.services.outbox import Mail, enqueue
+from booking.services.rules import missing_certifications, required_types
+from models import Booking, BookingStatus, Certification, Equipment, User
+
+WARNING_DAYS = (30, 7)
+HORIZON = timedelta(days=400)
+
+
+def warn_expiring(session: Session, *, now: datetime) -> int:
+    """Tell the holder and their coordinators 30 and 7 days before the end."""
+    today = now.astimezone(CERTIFICATION_ZONE).date()
+    expiring = session.scalars(
+        select(Certification)
+        .where(Certification.revoked_at.is_(None), Certification.valid_until >= today,
+               Certification.valid_until <= today + timedelta(days=max(WARNING_DAYS)))
+        .options(joinedload(Certification.user), joinedload(Certification.certification_type)))
+    queued = 0
+    for cert in expiring:
+        days_left = (cert.valid_until - today).days
+        threshold = min(d for d in WARNING_DAYS if days_left <= d)
+        holder = cert.user
+        recipients = [holder, *(coordinators_of(session, holder.establishment_id)
+                                if holder.establishment_id else [])]
+        for person in recipients:
+            if not person.active:
+                continue
+            params = {"type": cert.certification_type.name, "holder": holder.name,
+                      "date": cert.valid_until.strftime("%d/%m/%Y"), "days": days_left}
+            mail = Mail(person.email,
+                        render(person, N_("Certification expiring: %(type)s (%(holder)s)"),
+                               **params),
+                        render(person, N_("The certification %(type)s of %(holder)s ends on "
+                                          "%(date)s, in %(days)d days."), **params)
+                        + f"\n\n{SITE}/certifications")
+            key = f"cert-expiry:{cert.id}:{threshold}:{person.id}"
+            if enqueue(session, mail, now=now, dedupe_key=key) is not None:
+                queued += 1
+    return queued
+
+
+def flag_uncertified_bookings(session: Session, *, now: datetime) -> tuple[int, int]:
+    """Flag future bookings whose trainer lacks a required certification on the
+    day (unless a coordinator overrode it); clear flags that no longer apply.
+    Returns (flagged, cleared)."""
+    bookings = session.scalars(
+        select(Booking)
+        .where(Booking.status.in_((BookingStatus.PENDING, BookingStatus.CONFIRMED)),
+               Booking.start_at > now, Booking.start_at < now + HORIZON,
+               Booking.override_reason.is_(None))
+        .options(joinedload(Booking.trainer),
+                 joinedload(Booking.equipment).selectinload(
+                     Equipment.required_certification_types),
+                 joinedload(Booking.equipment).selectinload(Equipment.components)
+                 .selectinload(Equipment.required_certification_types))
+        .order_by(Booking.start_at)).unique()
+    flagged = cleared = 0
+    for booking in bookings:
+        types = required_types(booking.equipment)
+        if not types:
+            lacking = []
+        else:
+            lacking = missing_certifications(session, booking.trainer, types,
+                                             booking.start_at, booking.end_at)
+        if lacking and not booking.certification_flag:
+            booking.certification_flag = True
+            flagged += 1
+            _tell_coordinators(session, booking, lacking, now)
+        elif not lacking and booking.certification_flag:
+            booking.certification_flag = False
+            cleared += 1
+    session.flush()
+    return flagged, cleared
+
+
+def _tell_coordinators(session: Session, booking: Booking, lacking: list, now: datetime) -> None:
+    trainer: User | None = booking.trainer
+    names = ", ".join(t.name for t, _ in lacking)
+    for person in coordinators_of(session, booking.equipment.establishment_id):
+        params = {"title": booking.title, "trainer": trainer.name if trainer else "-",
+                  "missing": names, "equipment": booking.equipment.name}
+        mail = Mail(person.email,
+                    render(person, N_("Trainer not certified on the day: %(title)s"), **params),
+                    render(person, N_("%(trainer)s will not hold %(missing)s for %(title)s on "
+                                      "%(equipment)s: assign another trainer, renew the "
+                                      "certification or cancel."), **params)
+                    + f"\n\n{SITE}/bookings/{booking.id}")
+        enqueue(session, mail, now=now,
+                dedupe_key=f"cert-flag:{booking.id}:{booking.sequence}:{person.id}")
+

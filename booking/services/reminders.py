@@ -1,0 +1,91 @@
+"""Reminders before bookings, and the coordinators' daily digest of approvals.
+
+Both are idempotent through the outbox's dedupe key: a job that runs twice,
+or two schedulers by mistake, queue each message once. A moved booking gets
+a new reminder (the key holds its start).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from booking.services.errors import N_
+from booking.services.notifications import SITE, render
+from booking.services.outbox import Mail, enqueue
+from models import Booking, BookingStatus, Equipment, Role, User
+
+PARIS = ZoneInfo("Europe/Paris")
+LONGEST_REMINDER = timedelta(hours=168)
+DIGEST_HOUR = 7  # local time, Europe/Paris
+
+
+def _local(value: datetime, booking: Booking) -> str:
+    zone = ZoneInfo(booking.equipment.establishment.timezone)
+    return f"{value.astimezone(zone):%d/%m/%Y %H:%M}"
+
+
+def send_reminders(session: Session, *, now: datetime) -> int:
+    """Remind the trainer (or the booker) of each booking starting within their
+    reminder delay (24 h by default, 0 for none)."""
+    bookings = session.scalars(
+        select(Booking)
+        .where(Booking.status.in_((BookingStatus.CONFIRMED, BookingStatus.PENDING)),
+               Booking.start_at > now, Booking.start_at <= now + LONGEST_REMINDER)
+        .options(joinedload(Booking.equipment).joinedload(Equipment.establishment),
+                 joinedload(Booking.trainer), joinedload(Booking.booked_by))
+        .order_by(Booking.start_at))
+    queued = 0
+    for booking in bookings:
+        person = booking.trainer or booking.booked_by
+        if not person.active or person.reminder_hours <= 0:
+            continue
+        if booking.start_at > now + timedelta(hours=person.reminder_hours):
+            continue
+        params = {"title": booking.title, "equipment": booking.equipment.name,
+                  "when": _local(booking.start_at, booking),
+                  "place": booking.equipment.location or booking.equipment.establishment.name}
+        mail = Mail(person.email,
+                    render(person, N_("Reminder: %(title)s on %(when)s"), **params),
+                    render(person, N_("%(equipment)s is booked for you on %(when)s (%(place)s)."),
+                           **params) + f"\n\n{SITE}/bookings/{booking.id}")
+        key = f"reminder:{booking.id}:{person.id}:{booking.start_at.isoformat()}"
+        if enqueue(session, mail, now=now, dedupe_key=key) is not None:
+            queued += 1
+    return queued
+
+
+def send_digests(session: Session, *, now: datetime) -> int:
+    """Each morning, one message per coordinator listing the bookings that
+    await their decision (none when there is nothing to decide)."""
+    local = now.astimezone(PARIS)
+    if local.hour < DIGEST_HOUR:
+        return 0
+    pending = session.scalars(
+        select(Booking).where(Booking.status == BookingStatus.PENDING)
+        .options(joinedload(Booking.equipment).joinedload(Equipment.establishment),
+                 joinedload(Booking.booked_by))
+        .order_by(Booking.decision_deadline, Booking.start_at))
+    by_establishment: dict[int, list[Booking]] = defaultdict(list)
+    for booking in pending:
+        by_establishment[booking.equipment.establishment_id].append(booking)
+    queued = 0
+    coordinators = session.scalars(select(User).where(
+        User.role == Role.COORDINATOR, User.active.is_(True),
+        User.establishment_id.in_(list(by_establishment))))
+    for coordinator in coordinators:
+        waiting = by_establishment[coordinator.establishment_id]
+        lines = [f"- {_local(b.start_at, b)} {b.equipment.name}: {b.title} ({b.booked_by.name})"
+                 for b in waiting]
+        body = render(coordinator, N_("%(n)d bookings await your decision:"), n=len(waiting))
+        mail = Mail(coordinator.email,
+                    render(coordinator, N_("%(n)d bookings to approve"), n=len(waiting)),
+                    body + "\n" + "\n".join(lines) + f"\n\n{SITE}/coordination/approvals")
+        key = f"digest:{coordinator.id}:{local.date().isoformat()}"
+        if enqueue(session, mail, now=now, dedupe_key=key) is not None:
+            queued += 1
+    return queued
