@@ -92,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     from booking.exports.views import bp as exports_bp
     from booking.ical.views import bp as ical_bp
     from booking.imports.views import bp as imports_bp
+    from booking.jobs.views import bp as jobs_bp
     from booking.main.views import bp as main_bp
     from booking.projects.views import bp as projects_bp
     from booking.sites.views import bp as sites_bp
@@ -103,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(exports_bp)
     app.register_blueprint(bookings_bp)
     app.register_blueprint(ical_bp)
+    app.register_blueprint(jobs_bp)
     app.register_blueprint(coordination_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(certifications_bp)

@@ -1,0 +1,1 @@
+"""The scheduler's jobs as coordinators and admins see them."""

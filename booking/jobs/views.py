@@ -1,0 +1,79 @@
+"""GET /jobs: each job, its last run, its next run, its last error; an admin
+may run one now (in this request, through the same wrapper as the scheduler:
+jobs are idempotent, so a run beside the scheduler's changes nothing twice)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from booking.extensions import db
+from booking.permissions import is_admin, is_staff
+from booking.timeutil import utc_now
+from models import JobRun, SchedulerLease
+
+bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+
+
+def _interval(spec: Any) -> timedelta | None:
+    minutes = spec.trigger_args.get("minutes")
+    key = getattr(spec, "config_minutes", None)
+    if key:
+        minutes = current_app.config.get(key, minutes)
+    hours = spec.trigger_args.get("hours")
+    if minutes:
+        return timedelta(minutes=minutes)
+    return timedelta(hours=hours) if hours else None
+
+
+@bp.route("")
+@login_required
+def index() -> str:
+    if not is_staff(current_user):
+        abort(403)
+    from scheduler.jobs import JOBS
+
+    last_ids = dict(db.session.execute(
+        select(JobRun.job_id, func.max(JobRun.id)).group_by(JobRun.job_id)).all())
+    runs = {run.job_id: run for run in db.session.scalars(
+        select(JobRun).where(JobRun.id.in_(list(last_ids.values()))))} if last_ids else {}
+    errors = {run.job_id: run for run in db.session.scalars(
+        select(JobRun).where(JobRun.error.is_not(None)).order_by(JobRun.id))}
+    rows = []
+    for spec in JOBS:
+        last = runs.get(spec.id)
+        interval = _interval(spec)
+        rows.append({
+            "spec": spec, "last": last, "last_error": errors.get(spec.id),
+            "next": (last.started_at + interval) if last and interval else None,
+        })
+    lease = db.session.get(SchedulerLease, "scheduler")
+    alive = lease is not None and lease.expires_at > utc_now()
+    return render_template("jobs/index.html", rows=rows, lease=lease, alive=alive)
+
+
+@bp.route("/<job_id>/run", methods=["POST"])
+@login_required
+def run_now(job_id: str) -> Response:
+    if not is_admin(current_user):
+        abort(403)
+    from scheduler.jobs import job_by_id, run_job
+
+    try:
+        spec = job_by_id(job_id)
+    except KeyError:
+        abort(404)
+    db.session.rollback()  # the job opens its own writer transaction
+    run = run_job(current_app._get_current_object(), spec, holder=None,  # type: ignore[attr-defined]
+                  requested_by_id=current_user.id)
+    if run is not None and run.error:
+        flash(_("The job failed: see its last error."), "error")
+    else:
+        flash(_("Job run: %(summary)s", summary=run.summary if run else "-"), "success")
+    return redirect(url_for("jobs.index"))
