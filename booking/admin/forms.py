@@ -26,11 +26,12 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from booking.auth.passwords import MIN_PASSWORD_LENGTH
 from booking.services.errors import DomainError
+from booking.validators import EmailAddress
 from models import Equipment, EquipmentCategory, EquipmentStatus, EstablishmentKind, Role
 
 KIND_LABELS = {
@@ -291,7 +292,7 @@ class AccountFilterForm(FlaskForm):
 
 class AccountForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=255)])
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), EmailAddress(), Length(max=254)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=Role.TRAINER.value)
     establishment = SelectField(_l("Establishment"), coerce=int, default=0,
                                 description=_l("Required for a coordinator."))

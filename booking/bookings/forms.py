@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -36,7 +37,8 @@ SCOPE_CHOICES = [
 
 
 class BookingForm(FlaskForm):
-    equipment = SelectField(_l("Equipment"), coerce=int, validators=[DataRequired()])
+    equipment = SelectField(_lp("form field", "Equipment"), coerce=int,
+                            validators=[DataRequired()])
     day = DateField(_l("Date"), validators=[DataRequired()])
     start = TimeField(_l("Start"), validators=[DataRequired()])
     end = TimeField(_l("End"), validators=[DataRequired()])

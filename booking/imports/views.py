@@ -1,5 +1,102 @@
-"""Placeholder while the import page is written."""
+"""GET/POST /coordination/import: closures from an .ics file, for the
+coordinator's establishment or one of its machines (admins: any).
 
-from flask import Blueprint
+The page only reads the upload and the target; booking.services.imports
+checks the permission (403), reads the file (a refusal names its line and
+writes nothing) and matches the events by UID.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
+from sqlalchemy import select
+from werkzeug.utils import secure_filename
+from werkzeug.wrappers import Response
+from wtforms import SelectField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired
+
+from booking.coordination.access import staff_required
+from booking.extensions import db
+from booking.permissions import is_admin
+from booking.services.errors import DomainError, Forbidden
+from booking.services.imports import MAX_BYTES, import_closures
+from booking.timeutil import utc_now
+from models import Equipment, Establishment
 
 bp = Blueprint("imports", __name__, url_prefix="/coordination")
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("Calendar file (.ics)"), validators=[
+        FileRequired(_l("Choose a file.")),
+        FileAllowed(["ics", "ical", "ifb"], _l("Choose an iCalendar file (.ics).")),
+        FileSize(MAX_BYTES, message=_l("The file is too large."))],
+        description=_l("For instance the school-holiday calendar of zone B. Each event "
+                       "becomes a closure; importing the file again updates them."))
+    # Any value is let through: whether the user may close it is the service's
+    # question (403), not a form error.
+    target = SelectField(_l("What closes"), validators=[DataRequired()], validate_choice=False)
+    submit = SubmitField(_l("Import the closures"))
+
+
+def _target_choices(form: ImportForm) -> None:
+    stmt = select(Establishment).order_by(Establishment.name)
+    if not is_admin(current_user):
+        stmt = stmt.where(Establishment.id == current_user.establishment_id)
+    establishments = list(db.session.scalars(stmt))
+    by_id = {e.id: e for e in establishments}
+    machines = db.session.scalars(select(Equipment).where(
+        Equipment.establishment_id.in_(list(by_id))).order_by(Equipment.name))
+    whole, one = _("The whole establishment"), _("One piece of equipment")
+    form.target.choices = [
+        *(SelectChoice(f"establishment-{e.id}", f"{e.name} ({e.city})", optgroup=whole)
+          for e in establishments),
+        *(SelectChoice(f"equipment-{m.id}", f"{m.name} — {by_id[m.establishment_id].city}",
+                       optgroup=one) for m in machines),
+    ]
+
+
+def _target_ids(value: str) -> tuple[int | None, int | None] | None:
+    scope, _sep, raw_id = value.partition("-")
+    if scope not in ("establishment", "equipment") or not raw_id.isdigit():
+        return None
+    target_id = int(raw_id)
+    return (target_id, None) if scope == "establishment" else (None, target_id)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@staff_required
+def upload() -> str | Response:
+    form = ImportForm()
+    _target_choices(form)
+    if form.validate_on_submit():
+        ids = _target_ids(form.target.data)
+        if ids is None:
+            form.target.errors = [*form.target.errors, _("Choose what closes.")]
+        else:
+            upload_file = form.file.data
+            try:
+                summary = import_closures(
+                    db.session, actor=current_user, data=upload_file.read(),
+                    establishment_id=ids[0], equipment_id=ids[1], now=utc_now(),
+                    source_name=secure_filename(upload_file.filename or "") or None)
+            except Forbidden:
+                raise
+            except DomainError as error:
+                db.session.rollback()
+                form.file.errors = [*form.file.errors, error.message]
+            else:
+                db.session.commit()
+                flash(_("Import done: %(created)d closure(s) created, %(updated)d updated, "
+                        "%(unchanged)d unchanged, %(removed)d removed, %(skipped)d skipped.",
+                        created=summary.created, updated=summary.updated,
+                        unchanged=summary.unchanged, removed=summary.removed,
+                        skipped=summary.skipped), "success")
+                return redirect(url_for("imports.upload"))
+    return render_template("imports/upload.html", form=form)

@@ -15,10 +15,11 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from booking.admin.forms import MultiCheckboxField
 from booking.services.errors import DomainError
+from booking.validators import EmailAddress
 
 
 def place_error(form: FlaskForm, error: DomainError) -> None:
@@ -48,7 +49,7 @@ class ProjectForm(FlaskForm):
                           description=_l("Last day, included."))
     contact_name = StringField(_l("Contact name"), validators=[Optional(), Length(max=255)])
     contact_email = EmailField(_l("Contact e-mail"),
-                               validators=[Optional(), Email(), Length(max=254)])
+                               validators=[Optional(), EmailAddress(), Length(max=254)])
     contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
     submit = SubmitField(_l("Send the request"))
 

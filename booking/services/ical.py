@@ -89,7 +89,23 @@ def calendar_of(bookings: Iterable[Booking], *, name: str, now: datetime, base_u
     for event in events:
         cal.add_component(event)
     cal.add_missing_timezones()  # one VTIMEZONE per TZID used
+    _one_rdate_per_line(cal)
     return cal
+
+
+def _one_rdate_per_line(cal: Calendar) -> None:
+    """icalendar lists a zone's transitions as one comma-separated RDATE; RFC 5545
+    allows it, but vobject (hence CalDAV servers such as Radicale) reads only the
+    first value and shifts every summer-time event by an hour. One RDATE
+    property per transition means the same to every reader."""
+    for timezone in cal.walk("VTIMEZONE"):
+        for observance in timezone.subcomponents:
+            if "RDATE" not in observance:
+                continue
+            found = observance.pop("RDATE")
+            for listed in found if isinstance(found, list) else [found]:
+                for value in listed.dts:
+                    observance.add("RDATE", value.dt)
 
 
 def to_bytes(cal: Calendar) -> bytes:

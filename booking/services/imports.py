@@ -1,0 +1,297 @@
+"""Closures imported from an iCalendar file (the school-holiday calendar of a
+zone, a maintenance plan exported from another tool).
+
+Each VEVENT becomes a closure of one establishment or one machine, matched by
+its UID: importing the same file again changes nothing, a changed event
+updates its closure, a cancelled one (STATUS:CANCELLED) removes it. Events
+that ended before ``now`` are skipped. All-day events (DATE values, DTEND
+excluded) close whole local days of the establishment's zone; timed events
+carry a TZID or are UTC, and floating times are read in that zone too.
+
+The whole file is checked before anything is written: a broken file is
+refused with the number of the first line at fault. ``icalendar`` itself
+accepts broken lines and only lists them, so the lines are scanned here first.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Component
+from icalendar.parser import Contentline
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from booking.permissions import coordinates
+from booking.services import audit
+from booking.services.directory import ClosureTarget, closure_target
+from booking.services.errors import N_, Forbidden, ValidationError
+from models import Closure, ClosureKind, Equipment, Establishment, User
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_UID = 255  # Closure.source_uid
+NEWLINE = re.compile(r"\r?\n")  # as icalendar splits lines
+NOT_SINGLE = ("RRULE", "RDATE", "RECURRENCE-ID")
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    created: int
+    updated: int
+    unchanged: int
+    removed: int = 0  # cancelled in the file
+    skipped: int = 0  # over before now, or cancelled and never imported
+
+
+@dataclass
+class _Scanned:
+    """A component as the scan saw it: its BEGIN line and its properties' lines."""
+
+    name: str
+    line: int
+    properties: dict[str, int] = field(default_factory=dict)
+
+    def line_of(self, name: str | None) -> int:
+        return self.properties.get((name or "").upper(), self.line)
+
+
+@dataclass(frozen=True)
+class _Event:
+    uid: str
+    start: datetime
+    end: datetime
+    reason: str
+    kind: ClosureKind
+    cancelled: bool
+
+
+def _refuse(template: str, line: int, **params: Any) -> ValidationError:
+    return ValidationError(template, {"field": "file", "line": line}, line=line, **params)
+
+
+# --- reading the file -----------------------------------------------------------
+
+
+def _text(data: bytes) -> str:
+    if len(data) > MAX_BYTES:
+        raise ValidationError(N_("The file is larger than %(size)d MB."), {"field": "file"},
+                              size=MAX_BYTES // (1024 * 1024))
+    data = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise _refuse(N_("Line %(line)d is not UTF-8 text."), line) from None
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """Unfolded content lines, each with the number of its first physical line."""
+    lines: list[tuple[int, str]] = []
+    for number, physical in enumerate(NEWLINE.split(text), start=1):
+        if physical[:1] in (" ", "\t") and lines:
+            first, so_far = lines[-1]
+            lines[-1] = (first, so_far + physical[1:])
+        elif physical:
+            lines.append((number, physical))
+    return lines
+
+
+def _scan(text: str) -> list[_Scanned]:
+    """Check every content line and the nesting of BEGIN/END; the components in
+    document order (the order of ``Component.walk``)."""
+    components: list[_Scanned] = []
+    open_: list[_Scanned] = []
+    closed = False
+    for number, line in _logical_lines(text):
+        try:
+            name, _params, value = Contentline(line).parts()
+        except ValueError as error:
+            raise _refuse(N_("Line %(line)d cannot be read: %(problem)s"), number,
+                          problem=str(error).split(": ")[-1]) from None
+        name, value = name.upper(), value.strip().upper()
+        if closed:
+            raise _refuse(N_("Line %(line)d: nothing may follow END:VCALENDAR."), number)
+        if not open_ and (name, value) != ("BEGIN", "VCALENDAR"):
+            raise _refuse(N_("Line %(line)d: a calendar file starts with BEGIN:VCALENDAR."),
+                          number)
+        if name == "BEGIN":
+            open_.append(_Scanned(value, number))
+            components.append(open_[-1])
+        elif name == "END":
+            if value != open_[-1].name:
+                raise _refuse(N_("Line %(line)d: END:%(found)s where END:%(expected)s "
+                                 "was expected."), number, found=value,
+                              expected=open_[-1].name)
+            open_.pop()
+            closed = not open_
+        else:
+            open_[-1].properties.setdefault(name, number)
+    if open_:
+        raise _refuse(N_("Line %(line)d: BEGIN:%(name)s is never closed."), open_[-1].line,
+                      name=open_[-1].name)
+    if not components:
+        raise _refuse(N_("Line %(line)d: the file holds no calendar."), 1)
+    return components
+
+
+def _parse(data: bytes) -> list[tuple[Component, _Scanned]]:
+    text = _text(data)
+    scanned = _scan(text)
+    try:
+        calendar = Calendar.from_ical(text)
+    except ValueError as error:  # the scan should have seen it first
+        raise _refuse(N_("Line %(line)d cannot be read: %(problem)s"), 1,
+                      problem=str(error)) from None
+    components = list(calendar.walk())
+    if [c.name for c in components] != [s.name for s in scanned]:
+        raise _refuse(N_("Line %(line)d cannot be read: %(problem)s"), 1,
+                      problem="unexpected components")
+    for component, seen in zip(components, scanned, strict=True):
+        for name, problem in component.errors:
+            raise _refuse(N_("Line %(line)d: %(name)s cannot be read (%(problem)s)."),
+                          seen.line_of(name), name=name or component.name, problem=problem)
+    return [(c, s) for c, s in zip(components, scanned, strict=True) if c.name == "VEVENT"]
+
+
+def _kind(summary: str) -> ClosureKind:
+    lowered = summary.lower()
+    if "vacances" in lowered:
+        return ClosureKind.HOLIDAYS
+    if "maintenance" in lowered:
+        return ClosureKind.MAINTENANCE
+    return ClosureKind.OTHER
+
+
+def _instant(value: date | datetime, line: int, has_tzid: bool, zone: ZoneInfo) -> datetime:
+    if not isinstance(value, datetime):
+        return datetime.combine(value, time(), tzinfo=zone).astimezone(UTC)
+    if value.tzinfo is None:
+        if has_tzid:  # icalendar leaves times of a zone it does not know naive
+            raise _refuse(N_("Line %(line)d: unknown time zone."), line)
+        value = value.replace(tzinfo=zone)  # floating: the establishment's local time
+    return value.astimezone(UTC)
+
+
+def _period(event: Component, seen: _Scanned, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    if "DTSTART" not in event:
+        raise _refuse(N_("Line %(line)d: the event has no DTSTART."), seen.line)
+    start = event.decoded("DTSTART")
+    all_day = not isinstance(start, datetime)
+    if "DTEND" in event:
+        end = event.decoded("DTEND")
+        if all_day != (not isinstance(end, datetime)):
+            raise _refuse(N_("Line %(line)d: DTSTART and DTEND must both be dates or both "
+                             "date-times."), seen.line_of("DTEND"))
+    elif "DURATION" in event:
+        end = start + event.decoded("DURATION")
+    elif all_day:
+        end = start + timedelta(days=1)  # RFC 5545: an all-day event lasts its day
+    else:
+        raise _refuse(N_("Line %(line)d: the event has no end (DTEND or DURATION)."),
+                      seen.line)
+    start_at = _instant(start, seen.line_of("DTSTART"), "TZID" in event["DTSTART"].params,
+                        zone)
+    end_line = seen.line_of("DTEND" if "DTEND" in event else "DURATION")
+    end_at = _instant(end, end_line, "DTEND" in event and "TZID" in event["DTEND"].params,
+                      zone)
+    if not start_at < end_at:
+        raise _refuse(N_("Line %(line)d: the event ends before it starts."), end_line)
+    return start_at, end_at
+
+
+def read_events(data: bytes, zone: ZoneInfo) -> list[_Event]:
+    """Every VEVENT of the file as a closure to be; ValidationError at the first
+    line at fault."""
+    events: list[_Event] = []
+    lines_of: dict[str, int] = {}
+    for event, seen in _parse(data):
+        for name in NOT_SINGLE:
+            if name in event:
+                raise _refuse(N_("Line %(line)d: repeating events (%(name)s) are not "
+                                 "imported; export the occurrences one by one."),
+                              seen.line_of(name), name=name)
+        uid = str(event.get("UID", "")).strip()
+        if not uid:
+            raise _refuse(N_("Line %(line)d: the event has no UID."), seen.line)
+        if len(uid) > MAX_UID:
+            raise _refuse(N_("Line %(line)d: the UID is longer than %(max)d characters."),
+                          seen.line_of("UID"), max=MAX_UID)
+        if uid in lines_of:
+            raise _refuse(N_("Line %(line)d: the UID %(uid)s is already used at line "
+                             "%(first)d."), seen.line_of("UID"), uid=uid, first=lines_of[uid])
+        lines_of[uid] = seen.line_of("UID")
+        reason = str(event.get("SUMMARY", "")).strip()
+        if not reason:
+            raise _refuse(N_("Line %(line)d: the event has no SUMMARY to give as the "
+                             "reason."), seen.line)
+        start, end = _period(event, seen, zone)
+        cancelled = str(event.get("STATUS", "")).upper() == "CANCELLED"
+        events.append(_Event(uid, start, end, reason, _kind(reason), cancelled))
+    return events
+
+
+# --- writing the closures -------------------------------------------------------
+
+
+def _lock(session: Session, target: ClosureTarget) -> None:
+    """Two imports into one target wait for each other (PostgreSQL; SQLite's
+    writers already queue): the UID check and the insert stay together."""
+    model = Equipment if target.equipment is not None else Establishment
+    target_id = target.equipment.id if target.equipment is not None else target.owner_id
+    session.execute(select(model.id).where(model.id == target_id).with_for_update())
+
+
+def import_closures(session: Session, *, actor: User, data: bytes,
+                    establishment_id: int | None = None, equipment_id: int | None = None,
+                    now: datetime, source_name: str | None = None) -> ImportSummary:
+    target = closure_target(session, establishment_id=establishment_id,
+                            equipment_id=equipment_id)
+    if not coordinates(actor, target.owner_id):
+        raise Forbidden(N_("You may import closures only for your own establishment."))
+    owner = session.get(Establishment, target.owner_id)
+    assert owner is not None
+    events = read_events(data, ZoneInfo(owner.timezone))
+    _lock(session, target)
+    scope_establishment = target.establishment.id if target.establishment else None
+    scope_equipment = target.equipment.id if target.equipment else None
+    existing = {c.source_uid: c for c in session.scalars(select(Closure).where(
+        Closure.establishment_id.is_(None) if scope_establishment is None
+        else Closure.establishment_id == scope_establishment,
+        Closure.equipment_id.is_(None) if scope_equipment is None
+        else Closure.equipment_id == scope_equipment,
+        Closure.source_uid.is_not(None)))}
+    counts = dict.fromkeys(("created", "updated", "unchanged", "removed", "skipped"), 0)
+    for event in events:
+        closure = existing.get(event.uid)
+        if event.cancelled or (closure is None and event.end <= now):
+            if closure is not None:
+                session.delete(closure)
+            counts["removed" if closure is not None else "skipped"] += 1
+            continue
+        if closure is None:
+            session.add(Closure(
+                establishment_id=scope_establishment, equipment_id=scope_equipment,
+                start_at=event.start, end_at=event.end, kind=event.kind, reason=event.reason,
+                source_uid=event.uid, created_by_id=actor.id, created_at=now))
+            counts["created"] += 1
+            continue
+        wanted = {"start_at": event.start, "end_at": event.end, "kind": event.kind,
+                  "reason": event.reason}
+        if all(getattr(closure, key) == value for key, value in wanted.items()):
+            counts["unchanged"] += 1
+            continue
+        for key, value in wanted.items():
+            setattr(closure, key, value)
+        counts["updated"] += 1
+    session.flush()
+    audit.record(session, actor=actor, action="closure.import",
+                 object_type="equipment" if scope_equipment else "establishment",
+                 object_id=scope_equipment or target.owner_id, now=now, file=source_name,
+                 establishment_id=scope_establishment, equipment_id=scope_equipment,
+                 **counts)
+    return ImportSummary(**counts)
