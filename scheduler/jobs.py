@@ -12,13 +12,15 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from booking.database import begin_write
 from booking.extensions import db
+from booking.services.exports import write_exports
 from booking.services.lifecycle import complete_past_bookings, expire_overdue_pending
 from booking.timeutil import utc_now
 from models import JobRun, SchedulerLease
@@ -34,6 +36,9 @@ class JobSpec:
     run: Callable[[Session, datetime], str]
     trigger: str
     trigger_args: dict[str, Any] = field(default_factory=dict)
+    # The name of an app setting giving the interval in minutes, read when the
+    # scheduler starts (trigger_args is fixed at import, before any config).
+    config_minutes: str | None = None
 
 
 def _expire_pending(session: Session, now: datetime) -> str:
@@ -44,11 +49,18 @@ def _complete_past(session: Session, now: datetime) -> str:
     return f"{len(complete_past_bookings(session, now=now))} booking(s) completed"
 
 
+def _export_calendars(session: Session, now: datetime) -> str:
+    return str(write_exports(session, now=now, export_dir=Path(current_app.config["EXPORT_DIR"]),
+                             base_url=current_app.config["BASE_URL"]))
+
+
 JOBS: tuple[JobSpec, ...] = (
     JobSpec("expire_pending", "Expire pending bookings past their decision deadline",
             _expire_pending, "interval", {"minutes": 5}),
     JobSpec("complete_past", "Mark past confirmed bookings completed",
             _complete_past, "interval", {"minutes": 15}),
+    JobSpec("export_calendars", "Write the export files (.ics, .csv) that changed",
+            _export_calendars, "interval", config_minutes="SCHEDULER_EXPORT_MINUTES"),
 )
 
 

@@ -41,10 +41,13 @@ def _build(app: Flask, holder: str) -> BackgroundScheduler:
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
     )
     for spec in JOBS:
+        trigger_args = dict(spec.trigger_args)
+        if spec.config_minutes is not None:
+            trigger_args["minutes"] = int(app.config[spec.config_minutes])
         # Run at start, then on the job's own trigger.
         scheduler.add_job(run_job, spec.trigger, args=(app, spec, holder), id=spec.id,
                           name=spec.description, replace_existing=True,
-                          next_run_time=utc_now(), **spec.trigger_args)
+                          next_run_time=utc_now(), **trigger_args)
     return scheduler
 
 

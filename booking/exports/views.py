@@ -18,6 +18,7 @@ from flask import Blueprint, Response, abort, current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import Select
+from sqlalchemy.orm import joinedload
 
 from booking.api.bookings import filtered, visible_bookings
 from booking.extensions import db
@@ -71,7 +72,8 @@ def _filters() -> dict[str, Any]:
 
 def _selection() -> list[Booking]:
     args = _filters()
-    stmt: Select[tuple[Booking]] = filtered(visible_bookings(current_user), args)
+    stmt: Select[tuple[Booking]] = filtered(visible_bookings(current_user), args).options(
+        joinedload(Booking.trainer), joinedload(Booking.project))
     if "status" not in args:
         stmt = stmt.where(Booking.status.in_(SLOT_HOLDING_STATUSES))
     return list(db.session.scalars(stmt).unique())

@@ -30,6 +30,7 @@ from booking.timeutil import utc_now
 from models import Equipment, Establishment
 
 bp = Blueprint("imports", __name__, url_prefix="/coordination")
+TARGET_FIELDS = ("establishment_id", "equipment_id")
 
 
 class ImportForm(FlaskForm):
@@ -90,7 +91,9 @@ def upload() -> str | Response:
                 raise
             except DomainError as error:
                 db.session.rollback()
-                form.file.errors = [*form.file.errors, error.message]
+                # An unknown target (a stale page) is the select's error, the rest the file's.
+                field = form.target if error.details.get("field") in TARGET_FIELDS else form.file
+                field.errors = [*field.errors, error.message]
             else:
                 db.session.commit()
                 flash(_("Import done: %(created)d closure(s) created, %(updated)d updated, "

@@ -152,7 +152,8 @@ def _parse(data: bytes) -> list[tuple[Component, _Scanned]]:
         raise _refuse(N_("Line %(line)d cannot be read: %(problem)s"), 1,
                       problem="unexpected components")
     for component, seen in zip(components, scanned, strict=True):
-        for name, problem in component.errors:
+        if component.errors:  # values icalendar kept as "broken": the first one
+            name, problem = component.errors[0]
             raise _refuse(N_("Line %(line)d: %(name)s cannot be read (%(problem)s)."),
                           seen.line_of(name), name=name or component.name, problem=problem)
     return [(c, s) for c, s in zip(components, scanned, strict=True) if c.name == "VEVENT"]
