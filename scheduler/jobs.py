@@ -20,10 +20,14 @@ from sqlalchemy.orm import Session
 
 from booking.database import begin_write
 from booking.extensions import db
+from booking.mail import sender_from_config
+from booking.services.certification_watch import flag_uncertified_bookings, warn_expiring
 from booking.services.exports import write_exports
 from booking.services.lifecycle import complete_past_bookings, expire_overdue_pending
+from booking.services.outbox import deliver_one
+from booking.services.reminders import send_digests, send_reminders
 from booking.timeutil import utc_now
-from models import JobRun, SchedulerLease
+from models import JobRun, OutboxStatus, SchedulerLease
 from scheduler.lease import LEASE_NAME
 
 log = logging.getLogger(__name__)
@@ -54,7 +58,50 @@ def _export_calendars(session: Session, now: datetime) -> str:
                              base_url=current_app.config["BASE_URL"]))
 
 
+def _reminders(session: Session, now: datetime) -> str:
+    return f"{send_reminders(session, now=now)} reminder(s) queued"
+
+
+def _digest(session: Session, now: datetime) -> str:
+    return f"{send_digests(session, now=now)} digest(s) queued"
+
+
+def _certifications(session: Session, now: datetime) -> str:
+    warned = warn_expiring(session, now=now)
+    flagged, cleared = flag_uncertified_bookings(session, now=now)
+    return f"{warned} warning(s) queued, {flagged} booking(s) flagged, {cleared} cleared"
+
+
+def _deliver_outbox(session: Session, now: datetime) -> str:
+    """One message a transaction: each is marked sent in the transaction that
+    locked it, and committed before the next is taken."""
+    send = sender_from_config(current_app.config)
+    sent = failed = 0
+    for _ in range(OUTBOX_BATCH):
+        message = deliver_one(session, send, now=now)
+        if message is None:
+            break
+        if message.status is OutboxStatus.SENT:
+            sent += 1
+        else:
+            failed += 1
+        session.commit()
+        begin_write(session)
+    return f"{sent} message(s) sent, {failed} to retry or failed"
+
+
+OUTBOX_BATCH = 200
+
 JOBS: tuple[JobSpec, ...] = (
+    JobSpec("deliver_outbox", "Send the e-mails of the outbox (retries with backoff)",
+            _deliver_outbox, "interval", {"minutes": 1}),
+    JobSpec("reminders", "Reminders before bookings (each user's delay, 24 h by default)",
+            _reminders, "interval", {"minutes": 15}),
+    JobSpec("approval_digest", "Daily digest of pending approvals for coordinators (07:00)",
+            _digest, "interval", {"minutes": 30}),
+    JobSpec("certification_expiry",
+            "Certification warnings at 30 and 7 days; flag bookings of uncertified trainers",
+            _certifications, "interval", {"hours": 6}),
     JobSpec("expire_pending", "Expire pending bookings past their decision deadline",
             _expire_pending, "interval", {"minutes": 5}),
     JobSpec("complete_past", "Mark past confirmed bookings completed",

@@ -137,9 +137,10 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 
 @pytest.fixture(scope="session")
-def app(database: Database) -> Iterator[Flask]:
+def app(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     application = create_app(
-        {**_testing_overrides(), "SQLALCHEMY_DATABASE_URI": database.url}
+        {**_testing_overrides(), "SQLALCHEMY_DATABASE_URI": database.url,
+         "EXPORT_DIR": str(tmp_path_factory.mktemp("export"))}
     )
     yield application
     with application.app_context():

@@ -74,3 +74,28 @@ def test_expire_and_complete_jobs_are_idempotent(app, db, make) -> None:
     actions = db.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions == ["booking.expire", "booking.complete"]
     assert db.scalar(select(func.count()).select_from(JobRun)) == 4
+
+
+def test_outbox_job_sends_each_message_once(app, db, make, caplog) -> None:
+    from booking.services.outbox import Mail, enqueue
+    from models import OutboxMessage, OutboxStatus
+
+    enqueue(db, Mail("a@example.org", "Sujet", "Corps"), now=datetime.now(UTC))
+    db.commit()
+    with caplog.at_level("INFO", logger="plateforme.mail"):
+        first = run_job(app, job_by_id("deliver_outbox"), holder=None)
+        second = run_job(app, job_by_id("deliver_outbox"), holder=None)
+    assert first.summary.startswith("1 message(s) sent")
+    assert second.summary.startswith("0 message(s) sent")
+    assert [r.getMessage().count("a@example.org") for r in caplog.records] == [1]
+    db.expire_all()
+    assert db.scalar(select(OutboxMessage.status)) is OutboxStatus.SENT
+
+
+def test_every_job_runs_and_records_its_run(app, db) -> None:
+    from scheduler.jobs import JOBS
+
+    for spec in JOBS:
+        run = run_job(app, spec, holder=None)
+        assert run is not None and run.error is None, (spec.id, run.error if run else None)
+    assert db.scalar(select(func.count()).select_from(JobRun)) == len(JOBS)
