@@ -59,6 +59,10 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "plateforme@cosmetopharma.local")
 
     SCHEDULER_EXPORT_MINUTES = int(os.environ.get("SCHEDULER_EXPORT_MINUTES", "5"))
+    # A scheduler renews its lease every POLL seconds; a standby takes over
+    # LEASE seconds after the holder stopped renewing (it died).
+    SCHEDULER_POLL_SECONDS = float(os.environ.get("SCHEDULER_POLL_SECONDS", "20"))
+    SCHEDULER_LEASE_SECONDS = float(os.environ.get("SCHEDULER_LEASE_SECONDS", "60"))
 
     # argon2id cost; raising it rehashes each password at its next login.
     ARGON2_TIME_COST = 3

@@ -14,6 +14,7 @@ import signal
 import socket
 import threading
 import uuid
+from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
@@ -30,7 +31,9 @@ log = logging.getLogger(__name__)
 def _try_lease(app: Flask, holder: str) -> bool:
     with app.app_context():
         begin_write(db.session)
-        held = acquire(db.session, holder, now=utc_now(), ttl=LEASE_TTL)
+        ttl = timedelta(seconds=app.config.get("SCHEDULER_LEASE_SECONDS",
+                                               LEASE_TTL.total_seconds()))
+        held = acquire(db.session, holder, now=utc_now(), ttl=ttl)
         db.session.commit()
         return held
 
@@ -55,7 +58,8 @@ def run(app: Flask, *, stop: threading.Event | None = None, poll_seconds: float 
         holder: str | None = None) -> None:
     stop = stop or threading.Event()
     holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    poll = poll_seconds if poll_seconds is not None else LEASE_RENEW_SECONDS
+    poll = poll_seconds if poll_seconds is not None else app.config.get(
+        "SCHEDULER_POLL_SECONDS", LEASE_RENEW_SECONDS)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
