@@ -97,5 +97,6 @@ def test_every_job_runs_and_records_its_run(app, db) -> None:
 
     for spec in JOBS:
         run = run_job(app, spec, holder=None)
-        assert run is not None and run.error is None, (spec.id, run.error if run else None)
+        assert run is not None, spec.id
+        assert run.error is None, (spec.id, run.error)
     assert db.scalar(select(func.count()).select_from(JobRun)) == len(JOBS)
