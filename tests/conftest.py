@@ -188,6 +188,8 @@ def committed_db(app: Flask) -> Iterator[Any]:
         yield ext_db
         ext_db.session.remove()
         with ext_db.engine.begin() as conn:
+            # Components point at their line (RESTRICT): detach them first.
+            conn.execute(Equipment.__table__.update().values(parent_id=None))
             for table in reversed(Base.metadata.sorted_tables):
                 conn.execute(table.delete())
 

@@ -16,9 +16,10 @@ PostgreSQL, some tests slow occupancy writes down with a test-only trigger, or
 hold the slot in an uncommitted transaction, so that the exclusion constraint,
 not the service's own check, settles every run.
 
-Two bugs show on PostgreSQL (tests marked xfail, strict): a move refused by
-the constraint answers 500; two bookings waiting at the constraint for a third
-transaction that rolls back deadlock, and the victim answers 500.
+Two failures this file found on PostgreSQL are guarded against: a move
+refused by the constraint must answer 409 (the changes are made inside the
+guard's savepoint), and two bookings waiting at the constraint for a third
+transaction that rolls back may deadlock: the victim must answer 409 too.
 
 Every server and client has a bounded timeout; the server listens on
 127.0.0.1 only and is always stopped (module fixture).
@@ -423,15 +424,10 @@ def test_requests_meeting_only_through_changeover_one_wins(database, app, commit
 
 
 def test_line_and_component_requests_one_wins(database, app, committed_db, live_server,
-                                              unlink_components, request) -> None:
+                                              unlink_components) -> None:
     """Half book a pilot line, half one of its components: the line's booking
     writes a row on the line and on each component, the component's a row on
     the component only, so they meet on the component's row."""
-    if database.backend == "postgresql":
-        request.applymarker(pytest.mark.xfail(strict=False, reason=(
-            "BUG, in about half the runs here: a 500 from a deadlock between "
-            "waiters of the exclusion constraint; see "
-            "test_waiters_released_by_a_rollback_get_409_not_500")))
     scene = make_scene(app, committed_db, live_server, components=2)
     line, part = scene.equipment_id, scene.component_ids[0]
     start, end = at(scene.day, 10), at(scene.day, 12)
@@ -491,19 +487,8 @@ def pause_occupancy_writes(database: Database,
             committed_db.session.commit()
 
 
-MOVE_AT_THE_GUARD_BUG = pytest.mark.xfail(strict=True, reason=(
-    "BUG: on PostgreSQL a move (PATCH /api/v1/bookings/{id}) refused by the "
-    "exclusion constraint answers 500, not 409: move_booking changes the booking "
-    "and its occupancy rows before calling _write, so the flush that "
-    "session.begin_nested() does before its SAVEPOINT raises the guard's "
-    "IntegrityError outside the savepoint; it aborts move_in_scope's own "
-    "begin_nested() transaction, and _write's handler then fails on booking.id "
-    "(expired) with InvalidRequestError 'Can't operate on closed transaction "
-    "inside context manager'."))
-
-
 def test_moves_into_one_slot_one_wins(database, app, committed_db, live_server,
-                                      pause_occupancy_writes, request) -> None:
+                                      pause_occupancy_writes) -> None:
     """Twenty bookings, each in its own half hour, all moved at once to the
     same hour of the next week: one move succeeds, the others are 409 and
     leave their booking as it was. On PostgreSQL each occupancy update first
@@ -519,7 +504,6 @@ def test_moves_into_one_slot_one_wins(database, app, committed_db, live_server,
         assert status == 201, body
         ids.append(body["id"])
     if database.backend == "postgresql":
-        request.applymarker(MOVE_AT_THE_GUARD_BUG)
         pause_occupancy_writes("UPDATE", "NEW.starts_at <> OLD.starts_at")
     target_day = race_day(scene.day)
     target = {"start": at(target_day, 10).isoformat(), "end": at(target_day, 11).isoformat()}
@@ -601,16 +585,6 @@ def waiting_inserts(connection: Any) -> int:
         "AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO occupancy%'")).scalar_one()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: on PostgreSQL two bookings of one slot can deadlock inside the "
-    "exclusion constraint, and the victim gets 500 instead of 409. PostgreSQL "
-    "inserts a row's index entry, then looks for conflicts and waits for any "
-    "uncommitted one; two inserters waiting for a third that rolls back (here "
-    "an uncommitted booking of the test's own; in a race, a loser or a deadlock "
-    "victim) wake up, each finds the other's entry and waits for it: 40P01 "
-    "DeadlockDetected, an OperationalError that _write does not turn into a "
-    "conflict. Fix: treat 40P01 on the occupancy flush (in the savepoint) as a "
-    "conflict, or retry the write once."))
 def test_waiters_released_by_a_rollback_get_409_not_500(database, app, committed_db,
                                                         live_server) -> None:
     """A transaction holds the slot without committing; two API bookings of

@@ -9,10 +9,11 @@ database's overlap guard has the last word, and a refusal it raises becomes a
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from booking.database import begin_write
@@ -43,6 +44,7 @@ from models import (
 ACTIVE = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
 BOOKABLE_PROJECT = (ProjectStatus.APPROVED, ProjectStatus.SCHEDULED, ProjectStatus.IN_PROGRESS)
 OVERLAP_GUARD = "xcl_occupancy_no_overlap"
+DEADLOCK_DETECTED = "40P01"
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,7 @@ def create_booking(session: Session, *, actor: User, request: BookingRequest, no
         created_at=now, updated_at=now,
     )
     booking.occupancies = occupancy_rows(booking, equipment)
-    _write(session, booking, slot)
+    _write(session, slot, lambda: session.add(booking))
     audit.record(session, actor=actor, action="booking.create", object_type="booking",
                  object_id=booking.id, now=now, status=booking.status.value,
                  start=request.start.isoformat(), end=request.end.isoformat(),
@@ -188,21 +190,33 @@ def create_booking(session: Session, *, actor: User, request: BookingRequest, no
     return booking
 
 
-def _write(session: Session, booking: Booking, slot: Slot) -> None:
-    """Flush in a savepoint; the overlap guard's refusal becomes a conflict."""
+def _write(session: Session, slot: Slot, apply: Callable[[], None],
+           exclude_id: int | None = None) -> None:
+    """Make the changes (``apply``) and flush them inside one savepoint, so
+    that the overlap guard's refusal rolls back exactly them and becomes a
+    409 conflict naming the winner."""
     try:
         with session.begin_nested():
-            session.add(booking)
+            apply()
             session.flush()
-    except IntegrityError as exc:
-        if OVERLAP_GUARD not in str(exc.orig):
+    except DBAPIError as exc:
+        if not _refused_by_guard(exc):
             raise
         # The race's winner has committed by now: name it if we can see it.
         equipment = slot.equipment
         found = collisions(session, [e.id for e in occupied_equipment(equipment)],
                            slot.start, held_until(equipment, slot.end),
-                           exclude_booking_ids=[booking.id] if booking.id else [])
+                           exclude_booking_ids=[exclude_id] if exclude_id else [])
         raise conflict_error(found, equipment, slot.zone) from None
+
+
+def _refused_by_guard(exc: DBAPIError) -> bool:
+    """The exclusion constraint or trigger; or, on PostgreSQL, the deadlock two
+    waiters on one slot can reach when the transaction they waited for rolls
+    back (each then waits for the other): either way the slot was taken."""
+    if isinstance(exc, IntegrityError):
+        return OVERLAP_GUARD in str(exc.orig)
+    return getattr(exc.orig, "sqlstate", None) == DEADLOCK_DETECTED
 
 
 def _require_active(booking: Booking, now: datetime) -> None:
@@ -238,12 +252,17 @@ def move_booking(session: Session, *, actor: User, booking: Booking, now: dateti
                   check_certification=not overridden, exclude_booking_ids=[booking.id])
     if new_title != booking.title:
         changes["title"] = [booking.title, new_title]
-        booking.title = new_title
     if moved:
         changes["start"] = [booking.start_at.isoformat(), new_start.isoformat()]
         changes["end"] = [booking.end_at.isoformat(), new_end.isoformat()]
+    occupancies = list(booking.occupancies)  # loaded before the savepoint
+
+    def apply() -> None:
+        booking.title = new_title
+        if not moved:
+            return
         booking.start_at, booking.end_at = new_start, new_end
-        for occupancy in booking.occupancies:
+        for occupancy in occupancies:
             occupancy.starts_at = new_start
             occupancy.ends_at = held_until(equipment, new_end)
         if booking.override_reason is not None and not may(actor, "override", equipment):
@@ -253,7 +272,8 @@ def move_booking(session: Session, *, actor: User, booking: Booking, now: dateti
             # A coordinator approved other times: the new ones need a decision too.
             booking.status = BookingStatus.PENDING
             booking.decision_deadline = decision_deadline(equipment, new_start, now)
-        _write(session, booking, slot)
+
+    _write(session, slot, apply, exclude_id=booking.id)
     if not changes:
         return booking
     booking.sequence += 1
