@@ -47,7 +47,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import race_client
-from conftest import PASSWORD, ROOT, Database, Factory
 from flask import Flask
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
@@ -64,6 +63,7 @@ from models import (
     Role,
 )
 from models.enums import SLOT_HOLDING_STATUSES
+from tests.conftest import PASSWORD, ROOT, Database, Factory
 
 PARIS = ZoneInfo("Europe/Paris")
 # Seconds until /healthz answers: 8-12 s were seen on a heavily loaded two-CPU
