@@ -48,6 +48,9 @@ def create_app(config: str | type[Config] | dict[str, Any] | None = None) -> Fla
     _check_production(app)
     Path(app.instance_path).mkdir(exist_ok=True)
 
+    from booking import log_redaction
+
+    log_redaction.install()
     register_extensions(app)
     register_blueprints(app)
     register_hooks(app)

@@ -77,3 +77,17 @@ def test_revoked_or_unknown_token_is_404(client, booked):
     assert client.delete(f"/api/v1/feeds/{feed_id}", headers=headers).status_code == 204
     assert client.get(path).status_code == 404
     assert client.get("/ical/not-a-token.ics").status_code == 404
+
+
+def test_feed_tokens_are_redacted_from_access_logs(app) -> None:
+    import logging
+
+    from booking.log_redaction import RedactFeedTokens
+
+    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1,
+                               '%s - - "%s" %s', ("127.0.0.1", "GET /ical/s3cr3tT0k3n.ics HTTP/1.1",
+                                                  "200"), None)
+    assert RedactFeedTokens().filter(record)
+    assert "s3cr3tT0k3n" not in record.getMessage()
+    assert "/ical/[secret].ics" in record.getMessage()
+    assert any(isinstance(f, RedactFeedTokens) for f in logging.getLogger("werkzeug").filters)
