@@ -7,8 +7,6 @@ from typing import Any
 from flask import current_app, jsonify
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from booking.api.auth import api_user
@@ -18,15 +16,12 @@ from booking.extensions import db
 from booking.services.bookings import BookingRequest, create_booking, decide_booking
 from booking.services.policy import Policy
 from booking.services.series import SCOPES, cancel_in_scope, create_series, move_in_scope
+from booking.services.visibility import filtered, visible_bookings
 from booking.timeutil import utc_now
 from models import (
     Booking,
     BookingPurpose,
     BookingStatus,
-    Equipment,
-    Project,
-    Role,
-    User,
 )
 
 blp = Blueprint("Bookings", __name__, url_prefix="/api/v1/bookings",
@@ -130,32 +125,6 @@ class BookingPageSchema(Schema):
 
 def _policy() -> Policy:
     return Policy.from_config(current_app.config)
-
-
-def visible_bookings(user: User) -> Select[tuple[Booking]]:
-    """Every booking for staff and trainers; a company's own for a company user."""
-    stmt = select(Booking).options(
-        joinedload(Booking.equipment).joinedload(Equipment.establishment))
-    if user.role is Role.COMPANY:
-        stmt = stmt.outerjoin(Project, Project.id == Booking.project_id).where(or_(
-            Project.company_id == user.company_id,
-            Booking.booked_by_id.in_(select(User.id).where(User.company_id == user.company_id)),
-        ))
-    return stmt
-
-
-def filtered(stmt: Select[tuple[Booking]], args: dict[str, Any]) -> Select[tuple[Booking]]:
-    for key in ("equipment_id", "trainer_id", "project_id", "status"):
-        if key in args:
-            stmt = stmt.where(getattr(Booking, key) == args[key])
-    if "establishment_id" in args:
-        stmt = stmt.where(Booking.equipment_id.in_(select(Equipment.id).where(
-            Equipment.establishment_id == args["establishment_id"])))
-    if "from_" in args:
-        stmt = stmt.where(Booking.end_at > args["from_"])
-    if "to" in args:
-        stmt = stmt.where(Booking.start_at < args["to"])
-    return stmt.order_by(Booking.start_at, Booking.id)
 
 
 @blp.route("", methods=["POST"])

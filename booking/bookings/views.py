@@ -41,6 +41,7 @@ from booking.services.series import (
     create_series,
     move_in_scope,
 )
+from booking.services.visibility import visible_bookings
 from booking.timeutil import utc_now
 from models import (
     Booking,
@@ -264,11 +265,10 @@ def _book(booking_request: BookingRequest, rule: str | None, skip: bool) -> Resp
 
 
 def _mine_query(user: User) -> Any:
-    stmt = select(Booking).options(joinedload(Booking.equipment).joinedload(
-        Equipment.establishment))
+    """A company's bookings; anyone else's own, as booker or trainer."""
+    stmt = visible_bookings(user)
     if user.role is Role.COMPANY:
-        return stmt.outerjoin(Project, Project.id == Booking.project_id).where(or_(
-            Project.company_id == user.company_id, Booking.booked_by_id == user.id))
+        return stmt
     return stmt.where(or_(Booking.booked_by_id == user.id, Booking.trainer_id == user.id))
 
 

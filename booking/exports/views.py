@@ -20,10 +20,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import Select
 from sqlalchemy.orm import joinedload
 
-from booking.api.bookings import filtered, visible_bookings
 from booking.extensions import db
 from booking.services.exports import PARIS, bookings_csv
 from booking.services.ical import calendar_of, to_bytes
+from booking.services.visibility import filtered, visible_bookings
 from booking.timeutil import utc_now
 from models import SLOT_HOLDING_STATUSES, Booking, BookingStatus
 

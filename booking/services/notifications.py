@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from booking.services.errors import N_
 from booking.services.ical import calendar_of
 from booking.services.outbox import Mail, enqueue
-from models import Booking, BookingStatus, Role, User
+from models import Booking, BookingStatus, Project, ProjectStatus, Role, User
 
 SITE = "{site}"
 CANCELLING = (BookingStatus.CANCELLED, BookingStatus.REJECTED, BookingStatus.EXPIRED)
@@ -27,12 +27,17 @@ CANCELLING = (BookingStatus.CANCELLED, BookingStatus.REJECTED, BookingStatus.EXP
 
 def render(user: User, template: str, **params: Any) -> str:
     """``template`` in the user's language (French unless they chose English)."""
+    return render_in(user.locale or "fr", template, **params)
+
+
+def render_in(locale: str, template: str, **params: Any) -> str:
+    """``template`` in ``locale``; the English template outside an app context."""
     try:
         from flask import has_app_context
         from flask_babel import force_locale, gettext
 
         if has_app_context():
-            with force_locale(user.locale or "fr"):
+            with force_locale(locale):
                 return gettext(template, **params)
     except ImportError:  # pragma: no cover
         pass
@@ -141,3 +146,57 @@ def _deadline(booking: Booking) -> str:
 
     zone = ZoneInfo(booking.equipment.establishment.timezone)
     return f"{booking.decision_deadline.astimezone(zone):%d/%m/%Y %H:%M}"
+
+
+PROJECT_MESSAGES = {
+    ProjectStatus.APPROVED: (N_("Project approved: %(title)s"),
+                             N_("Your project “%(title)s” is approved. %(trainer)s will run "
+                                "its sessions; a coordinator schedules them.")),
+    ProjectStatus.REJECTED: (N_("Project rejected: %(title)s"),
+                             N_("Your project “%(title)s” was not approved.")),
+    ProjectStatus.SCHEDULED: (N_("Project scheduled: %(title)s"),
+                              N_("The first session of your project “%(title)s” is booked. "
+                                 "Its sessions are listed on the project's page.")),
+    ProjectStatus.IN_PROGRESS: (N_("Project started: %(title)s"),
+                                N_("The first session of your project “%(title)s” has "
+                                   "started.")),
+    ProjectStatus.COMPLETED: (N_("Project completed: %(title)s"),
+                              N_("The last session of your project “%(title)s” is over: "
+                                 "the project is completed.")),
+    ProjectStatus.CANCELLED: (N_("Project cancelled: %(title)s"),
+                              N_("Your project “%(title)s” is cancelled, and so are its "
+                                 "sessions still to come.")),
+}
+# A decision's words: the note of an approval, the reason of a refusal.
+PROJECT_REASONS = {
+    ProjectStatus.APPROVED: N_("Note from the coordinator: %(reason)s"),
+    ProjectStatus.REJECTED: N_("Reason: %(reason)s"),
+    ProjectStatus.CANCELLED: N_("Reason: %(reason)s"),
+}
+
+
+def project_changed(session: Session, project: Project, *, now: datetime,
+                    reason: str | None = None) -> None:
+    """Tell the company contact (the requester when the project names none) the
+    project's new status, in the requester's language; once per status."""
+    messages = PROJECT_MESSAGES.get(project.status)
+    requester = project.requested_by
+    to = project.contact_email or (requester.email if requester and requester.active else "")
+    if messages is None or not to:
+        return
+    locale = (requester.locale if requester else None) or "fr"
+
+    def say(template: str, **params: Any) -> str:
+        if requester is not None:
+            return render(requester, template, **params)
+        return render_in(locale, template, **params)
+
+    subject, body = messages
+    trainer = project.trainer.name if project.trainer is not None else ""
+    text = say(body, title=project.title, trainer=trainer)
+    note = (reason or "").strip()
+    if note and project.status in PROJECT_REASONS:
+        text += "\n\n" + say(PROJECT_REASONS[project.status], reason=note)
+    text += "\n\n" + f"{SITE}/projects/{project.id}"
+    enqueue(session, Mail(to, say(subject, title=project.title), text), now=now,
+            dedupe_key=f"project:{project.id}:{project.status.value}")

@@ -10,12 +10,27 @@ Definitions (docs/reports.md):
   machine or its establishment and, unless it opens then, public holidays;
 - rate: booked over open, None when nothing was open.
 The range is [from, to) of local dates in Europe/Paris.
+
+Groups: ``equipment`` and ``establishment`` (their own open hours);
+``purpose``, ``company`` and ``sharing`` (booked hours of that kind against
+the open hours of every machine in scope); ``month`` (one row per calendar
+month of the range, Europe/Paris, even an empty one: bookings and opening
+intervals that cross a month's first midnight are split there, exactly).
+``sharing`` says who used the machine: ``own`` (the booker belongs to the
+machine's establishment), ``other`` (to another establishment), ``company``
+(the booking is for a company's project, or a company user booked it), and
+``none`` (a booker attached to no establishment; listed only when it has hours).
+
+All groups of one report come from the same rows (:func:`report`): the open
+hours are computed once per machine, and the booked part reads only the
+range's occupancy rows through the (equipment_id, starts_at) index.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -37,7 +52,10 @@ from models import (
     User,
 )
 
-GROUPS = ("equipment", "establishment", "purpose", "company")
+GROUPS = ("equipment", "establishment", "purpose", "company", "month", "sharing")
+SHARING = ("own", "other", "company", "none")
+SHARING_LABELS = {"own": "owner's establishment", "other": "another establishment",
+                  "company": "a company", "none": "no establishment"}
 COUNTED = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
 MAX_DAYS = 400
 
@@ -52,6 +70,18 @@ class Row:
     @property
     def rate(self) -> float | None:
         return round(self.booked_hours / self.open_hours, 4) if self.open_hours else None
+
+
+@dataclass(frozen=True)
+class Booked:
+    """The part inside the range of one booking on one machine it occupies."""
+
+    machine_id: int
+    start: datetime
+    end: datetime
+    purpose: str
+    company: str  # the company's id, "" for none
+    sharing: str  # one of SHARING
 
 
 def _hours(intervals: Iterable[tuple[datetime, datetime]]) -> float:
@@ -69,84 +99,18 @@ def range_bounds(first: date, last_excluded: date) -> tuple[datetime, datetime]:
                                                                            time(0), zone)
 
 
-def open_hours(machine: Equipment, closures: list[Closure], start: datetime,
-               end: datetime) -> float:
+def open_intervals(machine: Equipment, closures: list[Closure], start: datetime,
+                   end: datetime) -> list[tuple[datetime, datetime]]:
     opening = calendar.opening_intervals(machine, start, end, skip_holidays=False)
     holes = [(c.start_at, c.end_at) for c in closures
              if c.equipment_id == machine.id or c.establishment_id == machine.establishment_id]
     holes += [(s, e) for s, e, _ in calendar.holiday_intervals(machine, start, end)]
-    return _hours(calendar.subtract(opening, holes))
+    return calendar.subtract(opening, holes)
 
 
-def utilisation(session: Session, *, first: date, last_excluded: date, group_by: str,
-                establishment_id: int | None = None) -> list[Row]:
-    if group_by not in GROUPS:
-        raise ValidationError(N_("group_by is one of equipment, establishment, purpose, "
-                                 "company."), {"field": "group_by"})
-    start, end = range_bounds(first, last_excluded)
-    stmt = select(Equipment).options(selectinload(Equipment.opening_hours),
-                                     selectinload(Equipment.establishment))
-    if establishment_id is not None:
-        stmt = stmt.where(Equipment.establishment_id == establishment_id)
-    machines = list(session.scalars(stmt.order_by(Equipment.code)))
-    ids = [m.id for m in machines]
-    closures = list(session.scalars(select(Closure).where(
-        or_(Closure.equipment_id.in_(ids),
-            Closure.establishment_id.in_({m.establishment_id for m in machines})),
-        Closure.start_at < end, Closure.end_at > start)))
-    opened = {m.id: open_hours(m, closures, start, end) for m in machines}
-
-    booked: dict[tuple[int, str, str], float] = defaultdict(float)
-    company_names = {row.id: row.name for row in session.execute(select(Company.id,
-                                                                         Company.name))}
-    rows = session.execute(
-        select(Occupancy.equipment_id, Booking.start_at, Booking.end_at, Booking.purpose,
-               Project.company_id, User.company_id)
-        .join(Booking, Booking.id == Occupancy.booking_id)
-        .join(User, User.id == Booking.booked_by_id)
-        .outerjoin(Project, Project.id == Booking.project_id)
-        .where(Occupancy.equipment_id.in_(ids), Booking.status.in_(COUNTED),
-               Occupancy.starts_at < end, Occupancy.starts_at > start - MAX_SPAN,
-               Booking.end_at > start))
-    for machine_id, b_start, b_end, purpose, project_company, booker_company in rows:
-        hours = _hours([(max(b_start, start), min(b_end, end))])
-        company = project_company or booker_company
-        booked[(machine_id, purpose.value, str(company or ""))] += hours
-    return _group(group_by, machines, opened, booked, company_names)
-
-
-def _group(group_by: str, machines: list[Equipment], opened: dict[int, float],
-           booked: dict[tuple[int, str, str], float], companies: dict[int, str]) -> list[Row]:
-    total_open = sum(opened.values())
-    sums: dict[str, float] = defaultdict(float)
-    labels: dict[str, str] = {}
-    open_by: dict[str, float] = defaultdict(float)
-    by_id = {m.id: m for m in machines}
-    if group_by == "equipment":
-        for m in machines:
-            labels[str(m.id)] = f"{m.code} — {m.name}"
-            open_by[str(m.id)] = opened[m.id]
-    elif group_by == "establishment":
-        for m in machines:
-            est: Establishment = m.establishment
-            labels[str(est.id)] = f"{est.code} — {est.name}"
-            open_by[str(est.id)] += opened[m.id]
-    for (machine_id, purpose, company), hours in booked.items():
-        if group_by == "equipment":
-            key = str(machine_id)
-        elif group_by == "establishment":
-            key = str(by_id[machine_id].establishment_id)
-        elif group_by == "purpose":
-            key = labels.setdefault(purpose, purpose)
-        else:
-            key = company or "none"
-            labels[key] = companies.get(int(company), key) if company else "—"
-        sums[key] += hours
-    keys = labels.keys() if group_by in ("equipment", "establishment") else sums.keys()
-    return [Row(key, labels[key], round(sums[key], 2),
-                round(open_by[key] if group_by in ("equipment", "establishment")
-                      else total_open, 2))
-            for key in sorted(keys, key=lambda k: labels[k])]
+def open_hours(machine: Equipment, closures: list[Closure], start: datetime,
+               end: datetime) -> float:
+    return _hours(open_intervals(machine, closures, start, end))
 
 
 def month_starts(first: date, last_excluded: date) -> list[tuple[date, date]]:
@@ -158,3 +122,162 @@ def month_starts(first: date, last_excluded: date) -> list[tuple[date, date]]:
         pieces.append((cursor, min(following, last_excluded)))
         cursor = following
     return pieces
+
+
+def split_hours(intervals: Iterable[tuple[datetime, datetime]],
+                bounds: Sequence[datetime]) -> list[float]:
+    """Hours of ``intervals`` inside each [bounds[i], bounds[i + 1]); an
+    interval across a bound is cut there."""
+    seconds = [0.0] * (len(bounds) - 1)
+    for start, end in intervals:
+        i = max(bisect_right(bounds, start) - 1, 0)
+        start = max(start, bounds[0])
+        while start < end and i < len(seconds):
+            piece_end = min(end, bounds[i + 1])
+            if piece_end > start:
+                seconds[i] += (piece_end - start).total_seconds()
+            start, i = max(start, piece_end), i + 1
+    return [s / 3600 for s in seconds]
+
+
+def _sharing(owner: int, booker_establishment: int | None, company: int | None) -> str:
+    if company is not None:
+        return "company"
+    if booker_establishment is None:
+        return "none"
+    return "own" if booker_establishment == owner else "other"
+
+
+@dataclass
+class _Scope:
+    first: date
+    last_excluded: date
+    start: datetime
+    end: datetime
+    machines: list[Equipment]
+    opened: dict[int, list[tuple[datetime, datetime]]]
+    booked: list[Booked]
+    companies: dict[int, str]
+
+    def open_hours(self, machine_id: int) -> float:
+        return _hours(self.opened[machine_id])
+
+
+def _load(session: Session, first: date, last_excluded: date,
+          establishment_id: int | None) -> _Scope:
+    start, end = range_bounds(first, last_excluded)
+    stmt = select(Equipment).options(selectinload(Equipment.opening_hours),
+                                     selectinload(Equipment.establishment))
+    if establishment_id is not None:
+        stmt = stmt.where(Equipment.establishment_id == establishment_id)
+    machines = list(session.scalars(stmt.order_by(Equipment.code)))
+    ids = [m.id for m in machines]
+    closures = list(session.scalars(select(Closure).where(
+        or_(Closure.equipment_id.in_(ids),
+            Closure.establishment_id.in_({m.establishment_id for m in machines})),
+        Closure.start_at < end, Closure.end_at > start)))
+    opened = {m.id: open_intervals(m, closures, start, end) for m in machines}
+    owner = {m.id: m.establishment_id for m in machines}
+    company_names = {row.id: row.name for row in session.execute(select(Company.id,
+                                                                         Company.name))}
+    rows = session.execute(
+        select(Occupancy.equipment_id, Booking.start_at, Booking.end_at, Booking.purpose,
+               Project.company_id, User.company_id, User.establishment_id)
+        .join(Booking, Booking.id == Occupancy.booking_id)
+        .join(User, User.id == Booking.booked_by_id)
+        .outerjoin(Project, Project.id == Booking.project_id)
+        .where(Occupancy.equipment_id.in_(ids), Booking.status.in_(COUNTED),
+               Occupancy.starts_at < end, Occupancy.starts_at > start - MAX_SPAN,
+               Booking.end_at > start))
+    booked = []
+    for machine_id, b_start, b_end, purpose, project_company, booker_company, booker_est in rows:
+        company = project_company or booker_company
+        booked.append(Booked(machine_id, max(b_start, start), min(b_end, end), purpose.value,
+                             str(company or ""),
+                             _sharing(owner[machine_id], booker_est, company)))
+    return _Scope(first, last_excluded, start, end, machines, opened, booked, company_names)
+
+
+def _rows(keys: Iterable[str], labels: dict[str, str], booked: dict[str, float],
+          opened: Callable[[str], float]) -> list[Row]:
+    return [Row(key, labels[key], round(booked.get(key, 0.0), 2), round(opened(key), 2))
+            for key in keys]
+
+
+def _by_machine(scope: _Scope, group_by: str) -> list[Row]:
+    labels: dict[str, str] = {}
+    open_by: dict[str, float] = defaultdict(float)
+    key_of: dict[int, str] = {}
+    for m in scope.machines:
+        if group_by == "equipment":
+            key, label = str(m.id), f"{m.code} — {m.name}"
+        else:
+            est: Establishment = m.establishment
+            key, label = str(est.id), f"{est.code} — {est.name}"
+        key_of[m.id] = key
+        labels[key] = label
+        open_by[key] += scope.open_hours(m.id)
+    sums: dict[str, float] = defaultdict(float)
+    for piece in scope.booked:
+        sums[key_of[piece.machine_id]] += _hours([(piece.start, piece.end)])
+    return _rows(sorted(labels, key=lambda k: labels[k]), labels, sums, open_by.__getitem__)
+
+
+def _by_kind(scope: _Scope, group_by: str) -> list[Row]:
+    total_open = sum(scope.open_hours(m.id) for m in scope.machines)
+    sums: dict[str, float] = defaultdict(float)
+    labels: dict[str, str] = {}
+    for piece in scope.booked:
+        if group_by == "purpose":
+            key = labels.setdefault(piece.purpose, piece.purpose)
+        elif group_by == "company":
+            key = piece.company or "none"
+            labels[key] = (scope.companies.get(int(piece.company), key) if piece.company
+                           else "—")
+        else:
+            key = piece.sharing
+        sums[key] += _hours([(piece.start, piece.end)])
+    if group_by == "sharing":
+        # Always the three categories, in this order, so that charts compare.
+        keys = [k for k in SHARING if k != "none" or k in sums]
+        return _rows(keys, SHARING_LABELS, sums, lambda _k: total_open)
+    return _rows(sorted(sums, key=lambda k: labels[k]), labels, sums, lambda _k: total_open)
+
+
+def _by_month(scope: _Scope) -> list[Row]:
+    zone = calendar.CERTIFICATION_ZONE
+    months = month_starts(scope.first, scope.last_excluded)
+    bounds = [calendar.wall_clock(a, time(0), zone) for a, _b in months] + [scope.end]
+    open_by = [0.0] * len(months)
+    for intervals in scope.opened.values():
+        open_by = [a + b for a, b in zip(open_by, split_hours(intervals, bounds), strict=True)]
+    booked = split_hours(((p.start, p.end) for p in scope.booked), bounds)
+    keys = [f"{a:%Y-%m}" for a, _b in months]
+    return [Row(key, key, round(booked[i], 2), round(open_by[i], 2))
+            for i, key in enumerate(keys)]
+
+
+def report(session: Session, *, first: date, last_excluded: date, groups: Iterable[str],
+           establishment_id: int | None = None) -> dict[str, list[Row]]:
+    """The rows of each group, all from one reading of the range."""
+    wanted = list(groups)
+    for group_by in wanted:
+        if group_by not in GROUPS:
+            raise ValidationError(N_("group_by is one of %(groups)s."), {"field": "group_by"},
+                                  groups=", ".join(GROUPS))
+    scope = _load(session, first, last_excluded, establishment_id)
+    result = {}
+    for group_by in wanted:
+        if group_by in ("equipment", "establishment"):
+            result[group_by] = _by_machine(scope, group_by)
+        elif group_by == "month":
+            result[group_by] = _by_month(scope)
+        else:
+            result[group_by] = _by_kind(scope, group_by)
+    return result
+
+
+def utilisation(session: Session, *, first: date, last_excluded: date, group_by: str,
+                establishment_id: int | None = None) -> list[Row]:
+    return report(session, first=first, last_excluded=last_excluded, groups=[group_by],
+                  establishment_id=establishment_id)[group_by]
