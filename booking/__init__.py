@@ -98,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     from booking.jobs.views import bp as jobs_bp
     from booking.main.views import bp as main_bp
     from booking.projects.views import bp as projects_bp
+    from booking.reports.views import bp as reports_bp
     from booking.sites.views import bp as sites_bp
 
     app.register_blueprint(auth_bp)
@@ -115,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(sites_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(projects_bp)
+    app.register_blueprint(reports_bp)
     register_error_handlers(app)
 
 

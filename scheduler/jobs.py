@@ -23,7 +23,11 @@ from booking.extensions import db
 from booking.mail import sender_from_config
 from booking.services.certification_watch import flag_uncertified_bookings, warn_expiring
 from booking.services.exports import write_exports
-from booking.services.lifecycle import complete_past_bookings, expire_overdue_pending
+from booking.services.lifecycle import (
+    advance_projects,
+    complete_past_bookings,
+    expire_overdue_pending,
+)
 from booking.services.outbox import deliver_one
 from booking.services.reminders import send_digests, send_reminders
 from booking.timeutil import utc_now
@@ -51,6 +55,11 @@ def _expire_pending(session: Session, now: datetime) -> str:
 
 def _complete_past(session: Session, now: datetime) -> str:
     return f"{len(complete_past_bookings(session, now=now))} booking(s) completed"
+
+
+def _advance_projects(session: Session, now: datetime) -> str:
+    started, completed = advance_projects(session, now=now)
+    return f"{started} project(s) started, {completed} completed"
 
 
 def _export_calendars(session: Session, now: datetime) -> str:
@@ -106,6 +115,9 @@ JOBS: tuple[JobSpec, ...] = (
             _expire_pending, "interval", {"minutes": 5}),
     JobSpec("complete_past", "Mark past confirmed bookings completed",
             _complete_past, "interval", {"minutes": 15}),
+    JobSpec("advance_projects",
+            "Projects in progress at their first session, completed after their last",
+            _advance_projects, "interval", {"minutes": 15}),
     JobSpec("export_calendars", "Write the export files (.ics, .csv) that changed",
             _export_calendars, "interval", config_minutes="SCHEDULER_EXPORT_MINUTES"),
 )

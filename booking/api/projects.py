@@ -3,6 +3,16 @@ coordinator approves it (assigning a trainer) or rejects it.
 
 A company sees only its own company's projects (another's is a 404), a
 trainer those they run; coordinators and admins see all.
+
+Extension beyond API.md: ``POST /api/v1/projects/{id}/cancel`` with
+``{"reason"}`` (required) cancels the project and its sessions still to come
+(each as ``POST /api/v1/bookings/{id}/cancel`` would, with its messages), and
+answers the project, 200. Its company may cancel it while it is requested,
+approved or scheduled, a coordinator or an admin until it is over; a trainer,
+a company once its sessions have begun, or anyone the rule for cancelling one
+of the sessions refuses (a session booked by someone else, on a machine of
+another establishment) gets 403 ``forbidden``; a completed, rejected or
+cancelled project 409 ``invalid_state``; another company's project 404.
 """
 
 from __future__ import annotations
@@ -95,6 +105,10 @@ class ProjectRejectSchema(Schema):
     reason = required_text(2000)
 
 
+class ProjectCancelSchema(Schema):
+    reason = required_text(2000)
+
+
 def _visible(user: User) -> Any:
     """The projects ``user`` may see (booking.permissions.view_project, as a query)."""
     stmt = select(Project)
@@ -153,5 +167,17 @@ def reject_project(body: dict[str, Any], project_id: int) -> Project:
     """Reject a requested project, saying why (coordinators, admins)."""
     project = load(Project, project_id, api_user(), "decide")
     projects.reject_project(db.session, project, actor=api_user(), now=utc_now(), **body)
+    db.session.commit()
+    return project
+
+
+@blp.route(f"/<{ID}:project_id>/cancel", methods=["POST"])
+@blp.arguments(ProjectCancelSchema)
+@blp.response(200, ProjectSchema)
+def cancel_project(body: dict[str, Any], project_id: int) -> Project:
+    """Cancel a project and its sessions still to come, saying why (its company
+    until the sessions begin; coordinators, admins). An extension of API.md."""
+    project = load(Project, project_id, api_user())
+    projects.cancel_project(db.session, project, actor=api_user(), now=utc_now(), **body)
     db.session.commit()
     return project

@@ -1,6 +1,8 @@
 """Project pages: a company requests and follows its industrial teaching
 projects; coordinators and admins review them, approve with a certified
-trainer or reject with a reason. The rules are booking.services.projects'."""
+trainer or reject with a reason; the company (until the sessions begin) or a
+coordinator cancels one, with its sessions still to come. The rules are
+booking.services.projects'."""
 
 from __future__ import annotations
 
@@ -10,10 +12,14 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
+from wtforms import SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
 from booking.extensions import db
 from booking.pagination import paginate
@@ -31,6 +37,7 @@ from booking.services.errors import DomainError, Forbidden, InvalidState, NotFou
 from booking.timeutil import utc_now
 from models import (
     SLOT_HOLDING_STATUSES,
+    AuditEntry,
     Booking,
     Equipment,
     EquipmentStatus,
@@ -57,6 +64,13 @@ STATUS_BADGES = {
     ProjectStatus.COMPLETED: "completed", ProjectStatus.REJECTED: "rejected",
     ProjectStatus.CANCELLED: "cancelled",
 }
+
+
+class CancelForm(FlaskForm):
+    # Here rather than in forms.py for now: it is the project page's confirm step only.
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)],
+                           description=_l("The company and the people of each session read it."))
+    submit = SubmitField(_l("Cancel the project"))
 
 
 @bp.app_context_processor
@@ -178,7 +192,20 @@ def _render_show(project: Project, approve: ApproveForm | None = None,
                 and (is_staff(current_user) or project.trainer_id == current_user.id))
     return render_template("projects/show.html", project=project, sessions=sessions,
                            approve=approve if decide else None, fits=fits or [],
-                           can_schedule=schedule, now=utc_now())
+                           can_schedule=schedule, now=utc_now(),
+                           can_cancel=projects.may_cancel(current_user, project),
+                           cancel_reason=_cancel_reason(project))
+
+
+def _cancel_reason(project: Project) -> str | None:
+    """Why a cancelled project was cancelled (kept in its audit entry)."""
+    if project.status is not ProjectStatus.CANCELLED:
+        return None
+    return db.session.scalar(
+        select(AuditEntry.reason).where(AuditEntry.object_type == "project",
+                                        AuditEntry.object_id == project.id,
+                                        AuditEntry.action == "project.cancel")
+        .order_by(AuditEntry.id.desc()).limit(1))
 
 
 @bp.route("/<int:project_id>")
@@ -238,6 +265,46 @@ def reject(project_id: int) -> str | Response:
             flash(_("Project rejected."), "success")
             return redirect(url_for("projects.review"))
     return render_template("projects/reject.html", project=project, form=form)
+
+
+@bp.route("/<int:project_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(project_id: int) -> str | Response:
+    """Asks to confirm, with a reason, and lists the sessions it cancels (those
+    still to come); names the ones the user may not cancel."""
+    project = _load(project_id)
+    if not (is_staff(current_user) or current_user.role is Role.COMPANY):
+        abort(403)
+    if project.status in projects.FINAL:
+        flash(_("This project is %(status)s: it can no longer be cancelled.",
+                status=project.status.value), "error")
+        return redirect(url_for("projects.show", project_id=project.id))
+    if not projects.may_cancel(current_user, project):
+        abort(403)
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            done = projects.cancel_project(db.session, project, actor=current_user,
+                                           now=utc_now(), reason=form.reason.data)
+        except (Forbidden, NotFound):
+            raise
+        except InvalidState as error:  # cancelled or completed meanwhile
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for("projects.show", project_id=project.id))
+        except DomainError as error:
+            db.session.rollback()
+            place_error(form, error)
+        else:
+            db.session.commit()
+            flash(ngettext("Project cancelled, with its %(num)d session to come.",
+                           "Project cancelled, with its %(num)d sessions to come.", len(done))
+                  if done else _("Project cancelled."), "success")
+            return redirect(url_for("projects.show", project_id=project.id))
+    sessions = projects.sessions_to_cancel(db.session, project, utc_now())
+    blocked = [b for b in sessions if not may(current_user, "cancel", b)]
+    return render_template("projects/cancel.html", project=project, form=form,
+                           sessions=sessions, blocked=blocked)
 
 
 # --- coordinators: the review queue --------------------------------------------------------

@@ -185,6 +185,10 @@ def create_booking(session: Session, *, actor: User, request: BookingRequest, no
                      reason=request.override_reason)
     if resolved.project is not None and resolved.project.status is ProjectStatus.APPROVED:
         resolved.project.status = ProjectStatus.SCHEDULED
+        audit.record(session, actor=actor, action="project.status", object_type="project",
+                     object_id=resolved.project.id, now=now, before="approved",
+                     after="scheduled")
+        notifications.project_changed(session, resolved.project, now=now)
     if notify:
         notifications.booking_changed(session, booking, now=now)
     return booking

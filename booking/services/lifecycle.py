@@ -1,6 +1,7 @@
-"""Time moves bookings on: undecided pending bookings expire, past ones complete.
+"""Time moves bookings on: undecided pending bookings expire, past ones complete;
+and projects follow their sessions: started, then completed.
 
-Both functions are idempotent: they only touch rows still in the old status,
+Every function is idempotent: they only touch rows still in the old status,
 so a job that runs twice (or two schedulers by mistake) changes nothing more.
 """
 
@@ -8,11 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Exists, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from booking.services import audit, notifications
-from models import Booking, BookingStatus
+from models import Booking, BookingStatus, Project, ProjectStatus
 
 
 def expire_overdue_pending(session: Session, *, now: datetime) -> list[Booking]:
@@ -59,3 +60,54 @@ def complete_past_bookings(session: Session, *, now: datetime) -> list[Booking]:
                      object_id=booking.id, now=now)
     session.flush()
     return done
+
+
+def _has_session(*conditions: ColumnElement[bool]) -> Exists:
+    """The project of the enclosing query has a session meeting ``conditions``."""
+    return exists().where(Booking.project_id == Project.id, *conditions)
+
+
+def _advance(session: Session, project: Project, status: ProjectStatus, now: datetime) -> None:
+    before = project.status
+    project.status = status
+    project.updated_at = now
+    audit.record(session, actor=None, action="project.status", object_type="project",
+                 object_id=project.id, now=now, before=before.value, after=status.value)
+    notifications.project_changed(session, project, now=now)
+
+
+def advance_projects(session: Session, *, now: datetime) -> tuple[int, int]:
+    """Projects follow their sessions; answers (started, completed).
+
+    A project is completed once it has a session done (completed, or confirmed
+    and ended: the job that completes bookings may not have run yet) and none
+    still to come (pending or confirmed, ending after ``now``); a scheduled
+    project goes straight there, with one message. A scheduled project whose
+    first confirmed session has started is in progress. Pending sessions do not
+    count as started: they expire before they start unless approved.
+    """
+    done = _has_session(or_(
+        Booking.status == BookingStatus.COMPLETED,
+        and_(Booking.status == BookingStatus.CONFIRMED, Booking.end_at <= now)))
+    to_come = _has_session(Booking.status.in_(
+        (BookingStatus.PENDING, BookingStatus.CONFIRMED)), Booking.end_at > now)
+    begun = _has_session(Booking.status.in_(
+        (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)), Booking.start_at <= now)
+    completed = list(session.scalars(
+        select(Project)
+        .where(Project.status.in_((ProjectStatus.SCHEDULED, ProjectStatus.IN_PROGRESS)),
+               done, ~to_come)
+        .order_by(Project.id)
+        .with_for_update(skip_locked=True)))
+    for project in completed:
+        _advance(session, project, ProjectStatus.COMPLETED, now)
+    session.flush()
+    started = list(session.scalars(
+        select(Project)
+        .where(Project.status == ProjectStatus.SCHEDULED, begun)
+        .order_by(Project.id)
+        .with_for_update(skip_locked=True)))
+    for project in started:
+        _advance(session, project, ProjectStatus.IN_PROGRESS, now)
+    session.flush()
+    return len(started), len(completed)

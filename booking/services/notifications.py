@@ -184,12 +184,11 @@ def project_changed(session: Session, project: Project, *, now: datetime,
     to = project.contact_email or (requester.email if requester and requester.active else "")
     if messages is None or not to:
         return
-    locale = (requester.locale if requester else None) or "fr"
 
     def say(template: str, **params: Any) -> str:
         if requester is not None:
             return render(requester, template, **params)
-        return render_in(locale, template, **params)
+        return render_in("fr", template, **params)  # the requester's account is gone
 
     subject, body = messages
     trainer = project.trainer.name if project.trainer is not None else ""

@@ -1,7 +1,10 @@
-"""Industrial teaching projects: a company requests, a coordinator decides.
+"""Industrial teaching projects: a company requests, a coordinator decides,
+its company or a coordinator may cancel it.
 
-Permissions are checked by the caller (booking.permissions); these functions
-check the data and the project's state, write, flush and audit.
+Permissions are checked by the caller (booking.permissions), except for
+cancelling, which booking.permissions does not know yet (:func:`may_cancel`);
+these functions check the data and the project's state, write, flush, audit,
+and tell the company contact of each new status (notifications.project_changed).
 """
 
 from __future__ import annotations
@@ -12,14 +15,28 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking.services import audit
+from booking.permissions import is_staff, may
+from booking.services import audit, notifications
+from booking.services.bookings import ACTIVE, cancel_booking
 from booking.services.calendar import CERTIFICATION_ZONE, wall_clock
-from booking.services.errors import N_, InvalidState, ValidationError
+from booking.services.errors import N_, Forbidden, InvalidState, NotFound, ValidationError
 from booking.services.rules import missing_certifications, required_types
-from models import CertificationType, Equipment, Project, ProjectStatus, Role, User
+from models import (
+    Booking,
+    CertificationType,
+    Equipment,
+    Project,
+    ProjectStatus,
+    Role,
+    User,
+)
 
 # Roles that may run a project's sessions as its trainer.
 TRAINER_ROLES = (Role.TRAINER,)
+# A project in these states is over: nothing changes it any more.
+FINAL = (ProjectStatus.COMPLETED, ProjectStatus.REJECTED, ProjectStatus.CANCELLED)
+# Its company may cancel a project until its sessions begin; coordinators, until it ends.
+COMPANY_CANCELS = (ProjectStatus.REQUESTED, ProjectStatus.APPROVED, ProjectStatus.SCHEDULED)
 
 
 def _equipment(session: Session, ids: list[int]) -> list[Equipment]:
@@ -95,6 +112,7 @@ def approve_project(session: Session, project: Project, *, actor: User, now: dat
     session.flush()
     audit.record(session, actor=actor, action="project.approve", object_type="project",
                  object_id=project.id, now=now, reason=reason or None, trainer_id=trainer.id)
+    notifications.project_changed(session, project, now=now, reason=reason)
     return project
 
 
@@ -107,7 +125,69 @@ def reject_project(session: Session, project: Project, *, actor: User, now: date
     session.flush()
     audit.record(session, actor=actor, action="project.reject", object_type="project",
                  object_id=project.id, now=now, reason=reason)
+    notifications.project_changed(session, project, now=now, reason=reason)
     return project
+
+
+def may_cancel(user: User, project: Project) -> bool:
+    """Staff until the project is over; its company until its sessions begin.
+    (The sessions to cancel have their own rule: booking.permissions.cancel_booking.)"""
+    if project.status in FINAL or not may(user, "view", project):
+        return False
+    return is_staff(user) or (user.role is Role.COMPANY and project.status in COMPANY_CANCELS)
+
+
+def sessions_to_cancel(session: Session, project: Project, now: datetime) -> list[Booking]:
+    """The project's pending and confirmed sessions that have not started yet
+    (one under way is left to finish)."""
+    return list(session.scalars(
+        select(Booking).where(Booking.project_id == project.id, Booking.status.in_(ACTIVE),
+                              Booking.start_at > now)
+        .order_by(Booking.start_at, Booking.id)))
+
+
+def cancel_project(session: Session, project: Project, *, actor: User, now: datetime,
+                   reason: str) -> list[Booking]:
+    """Cancel the project and, through bookings.cancel_booking (its rules, its
+    messages), its sessions still to come; answers the sessions cancelled.
+
+    Another company's project is a NotFound; a trainer, or a company once the
+    sessions have begun, a Forbidden; a project already over, an InvalidState.
+    A session the actor may not cancel (booked by someone else, on a machine of
+    another establishment) refuses the whole cancellation, naming it.
+    """
+    if not may(actor, "view", project):
+        raise NotFound(N_("No project %(id)d."), id=project.id)
+    if not (is_staff(actor) or actor.role is Role.COMPANY):
+        raise Forbidden(N_("Only the project's company or a coordinator may cancel it."))
+    if not reason.strip():
+        raise ValidationError(N_("Say why the project is cancelled."), {"field": "reason"})
+    session.refresh(project, with_for_update=True)  # against a concurrent decision
+    if project.status in FINAL:
+        raise InvalidState(N_("This project is %(status)s: it can no longer be cancelled."),
+                           {"status": project.status.value}, status=project.status.value)
+    if not may_cancel(actor, project):
+        raise Forbidden(N_("The project's sessions have begun: ask a coordinator to cancel it."),
+                        {"status": project.status.value})
+    sessions = sessions_to_cancel(session, project, now)
+    for booking in sessions:
+        if not may(actor, "cancel", booking):
+            raise Forbidden(N_("You may not cancel the session “%(title)s” on %(equipment)s: "
+                               "ask a coordinator of %(establishment)s to cancel the project."),
+                            {"booking_id": booking.id}, title=booking.title,
+                            equipment=booking.equipment.name,
+                            establishment=booking.equipment.establishment.name)
+    for booking in sessions:
+        cancel_booking(session, actor=actor, booking=booking, now=now, reason=reason)
+    before = project.status
+    project.status = ProjectStatus.CANCELLED
+    project.updated_at = now
+    session.flush()
+    audit.record(session, actor=actor, action="project.cancel", object_type="project",
+                 object_id=project.id, now=now, reason=reason, before=before.value,
+                 booking_ids=[b.id for b in sessions])
+    notifications.project_changed(session, project, now=now, reason=reason)
+    return sessions
 
 
 @dataclass(frozen=True)

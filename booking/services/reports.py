@@ -99,13 +99,26 @@ def range_bounds(first: date, last_excluded: date) -> tuple[datetime, datetime]:
                                                                            time(0), zone)
 
 
+Interval = tuple[datetime, datetime]
+
+
 def open_intervals(machine: Equipment, closures: list[Closure], start: datetime,
-                   end: datetime) -> list[tuple[datetime, datetime]]:
-    opening = calendar.opening_intervals(machine, start, end, skip_holidays=False)
+                   end: datetime, cache: dict[tuple[object, ...], list[Interval]] | None = None
+                   ) -> list[Interval]:
+    """Opening hours minus closures and holidays. Machines with the same week
+    and zone share their opening and holiday intervals through ``cache`` (most
+    of a campus opens Monday to Friday 08:00–18:00)."""
+    cache = {} if cache is None else cache
+    zone = calendar.zone_of(machine).key
+    week = (zone, *((h.weekday, h.opens, h.closes) for h in machine.opening_hours))
+    if week not in cache:
+        cache[week] = calendar.opening_intervals(machine, start, end, skip_holidays=False)
+    if (zone, machine.open_on_holidays) not in cache:
+        cache[(zone, machine.open_on_holidays)] = [
+            (s, e) for s, e, _ in calendar.holiday_intervals(machine, start, end)]
     holes = [(c.start_at, c.end_at) for c in closures
              if c.equipment_id == machine.id or c.establishment_id == machine.establishment_id]
-    holes += [(s, e) for s, e, _ in calendar.holiday_intervals(machine, start, end)]
-    return calendar.subtract(opening, holes)
+    return calendar.subtract(cache[week], holes + cache[(zone, machine.open_on_holidays)])
 
 
 def open_hours(machine: Equipment, closures: list[Closure], start: datetime,
@@ -155,7 +168,7 @@ class _Scope:
     start: datetime
     end: datetime
     machines: list[Equipment]
-    opened: dict[int, list[tuple[datetime, datetime]]]
+    opened: dict[int, list[Interval]]
     booked: list[Booked]
     companies: dict[int, str]
 
@@ -176,7 +189,8 @@ def _load(session: Session, first: date, last_excluded: date,
         or_(Closure.equipment_id.in_(ids),
             Closure.establishment_id.in_({m.establishment_id for m in machines})),
         Closure.start_at < end, Closure.end_at > start)))
-    opened = {m.id: open_intervals(m, closures, start, end) for m in machines}
+    cache: dict[tuple[object, ...], list[Interval]] = {}
+    opened = {m.id: open_intervals(m, closures, start, end, cache) for m in machines}
     owner = {m.id: m.establishment_id for m in machines}
     company_names = {row.id: row.name for row in session.execute(select(Company.id,
                                                                          Company.name))}
@@ -186,7 +200,10 @@ def _load(session: Session, first: date, last_excluded: date,
         .join(Booking, Booking.id == Occupancy.booking_id)
         .join(User, User.id == Booking.booked_by_id)
         .outerjoin(Project, Project.id == Booking.project_id)
-        .where(Occupancy.equipment_id.in_(ids), Booking.status.in_(COUNTED),
+        # The status is the occupancy row's copy of the booking's: a condition on
+        # booking.status would lead SQLite to read every confirmed booking of
+        # the history through the status index instead of the window's rows.
+        .where(Occupancy.equipment_id.in_(ids), Occupancy.booking_status.in_(COUNTED),
                Occupancy.starts_at < end, Occupancy.starts_at > start - MAX_SPAN,
                Booking.end_at > start))
     booked = []

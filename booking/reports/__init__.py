@@ -1,0 +1,1 @@
+"""The coordinators' reports: utilisation and activity, as charts, tables and CSV."""

@@ -1,0 +1,266 @@
+"""/reports: utilisation and activity for coordinators and admins.
+
+The page shows each figure twice, as a chart drawn here as SVG
+(booking.reports.svg) and as a table (the accessible alternative, and what a
+screen reader reads); ``/reports/utilisation.csv`` downloads the rows of one
+group as the API gives them. Ranges are the API's: ``from`` included, ``to``
+excluded, dates in Europe/Paris. Coordinators start on their establishment,
+admins on the whole campus; both may choose any (``establishment_id=all`` is
+the campus).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from babel import numbers
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+
+from booking.bookings.forms import PURPOSE_LABELS
+from booking.coordination.access import staff_required
+from booking.extensions import db
+from booking.reports.forms import ALL, ReportForm
+from booking.reports.svg import Bar, bar_chart, column_chart
+from booking.services.calendar import CERTIFICATION_ZONE as PARIS
+from booking.services.report_activity import activity
+from booking.services.report_csv import SEPARATORS, utilisation_csv
+from booking.services.reports import GROUPS, MAX_DAYS, Row, report
+from booking.timeutil import utc_now
+from models import Establishment, Role
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+SHARING_LABELS = {
+    "own": _l("Owner establishment"),
+    "other": _l("Other establishments"),
+    "company": _l("Companies"),
+    "none": _l("No establishment"),
+}
+SHARING_PATTERNS = {"own": 0, "other": 1, "company": 2, "none": 3}
+# Pages' sections, in order; "establishment" only for the whole campus.
+SECTIONS = ("equipment", "month", "purpose", "sharing", "company", "establishment")
+MAX_ID = 2**31 - 1
+
+
+# --- numbers in the page's language --------------------------------------------
+
+
+def hours(value: float) -> str:
+    return numbers.format_decimal(value, format="#,##0.##", locale=get_locale())
+
+
+def percent(rate: float | None) -> str:
+    if rate is None:
+        return "—"
+    # A tenth of a per cent, rounded half up from the rate's decimal digits.
+    tenths = Decimal(str(rate)).quantize(Decimal("0.001"), ROUND_HALF_UP)
+    return numbers.format_percent(tenths, locale=get_locale(), decimal_quantization=False)
+
+
+def _tick_percent(value: float) -> str:
+    return percent(value / 100)
+
+
+# --- the range -------------------------------------------------------------------
+
+
+def month_of(day: date) -> tuple[date, date]:
+    first = day.replace(day=1)
+    return first, (first + timedelta(days=32)).replace(day=1)
+
+
+@dataclass
+class Choice:
+    first: date
+    last_excluded: date
+    establishment_id: int | None
+
+    def query(self, **more: Any) -> dict[str, Any]:
+        args = {"from": self.first.isoformat(), "to": self.last_excluded.isoformat(), **more}
+        if self.establishment_id is not None:
+            args["establishment_id"] = self.establishment_id
+        return args
+
+
+def _establishments() -> list[Establishment]:
+    return list(db.session.scalars(
+        select(Establishment).order_by(Establishment.city, Establishment.name)))
+
+
+def _choose(form: ReportForm, known: set[int], today: date) -> Choice | None:
+    """What the filter asks for, or None after setting the form's errors."""
+    form.validate()
+    default_first, default_last = month_of(today)
+    first = form.first.data or default_first
+    last = form.last_excluded.data or (month_of(first)[1] if form.first.data else default_last)
+    if not form.first.errors and not form.last_excluded.errors:
+        if last <= first:
+            form.last_excluded.errors = [_("“To” must come after “From”.")]
+        elif (last - first).days > MAX_DAYS:
+            form.last_excluded.errors = [_("A report covers at most %(n)d days.", n=MAX_DAYS)]
+    raw = request.args.get("establishment_id")
+    establishment_id: int | None = None
+    if raw is None:
+        establishment_id = (current_user.establishment_id
+                            if current_user.role is Role.COORDINATOR else None)
+    elif raw not in ("", ALL):
+        if not raw.isdigit() or int(raw) not in known:
+            form.establishment_id.errors = [_("Choose an establishment of the list.")]
+        else:
+            establishment_id = int(raw)
+    form.first.data, form.last_excluded.data = first, last
+    form.establishment_id.data = ALL if establishment_id is None else str(establishment_id)
+    if form.errors:
+        return None
+    return Choice(first, last, establishment_id)
+
+
+# --- charts ----------------------------------------------------------------------
+
+
+def _labels(group: str, rows: list[Row]) -> list[str]:
+    if group == "purpose":
+        return [str(PURPOSE_LABELS.get(r.key, r.label)) for r in rows]
+    if group == "sharing":
+        return [str(SHARING_LABELS.get(r.key, r.label)) for r in rows]
+    if group == "company":
+        return [_("No company") if r.key == "none" else r.label for r in rows]
+    if group == "month":
+        return [format_date(date.fromisoformat(r.key + "-01"), "LLLL yyyy") for r in rows]
+    return [r.label for r in rows]
+
+
+def _chart(group: str, rows: list[Row], labels: list[str], period: str) -> Markup:
+    chart_id = f"chart-{group}"
+    if group in ("equipment", "establishment", "month"):
+        bars = [Bar(label, None if r.rate is None else r.rate * 100, percent(r.rate))
+                for r, label in zip(rows, labels, strict=True)]
+        what = {"equipment": _("Utilisation rate of each machine, %(period)s.", period=period),
+                "establishment": _("Utilisation rate of each establishment, %(period)s.",
+                                   period=period),
+                "month": _("Utilisation rate of each month, %(period)s.", period=period)}[group]
+        desc = _("Booked hours over open hours, in per cent; the table that follows gives "
+                 "the hours.")
+        options: dict[str, Any] = {"chart_id": chart_id, "title": what, "desc": desc,
+                                   "axis_label": _("Utilisation rate (per cent)"),
+                                   # The axis follows the figures, from 10 % up.
+                                   "maximum": 10,
+                                   "tick_format": _tick_percent}
+        if group == "month":
+            bars = [Bar(f"{format_date(date.fromisoformat(r.key + '-01'), 'LLL')}\n"
+                        f"{r.key[:4]}", b.value, b.text) for r, b in zip(rows, bars, strict=True)]
+            return column_chart(bars, **options)
+        return bar_chart(bars, **options)
+    bars = [Bar(label, r.booked_hours, _("%(hours)s h", hours=hours(r.booked_hours)),
+                SHARING_PATTERNS.get(r.key, 0) if group == "sharing" else 0)
+            for r, label in zip(rows, labels, strict=True)]
+    what = {"purpose": _("Booked hours by purpose, %(period)s.", period=period),
+            "sharing": _("Booked hours by who booked, %(period)s.", period=period),
+            "company": _("Booked hours by company, %(period)s.", period=period)}[group]
+    desc = _("Machine-hours booked; the table that follows gives their share of the open "
+             "hours.")
+    return bar_chart(bars, chart_id=chart_id, title=what, desc=desc,
+                     axis_label=_("Booked hours"), tick_format=hours)
+
+
+# --- the views -------------------------------------------------------------------
+
+
+@bp.route("", endpoint="utilisation")
+@staff_required
+def utilisation_page() -> tuple[str, int] | str:
+    now = utc_now()
+    today = now.astimezone(PARIS).date()
+    establishments = _establishments()
+    form = ReportForm(request.args)
+    form.establishment_id.choices = [(ALL, _("All establishments"))] + [
+        (str(e.id), f"{e.city} — {e.name}") for e in establishments]
+    choice = _choose(form, {e.id for e in establishments}, today)
+    this_month = month_of(today)
+    if choice is None:
+        return render_template("reports/utilisation.html", form=form, choice=None,
+                               this_month=this_month), 400
+    groups = [g for g in SECTIONS if g != "establishment" or choice.establishment_id is None]
+    rows = report(db.session, first=choice.first, last_excluded=choice.last_excluded,
+                  groups=groups, establishment_id=choice.establishment_id)
+    last_day = choice.last_excluded - timedelta(days=1)
+    period = _("from %(first)s to %(last)s", first=format_date(choice.first, "long"),
+               last=format_date(last_day, "long"))
+    sections = []
+    for group in groups:
+        labels = _labels(group, rows[group])
+        sections.append({
+            "group": group, "rows": list(zip(rows[group], labels, strict=True)),
+            "chart": _chart(group, rows[group], labels, period) if rows[group] else None,
+            "csv": url_for("reports.csv", **choice.query(group_by=group)),
+            "csv_comma": url_for("reports.csv", **choice.query(group_by=group, sep=",")),
+        })
+    machines = rows["equipment"]
+    booked = sum(r.booked_hours for r in machines)
+    opened = sum(r.open_hours for r in machines)
+    previous = month_of(choice.first - timedelta(days=1))
+    following = month_of(month_of(choice.first)[1])
+    scope = next((e for e in establishments if e.id == choice.establishment_id), None)
+    return render_template(
+        "reports/utilisation.html", form=form, choice=choice, sections=sections,
+        period=period, last_day=last_day, scope=scope, this_month=this_month,
+        totals={"booked": booked, "open": opened,
+                "rate": round(booked / opened, 4) if opened else None},
+        activity=activity(db.session, choice.first, choice.last_excluded,
+                          choice.establishment_id, now=now),
+        previous=choice.query(**{"from": previous[0].isoformat(), "to": previous[1].isoformat()}),
+        following=choice.query(**{"from": following[0].isoformat(),
+                                  "to": following[1].isoformat()}),
+        hours=hours, percent=percent)
+
+
+def _day(name: str, default: date) -> date:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        abort(400, description=_("“%(name)s” must be a date such as 2027-03-01.", name=name))
+
+
+@bp.route("/utilisation.csv", endpoint="csv")
+@staff_required
+def utilisation_csv_download() -> Response:
+    """The rows of one group, as the API gives them; the whole campus unless
+    ``establishment_id`` says otherwise."""
+    today = utc_now().astimezone(PARIS).date()
+    first = _day("from", month_of(today)[0])
+    last = _day("to", month_of(first)[1])
+    if last <= first or (last - first).days > MAX_DAYS:
+        abort(400, description=_("“to” must come after “from”, at most %(n)d days later.",
+                                 n=MAX_DAYS))
+    group_by = request.args.get("group_by", "equipment")
+    if group_by not in GROUPS:
+        abort(400, description=_("group_by is one of %(groups)s.", groups=", ".join(GROUPS)))
+    separator = request.args.get("sep", ";")
+    if separator not in SEPARATORS:
+        abort(400, description=_("sep is “;” or “,”."))
+    raw = request.args.get("establishment_id", "").strip()
+    establishment_id = None
+    if raw and raw != ALL:
+        if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+            abort(400, description=_("“%(name)s” must be an id.", name="establishment_id"))
+        establishment_id = int(raw)
+        if db.session.get(Establishment, establishment_id) is None:
+            abort(404)
+    rows = report(db.session, first=first, last_excluded=last, groups=[group_by],
+                  establishment_id=establishment_id)[group_by]
+    name = f"utilisation-{group_by}-{first.isoformat()}-{last.isoformat()}.csv"
+    return Response(utilisation_csv(rows, separator), content_type="text/csv; charset=utf-8",
+                    headers={"Cache-Control": "private, no-store",
+                             "Content-Disposition": f'attachment; filename="{name}"'})
