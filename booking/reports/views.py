@@ -49,6 +49,8 @@ SHARING_PATTERNS = {"own": 0, "other": 1, "company": 2, "none": 3}
 # Pages' sections, in order; "establishment" only for the whole campus.
 SECTIONS = ("equipment", "month", "purpose", "sharing", "company", "establishment")
 MAX_ID = 2**31 - 1
+# Dates outside these are typing mistakes, and would overflow date arithmetic.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2200, 12, 31)
 
 
 # --- numbers in the page's language --------------------------------------------
@@ -101,9 +103,14 @@ def _choose(form: ReportForm, known: set[int], today: date) -> Choice | None:
     form.validate()
     default_first, default_last = month_of(today)
     first = form.first.data or default_first
-    last = form.last_excluded.data or (month_of(first)[1] if form.first.data else default_last)
+    in_bounds = FIRST_DAY <= first <= LAST_DAY
+    last = form.last_excluded.data or (
+        default_last if not form.first.data else month_of(first)[1] if in_bounds else first)
     if not form.first.errors and not form.last_excluded.errors:
-        if last <= first:
+        if not (in_bounds and FIRST_DAY <= last <= LAST_DAY):
+            form.last_excluded.errors = [_("Choose dates between %(first)s and %(last)s.",
+                                           first=FIRST_DAY.year, last=LAST_DAY.year)]
+        elif last <= first:
             form.last_excluded.errors = [_("“To” must come after “From”.")]
         elif (last - first).days > MAX_DAYS:
             form.last_excluded.errors = [_("A report covers at most %(n)d days.", n=MAX_DAYS)]
@@ -113,7 +120,7 @@ def _choose(form: ReportForm, known: set[int], today: date) -> Choice | None:
         establishment_id = (current_user.establishment_id
                             if current_user.role is Role.COORDINATOR else None)
     elif raw not in ("", ALL):
-        if not raw.isdigit() or int(raw) not in known:
+        if not (raw.isascii() and raw.isdigit()) or int(raw) not in known:
             form.establishment_id.errors = [_("Choose an establishment of the list.")]
         else:
             establishment_id = int(raw)
@@ -228,9 +235,12 @@ def _day(name: str, default: date) -> date:
     if not raw:
         return default
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
+        day = None
+    if day is None or not FIRST_DAY <= day <= LAST_DAY:
         abort(400, description=_("“%(name)s” must be a date such as 2027-03-01.", name=name))
+    return day
 
 
 @bp.route("/utilisation.csv", endpoint="csv")
@@ -253,7 +263,7 @@ def utilisation_csv_download() -> Response:
     raw = request.args.get("establishment_id", "").strip()
     establishment_id = None
     if raw and raw != ALL:
-        if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+        if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
             abort(400, description=_("“%(name)s” must be an id.", name="establishment_id"))
         establishment_id = int(raw)
         if db.session.get(Establishment, establishment_id) is None:

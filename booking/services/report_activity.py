@@ -80,18 +80,23 @@ def activity(session: Session, first: date, last_excluded: date,
                              func.coalesce(func.sum(Booking.participants), 0)), establishment_id)
             .where(*in_range).group_by(Booking.status))}
 
+    # The statuses are counted, not filtered: a WHERE on the status would lead
+    # SQLite to read every confirmed booking of the history through the status
+    # index, where the range reads only the period's through ix_booking_start_at.
     completed = Booking.status == BookingStatus.COMPLETED
+    sessions = func.sum(case((Booking.status.in_(COUNTED), 1), else_=0))
     per_trainer = [
-        TrainerSessions(trainer_id, name, sessions, int(done or 0), int(learners or 0))
-        for trainer_id, name, sessions, done, learners in session.execute(
-            _in_scope(select(User.id, User.name, func.count(Booking.id),
+        TrainerSessions(trainer_id, name, int(held), int(done or 0), int(learners or 0))
+        for trainer_id, name, held, done, learners in session.execute(
+            _in_scope(select(User.id, User.name, sessions,
                              func.sum(case((completed, 1), else_=0)),
                              func.sum(case((completed, Booking.participants), else_=0))),
                       establishment_id)
             .join(User, User.id == Booking.trainer_id)
-            .where(*in_range, Booking.status.in_(COUNTED))
+            .where(*in_range)
             .group_by(User.id, User.name)
-            .order_by(func.count(Booking.id).desc(), User.name, User.id))]
+            .having(sessions > 0)
+            .order_by(sessions.desc(), User.name, User.id))]
 
     def certifications(*conditions: Any) -> int:
         stmt = select(func.count(Certification.id)).where(*conditions)
