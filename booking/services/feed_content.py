@@ -27,7 +27,7 @@ from models import (
 )
 
 # Raised when the calendar's layout changes, so clients fetch the new one.
-FORMAT_VERSION = 2  # 2: one RDATE per line in VTIMEZONE (booking.services.ical)
+FORMAT_VERSION = 3  # 2: one RDATE per line in VTIMEZONE; 3: VTIMEZONE for the years used
 PAST = timedelta(days=30)
 AHEAD = timedelta(days=365)
 CANCELLED_KEPT = timedelta(days=30)
