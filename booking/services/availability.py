@@ -12,9 +12,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from booking.services import calendar
@@ -48,6 +49,28 @@ def check_window(start: datetime, end: datetime) -> None:
         raise ValidationError(N_("Ask for at most 93 days at a time."), {"field": "to"})
 
 
+# Built once: on this hot path, building the expression each call cost as much
+# as running it. Only the columns the answer needs; no entity is loaded.
+HELD = (
+    select(Occupancy.equipment_id, Occupancy.ends_at, Booking.id.label("booking_id"),
+           Booking.start_at, Booking.end_at)
+    .join(Booking, Booking.id == Occupancy.booking_id)
+    .where(Occupancy.equipment_id.in_(bindparam("ids", expanding=True)),
+           Occupancy.booking_status.in_(SLOT_HOLDING_STATUSES),
+           Occupancy.starts_at < bindparam("end"), Occupancy.starts_at > bindparam("lower"),
+           Occupancy.ends_at > bindparam("start"))
+    .order_by(Occupancy.starts_at)
+)
+CLOSURES = select(
+    Closure.equipment_id, Closure.establishment_id, Closure.start_at, Closure.end_at,
+    Closure.reason,
+).where(
+    or_(Closure.equipment_id.in_(bindparam("ids", expanding=True)),
+        Closure.establishment_id.in_(bindparam("establishments", expanding=True))),
+    Closure.start_at < bindparam("end"), Closure.end_at > bindparam("start"),
+)
+
+
 def availability(session: Session, equipment: Iterable[Equipment], start: datetime,
                  end: datetime) -> list[Availability]:
     check_window(start, end)
@@ -57,44 +80,35 @@ def availability(session: Session, equipment: Iterable[Equipment], start: dateti
     occupied = {m.id: {e.id for e in occupied_equipment(m)} for m in machines}
     related = {m.id: {e.id for e in related_equipment(m)} for m in machines}
     ids = sorted(set().union(*related.values())) if machines else []
-    occupancies: dict[int, list[tuple[Occupancy, Booking]]] = defaultdict(list)
-    for occupancy, booking in session.execute(
-        select(Occupancy, Booking)
-        .join(Booking, Booking.id == Occupancy.booking_id)
-        .where(Occupancy.equipment_id.in_(ids),
-               Occupancy.booking_status.in_(SLOT_HOLDING_STATUSES),
-               Occupancy.starts_at < end, Occupancy.starts_at > start - MAX_SPAN,
-               Occupancy.ends_at > start)
-        .order_by(Occupancy.starts_at)
-    ):
-        occupancies[occupancy.equipment_id].append((occupancy, booking))
-    establishment_ids = {e.establishment_id for e in machines}
-    closures = list(session.scalars(
-        select(Closure).where(
-            or_(Closure.equipment_id.in_(ids), Closure.establishment_id.in_(establishment_ids)),
-            Closure.start_at < end, Closure.end_at > start)
-    ))
+    params = {"ids": ids, "start": start, "end": end, "lower": start - MAX_SPAN}
+    occupancies: dict[int, list[Any]] = defaultdict(list)
+    for row in session.execute(HELD, params):
+        occupancies[row.equipment_id].append(row)
+    closures = session.execute(CLOSURES, {
+        **params, "establishments": sorted({e.establishment_id for e in machines})}).all()
     results = []
     for machine in machines:
-        held: dict[int, tuple[Occupancy, Booking]] = {}
+        held: dict[int, Any] = {}
         for equipment_id in sorted(occupied[machine.id]):
-            for occupancy, booking in occupancies[equipment_id]:
-                held.setdefault(booking.id, (occupancy, booking))
+            for row in occupancies[equipment_id]:
+                held.setdefault(row.booking_id, row)
         mine = [c for c in closures if c.equipment_id in related[machine.id]
                 or c.establishment_id == machine.establishment_id]
         results.append(_one(machine, list(held.values()), mine, start, end))
     return results
 
 
-def _one(machine: Equipment, held: list[tuple[Occupancy, Booking]], closures: list[Closure],
+def _one(machine: Equipment, held: list[Any], closures: list[Any],
          start: datetime, end: datetime) -> Availability:
+    """``held``: rows (booking_id, start_at, end_at, ends_at incl. changeover);
+    ``closures``: rows (start_at, end_at, reason)."""
     result = Availability(machine)
-    for occupancy, booking in held:
-        result.busy.append(Busy(max(booking.start_at, start), min(booking.end_at, end),
-                                "booking", booking.id))
-        if occupancy.ends_at > booking.end_at and booking.end_at < end:
-            result.busy.append(Busy(max(booking.end_at, start), min(occupancy.ends_at, end),
-                                    "changeover", booking.id))
+    for row in held:
+        result.busy.append(Busy(max(row.start_at, start), min(row.end_at, end),
+                                "booking", row.booking_id))
+        if row.ends_at > row.end_at and row.end_at < end:
+            result.busy.append(Busy(max(row.end_at, start), min(row.ends_at, end),
+                                    "changeover", row.booking_id))
     for closure in closures:
         result.busy.append(Busy(max(closure.start_at, start), min(closure.end_at, end),
                                 "closure", label=closure.reason))
