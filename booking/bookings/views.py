@@ -30,7 +30,7 @@ from booking.permissions import is_staff, may
 from booking.services import calendar
 from booking.services.availability import next_free_slots
 from booking.services.bookings import BOOKABLE_PROJECT, BookingRequest, create_booking
-from booking.services.certifications_held import types_held_on
+from booking.services.certifications_held import types_held_by
 from booking.services.errors import DomainError, Forbidden, NotFound
 from booking.services.ical import calendar_of, to_bytes
 from booking.services.policy import Policy
@@ -104,10 +104,11 @@ def _projects() -> list[Project]:
 
 def _certified_trainers(equipment: Equipment | None, day: date) -> list[tuple[User, bool]]:
     """Active trainers, each with whether they hold every required type on ``day``."""
-    trainers = db.session.scalars(select(User).where(
-        User.role == Role.TRAINER, User.active.is_(True)).order_by(User.name))
+    trainers = list(db.session.scalars(select(User).where(
+        User.role == Role.TRAINER, User.active.is_(True)).order_by(User.name)))
     needed = {t.id for t in required_types(equipment)} if equipment else set()
-    return [(t, needed <= types_held_on(db.session, t, day)) for t in trainers]
+    held = types_held_by(db.session, [t.id for t in trainers], day)
+    return [(t, needed <= held.get(t.id, set())) for t in trainers]
 
 
 def _fill_choices(form: BookingForm, equipment: Equipment | None) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
-from models import Booking, BookingStatus, Equipment, Project, Role, User
+from booking.services.visibility import visible_bookings
+from models import Booking, BookingStatus, Equipment, Role, User
 
 ACTIVE = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
 
@@ -17,17 +18,13 @@ def upcoming_bookings(session: Session, user: User, *, now: datetime,
     """The next bookings that concern the user: theirs as booker or trainer; a
     company's; for a coordinator, those of their establishment."""
     stmt = (
-        select(Booking)
+        visible_bookings(user)
         .where(Booking.end_at > now, Booking.status.in_(ACTIVE))
-        .options(joinedload(Booking.equipment).joinedload(Equipment.establishment))
         .order_by(Booking.start_at)
         .limit(limit)
     )
-    if user.role is Role.COMPANY:
-        stmt = stmt.outerjoin(Project, Project.id == Booking.project_id).where(
-            or_(Project.company_id == user.company_id, Booking.booked_by_id == user.id)
-        )
-    elif user.role is Role.COORDINATOR:
+    # A company's own bookings come from visible_bookings; others narrow to theirs.
+    if user.role is Role.COORDINATOR:
         stmt = stmt.join(Equipment, Equipment.id == Booking.equipment_id).where(
             or_(
                 Equipment.establishment_id == user.establishment_id,

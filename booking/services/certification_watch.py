@@ -8,6 +8,7 @@ per state of the booking.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from booking.services.calendar import CERTIFICATION_ZONE
 from booking.services.errors import N_
 from booking.services.notifications import SITE, coordinators_of, render
 from booking.services.outbox import Mail, enqueue
-from booking.services.rules import missing_certifications, required_types
+from booking.services.rules import missing_from, required_types
 from models import Booking, BookingStatus, Certification, Equipment, User
 
 WARNING_DAYS = (30, 7)
@@ -71,14 +72,19 @@ def flag_uncertified_bookings(session: Session, *, now: datetime) -> tuple[int, 
                  joinedload(Booking.equipment).selectinload(Equipment.components)
                  .selectinload(Equipment.required_certification_types))
         .order_by(Booking.start_at)).unique()
+    bookings = list(bookings)
+    # Every trainer's certifications in one query, not one per booking.
+    held: dict[int, list[Certification]] = defaultdict(list)
+    trainer_ids = {b.trainer_id for b in bookings if b.trainer_id is not None}
+    if trainer_ids:
+        for cert in session.scalars(select(Certification).where(
+                Certification.user_id.in_(trainer_ids))):
+            held[cert.user_id].append(cert)
     flagged = cleared = 0
     for booking in bookings:
         types = required_types(booking.equipment)
-        if not types:
-            lacking = []
-        else:
-            lacking = missing_certifications(session, booking.trainer, types,
-                                             booking.start_at, booking.end_at)
+        lacking = missing_from(held[booking.trainer_id] if booking.trainer_id else [], types,
+                               booking.start_at, booking.end_at) if types else []
         if lacking and not booking.certification_flag:
             booking.certification_flag = True
             flagged += 1

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from booking.services.calendar import zone_of
 from booking.services.errors import N_
 from booking.services.ical import calendar_of
 from booking.services.outbox import Mail, enqueue
@@ -45,9 +46,7 @@ def render_in(locale: str, template: str, **params: Any) -> str:
 
 
 def _when(booking: Booking) -> str:
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(booking.equipment.establishment.timezone)
+    zone = zone_of(booking.equipment)
     start, end = booking.start_at.astimezone(zone), booking.end_at.astimezone(zone)
     return f"{start:%d/%m/%Y %H:%M}–{end:%H:%M}"
 
@@ -142,9 +141,7 @@ def series_booked(session: Session, bookings: list[Booking], *, now: datetime) -
 def _deadline(booking: Booking) -> str:
     if booking.decision_deadline is None:
         return "-"
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(booking.equipment.establishment.timezone)
+    zone = zone_of(booking.equipment)
     return f"{booking.decision_deadline.astimezone(zone):%d/%m/%Y %H:%M}"
 
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from booking.services.calendar import zone_of
 from booking.services.errors import N_
 from booking.services.notifications import SITE, render
 from booking.services.outbox import Mail, enqueue
@@ -25,7 +26,7 @@ DIGEST_HOUR = 7  # local time, Europe/Paris
 
 
 def _local(value: datetime, booking: Booking) -> str:
-    zone = ZoneInfo(booking.equipment.establishment.timezone)
+    zone = zone_of(booking.equipment)
     return f"{value.astimezone(zone):%d/%m/%Y %H:%M}"
 
 

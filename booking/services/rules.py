@@ -173,15 +173,22 @@ def missing_certifications(session: Session, trainer: User | None,
     """Each required type the trainer does not hold for the whole booking, with
     the last day they held it (None if never)."""
     types = list(types)
-    if not types:
-        return []
+    if not types or trainer is None:
+        return missing_from([], types, start, end)
+    certs = session.scalars(select(Certification).where(
+        Certification.user_id == trainer.id,
+        Certification.certification_type_id.in_([t.id for t in types])))
+    return missing_from(list(certs), types, start, end)
+
+
+def missing_from(certifications: Iterable[Certification], types: Iterable[CertificationType],
+                 start: datetime, end: datetime) -> list[tuple[CertificationType, date | None]]:
+    """missing_certifications on certifications already loaded (a job checking
+    many bookings loads each trainer's once)."""
     first, last = certification_days(start, end)
     held: dict[int, list[Certification]] = {}
-    if trainer is not None:
-        for cert in session.scalars(select(Certification).where(
-                Certification.user_id == trainer.id,
-                Certification.certification_type_id.in_([t.id for t in types]))):
-            held.setdefault(cert.certification_type_id, []).append(cert)
+    for cert in certifications:
+        held.setdefault(cert.certification_type_id, []).append(cert)
     missing = []
     for ctype in types:
         certs = held.get(ctype.id, [])
