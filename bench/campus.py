@@ -34,7 +34,7 @@ from sqlalchemy import column, func, insert, select, table, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.expression import TableClause
 
-from booking.services import calendar
+from booking.services.equipment import hours
 from models import (
     Booking,
     BookingPurpose,
@@ -88,7 +88,7 @@ def open_days(first: date, end: date) -> list[date]:
     days = []
     day = first
     while day < end:
-        if day.weekday() < 5 and day not in closed and calendar.holiday_name(day) is None:
+        if day.weekday() < 5 and day not in closed and hours.holiday_name(day) is None:
             days.append(day)
         day += timedelta(days=1)
     return days

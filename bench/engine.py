@@ -71,11 +71,11 @@ from booking import create_app
 from booking.auth.passwords import hash_password
 from booking.database import begin_write
 from booking.extensions import db
-from booking.services.availability import availability, load_with_hours
-from booking.services.bookings import BookingRequest, create_booking
-from booking.services.occupancy import MAX_SPAN
+from booking.services.bookings.availability import availability, load_with_hours
+from booking.services.bookings.occupancy import MAX_SPAN
+from booking.services.bookings.operations import BookingRequest, create_booking
 from booking.services.policy import Policy
-from booking.services.reports import COUNTED, range_bounds, utilisation
+from booking.services.reports.utilisation import COUNTED, range_bounds, utilisation
 from booking.timeutil import frozen
 from config import ProductionConfig, database_url
 from models import (

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from email.message import EmailMessage
 from typing import Any
 
-from booking.services.notifications import SITE
+from booking.services.messaging.notifications import SITE
 from models import OutboxMessage
 
 log = logging.getLogger("plateforme.mail")

@@ -6,7 +6,7 @@ from typing import Any
 
 from wtforms import ValidationError
 
-from booking.services.accounts import normalise_email
+from booking.services.accounts.operations import normalise_email
 from booking.services.errors import DomainError
 
 

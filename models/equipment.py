@@ -42,7 +42,7 @@ class Equipment(Base):
         CheckConstraint("max_minutes >= min_minutes", name="max_not_below_min"),
         CheckConstraint("min_minutes % NULLIF(slot_minutes, 0) = 0", name="min_on_grid"),
         CheckConstraint("changeover_minutes >= 0", name="changeover_not_negative"),
-        # Bounds the span of one occupancy row (booking.services.occupancy.MAX_SPAN),
+        # Bounds the span of one occupancy row (booking.services.bookings.occupancy.MAX_SPAN),
         # which lets overlap queries read only recent rows of the index.
         CheckConstraint("max_minutes <= 10080", name="max_within_a_week"),
         CheckConstraint("changeover_minutes <= 1440", name="changeover_within_a_day"),

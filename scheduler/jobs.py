@@ -21,15 +21,15 @@ from sqlalchemy.orm import Session
 from booking.database import begin_write
 from booking.extensions import db
 from booking.mail import sender_from_config
-from booking.services.certification_watch import flag_uncertified_bookings, warn_expiring
-from booking.services.exports import write_exports
-from booking.services.lifecycle import (
+from booking.services.bookings.lifecycle import (
     advance_projects,
     complete_past_bookings,
     expire_overdue_pending,
 )
-from booking.services.outbox import deliver_one
-from booking.services.reminders import send_digests, send_reminders
+from booking.services.certifications.watch import flag_uncertified_bookings, warn_expiring
+from booking.services.feeds.exports import write_exports
+from booking.services.messaging.outbox import deliver_one
+from booking.services.messaging.reminders import send_digests, send_reminders
 from booking.timeutil import utc_now
 from models import JobRun, OutboxStatus, SchedulerLease
 from scheduler.lease import LEASE_NAME

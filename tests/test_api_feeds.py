@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from booking.services.feeds import feed_for_token
+from booking.services.feeds.operations import feed_for_token
 from models import AuditEntry, Feed, Project, Role
 from tests.api_helpers import Callers, assert_error, count
 

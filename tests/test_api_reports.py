@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from booking.services.occupancy import occupancy_rows
+from booking.services.bookings.occupancy import occupancy_rows
 from models import Booking, BookingPurpose, BookingStatus, Closure, Role
 from tests.conftest import PASSWORD
 

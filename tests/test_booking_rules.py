@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from booking.services import errors as err
-from booking.services import rules
-from booking.services.bookings import BookingRequest, create_booking
+from booking.services.bookings import rules
+from booking.services.bookings.operations import BookingRequest, create_booking
 from booking.services.policy import Policy
 from models import AuditEntry, Booking, BookingStatus, Closure, Occupancy, Role
 from models.enums import EquipmentCategory, EquipmentStatus

@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from booking.services.bookings import BookingRequest, create_booking
+from booking.services.bookings.operations import BookingRequest, create_booking
 from booking.services.errors import NotFound
 from booking.services.policy import Policy
-from booking.services.projects import cancel_project
+from booking.services.projects.operations import cancel_project
 from models import Booking, BookingPurpose, BookingStatus, Project, ProjectStatus, Role
 from tests.api_helpers import Callers, assert_error
 from tests.conftest import NOW, PASSWORD, csrf_token_of

@@ -51,7 +51,7 @@ from flask import Flask
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from booking.services.calendar import holiday_name
+from booking.services.equipment.hours import holiday_name
 from models import (
     AuditEntry,
     Booking,

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar
 
-from booking.services import exports
-from booking.services.exports import CSV_COLUMNS, ExportSummary, write_exports
+from booking.services.feeds import exports
+from booking.services.feeds.exports import CSV_COLUMNS, ExportSummary, write_exports
 from models import Booking, BookingPurpose, BookingStatus, Role
 from scheduler.jobs import job_by_id, run_job
 from scheduler.runner import _build

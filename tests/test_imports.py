@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from booking.services.closures.imports import ImportSummary, import_closures
 from booking.services.errors import Forbidden, ValidationError
-from booking.services.imports import ImportSummary, import_closures
 from models import AuditEntry, Closure, ClosureKind, Role
 from tests.conftest import NOW, PASSWORD, csrf_token_of
 

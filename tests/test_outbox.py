@@ -10,8 +10,8 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from booking.mail import build_email
-from booking.services.bookings import BookingRequest, cancel_booking, create_booking
-from booking.services.outbox import MAX_ATTEMPTS, Mail, deliver_one, enqueue
+from booking.services.bookings.operations import BookingRequest, cancel_booking, create_booking
+from booking.services.messaging.outbox import MAX_ATTEMPTS, Mail, deliver_one, enqueue
 from booking.services.policy import Policy
 from models import OutboxMessage, OutboxStatus, Role
 from tests.conftest import NOW

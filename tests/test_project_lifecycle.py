@@ -20,16 +20,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from booking.services import projects
-from booking.services.bookings import (
+from booking.services.bookings.lifecycle import advance_projects
+from booking.services.bookings.operations import (
     BookingRequest,
     cancel_booking,
     create_booking,
     decide_booking,
 )
 from booking.services.errors import Forbidden, InvalidState
-from booking.services.lifecycle import advance_projects
 from booking.services.policy import Policy
+from booking.services.projects import operations as projects
 from booking.timeutil import frozen
 from models import (
     AuditEntry,

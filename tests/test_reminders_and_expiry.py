@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from booking.services.certification_watch import flag_uncertified_bookings, warn_expiring
-from booking.services.occupancy import occupancy_rows
-from booking.services.reminders import send_digests, send_reminders
+from booking.services.bookings.occupancy import occupancy_rows
+from booking.services.certifications.watch import flag_uncertified_bookings, warn_expiring
+from booking.services.messaging.reminders import send_digests, send_reminders
 from models import Booking, BookingPurpose, BookingStatus, OutboxMessage, Role
 from tests.conftest import NOW
 

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking.services.occupancy import occupancy_rows
-from booking.services.report_activity import activity
-from booking.services.reports import month_starts, split_hours, utilisation
+from booking.services.bookings.occupancy import occupancy_rows
+from booking.services.reports.activity import activity
+from booking.services.reports.utilisation import month_starts, split_hours, utilisation
 from models import (
     Booking,
     BookingPurpose,

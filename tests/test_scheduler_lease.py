@@ -77,7 +77,7 @@ def test_expire_and_complete_jobs_are_idempotent(app, db, make) -> None:
 
 
 def test_outbox_job_sends_each_message_once(app, db, make, caplog) -> None:
-    from booking.services.outbox import Mail, enqueue
+    from booking.services.messaging.outbox import Mail, enqueue
     from models import OutboxMessage, OutboxStatus
 
     enqueue(db, Mail("a@example.org", "Sujet", "Corps"), now=datetime.now(UTC))

@@ -16,10 +16,20 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from booking.services.availability import availability
-from booking.services.bookings import BookingRequest, cancel_booking, decide_booking, move_booking
+from booking.services.bookings.availability import availability
+from booking.services.bookings.operations import (
+    BookingRequest,
+    cancel_booking,
+    decide_booking,
+    move_booking,
+)
+from booking.services.bookings.series import (
+    SeriesRefused,
+    cancel_in_scope,
+    create_series,
+    move_in_scope,
+)
 from booking.services.errors import DomainError
-from booking.services.series import SeriesRefused, cancel_in_scope, create_series, move_in_scope
 from models import AuditEntry, Booking, BookingSeries, BookingStatus, Closure, Role
 from tests.conftest import NOW
 from tests.test_booking_rules import PARIS, POLICY, WED, at, book, counts, occupied, refused

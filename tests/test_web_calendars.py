@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from booking.services import feeds
+from booking.services.feeds import operations as feeds
 from models import Feed, FeedScope, Project, Role
 from tests.conftest import NOW, csrf_token_of
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from booking.services import certification_requests
+from booking.services.certifications import requests as certification_requests
 from models import (
     AuditEntry,
     Certification,

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from booking.services.bookings import BookingRequest, create_booking
+from booking.services.bookings.operations import BookingRequest, create_booking
 from booking.services.policy import Policy
 from models import (
     AuditEntry,

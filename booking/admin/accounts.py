@@ -22,7 +22,8 @@ from booking.admin.forms import (
 )
 from booking.extensions import db
 from booking.pagination import paginate
-from booking.services import accounts, directory
+from booking.services.accounts import directory
+from booking.services.accounts import operations as accounts
 from booking.services.errors import DomainError, Forbidden, NotFound
 from booking.timeutil import utc_now
 from models import Company, Establishment, Role, User

@@ -24,7 +24,7 @@ from booking.equipment.views import CATEGORY_LABELS
 from booking.extensions import db
 from booking.pagination import paginate
 from booking.permissions import may
-from booking.services.equipment import create_equipment, update_equipment
+from booking.services.equipment.operations import create_equipment, update_equipment
 from booking.services.errors import DomainError, Forbidden, NotFound
 from booking.timeutil import utc_now
 from models import CertificationType, Equipment, EquipmentCategory, Establishment

@@ -24,7 +24,8 @@ from booking.admin.forms import (
 from booking.extensions import db
 from booking.pagination import paginate
 from booking.permissions import may
-from booking.services import certifications, directory
+from booking.services.accounts import directory
+from booking.services.certifications import operations as certifications
 from booking.services.errors import DomainError, Forbidden, NotFound
 from booking.timeutil import utc_now
 from models import (

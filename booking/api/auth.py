@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from booking.auth.passwords import verify_password
 from booking.extensions import db
+from booking.services.accounts.tokens import issue_token, revoke, user_for_token
 from booking.services.errors import DomainError
-from booking.services.tokens import issue_token, revoke, user_for_token
 from booking.timeutil import utc_now
 from models import User
 

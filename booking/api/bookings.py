@@ -13,10 +13,10 @@ from booking.api.auth import api_user
 from booking.api.common import PageArgs, load, page
 from booking.api.support import Instant, object_id
 from booking.extensions import db
-from booking.services.bookings import BookingRequest, create_booking, decide_booking
+from booking.services.bookings.operations import BookingRequest, create_booking, decide_booking
+from booking.services.bookings.series import SCOPES, cancel_in_scope, create_series, move_in_scope
+from booking.services.bookings.visibility import filtered, visible_bookings
 from booking.services.policy import Policy
-from booking.services.series import SCOPES, cancel_in_scope, create_series, move_in_scope
-from booking.services.visibility import filtered, visible_bookings
 from booking.timeutil import utc_now
 from models import (
     Booking,

@@ -30,7 +30,9 @@ from booking.api.support import (
 )
 from booking.extensions import db
 from booking.permissions import coordinates, is_admin, is_staff
-from booking.services import certifications, directory
+from booking.services.accounts import directory
+from booking.services.certifications import operations as certifications
+from booking.services.closures import operations as closure_ops
 from booking.services.errors import N_, Forbidden, NotFound, ValidationError
 from booking.timeutil import utc_now
 from models import (
@@ -339,7 +341,7 @@ def list_closures(args: dict[str, Any]) -> dict[str, Any]:
     if "to" in args:
         stmt = stmt.where(Closure.start_at < args["to"])
     result = page(stmt, args)
-    zones = directory.closure_zones(db.session, result["items"])
+    zones = closure_ops.closure_zones(db.session, result["items"])
     result["items"] = [_closure_out(c, zones[c.id]) for c in result["items"]]
     return result
 
@@ -351,13 +353,13 @@ def list_closures(args: dict[str, Any]) -> dict[str, Any]:
 def create_closure(body: dict[str, Any]) -> dict[str, Any]:
     """Close an establishment or one machine (its coordinators, or an admin)."""
     user = api_user()
-    target = directory.closure_target(
+    target = closure_ops.closure_target(
         db.session, establishment_id=body.pop("establishment_id"),
         equipment_id=body.pop("equipment_id"))
     if not coordinates(user, target.owner_id):
         raise Forbidden(N_("Only the coordinators of the establishment may close it."))
-    closure = directory.create_closure(db.session, target, actor=user, now=utc_now(), **body)
-    zone = directory.closure_zones(db.session, [closure])[closure.id]
+    closure = closure_ops.create_closure(db.session, target, actor=user, now=utc_now(), **body)
+    zone = closure_ops.closure_zones(db.session, [closure])[closure.id]
     db.session.commit()
     return _closure_out(closure, zone)
 
@@ -370,7 +372,7 @@ def delete_closure(closure_id: int) -> None:
     closure = db.session.get(Closure, closure_id)
     if closure is None:
         raise NotFound(N_("No closure %(id)s."), id=closure_id)
-    if not coordinates(user, directory.closure_owner(db.session, closure)):
+    if not coordinates(user, closure_ops.closure_owner(db.session, closure)):
         raise Forbidden(N_("Only the coordinators of the establishment may reopen it."))
-    directory.delete_closure(db.session, closure, actor=user, now=utc_now())
+    closure_ops.delete_closure(db.session, closure, actor=user, now=utc_now())
     db.session.commit()

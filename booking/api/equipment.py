@@ -15,8 +15,8 @@ from booking.api.support import Instant, object_id
 from booking.extensions import db
 from booking.permissions import may
 from booking.search import contains
-from booking.services.availability import availability, load_with_hours
-from booking.services.equipment import create_equipment, update_equipment
+from booking.services.bookings.availability import availability, load_with_hours
+from booking.services.equipment.operations import create_equipment, update_equipment
 from booking.timeutil import utc_now
 from models import Booking, Equipment, EquipmentCategory, EquipmentStatus
 

@@ -17,8 +17,8 @@ from booking.api.auth import api_user
 from booking.api.common import load, local_iso, page
 from booking.api.support import DATE_TIME, ID, PageArgs, object_id, page_of
 from booking.extensions import db
-from booking.services import feeds
 from booking.services.errors import N_, NotFound
+from booking.services.feeds import operations as feeds
 from booking.timeutil import utc_now
 from models import Feed, FeedScope
 

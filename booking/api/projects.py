@@ -40,7 +40,7 @@ from booking.api.support import (
 )
 from booking.extensions import db
 from booking.permissions import is_staff
-from booking.services import projects
+from booking.services.projects import operations as projects
 from booking.timeutil import utc_now
 from models import Project, ProjectStatus, Role, User
 

@@ -12,7 +12,7 @@ from booking.api.support import Day, object_id
 from booking.extensions import db
 from booking.permissions import is_staff
 from booking.services.errors import N_, Forbidden
-from booking.services.reports import GROUPS, utilisation
+from booking.services.reports.utilisation import GROUPS, utilisation
 
 blp = Blueprint("Reports", __name__, url_prefix="/api/v1/reports",
                 description="How the shared equipment is used")

@@ -14,7 +14,7 @@ from booking.auth.forms import LoginForm, PasswordForm
 from booking.auth.passwords import hash_password, needs_rehash, verify_password
 from booking.auth.sessions import end_login_session, start_login_session
 from booking.extensions import db
-from booking.services.accounts import change_password
+from booking.services.accounts.operations import change_password
 from booking.services.errors import ValidationError
 from booking.timeutil import utc_now
 from models import User

@@ -27,21 +27,21 @@ from booking.bookings.forms import PURPOSE_LABELS, BookingForm, CancelForm, Move
 from booking.extensions import db
 from booking.pagination import paginate
 from booking.permissions import is_staff, may
-from booking.services import calendar
-from booking.services.availability import next_free_slots
-from booking.services.bookings import BOOKABLE_PROJECT, BookingRequest, create_booking
-from booking.services.certifications_held import types_held_by
-from booking.services.errors import DomainError, Forbidden, NotFound
-from booking.services.ical import calendar_of, to_bytes
-from booking.services.policy import Policy
-from booking.services.rules import required_types
-from booking.services.series import (
+from booking.services.bookings.availability import next_free_slots
+from booking.services.bookings.operations import BOOKABLE_PROJECT, BookingRequest, create_booking
+from booking.services.bookings.rules import required_types
+from booking.services.bookings.series import (
     SeriesRefused,
     cancel_in_scope,
     create_series,
     move_in_scope,
 )
-from booking.services.visibility import visible_bookings
+from booking.services.bookings.visibility import visible_bookings
+from booking.services.certifications.held import types_held_by
+from booking.services.equipment import hours
+from booking.services.errors import DomainError, Forbidden, NotFound
+from booking.services.feeds.ical import calendar_of, to_bytes
+from booking.services.policy import Policy
 from booking.timeutil import utc_now
 from models import (
     Booking,
@@ -127,7 +127,7 @@ def _fill_choices(form: BookingForm, equipment: Equipment | None) -> None:
 
 def _aware(day: date, at: time, equipment: Equipment) -> datetime:
     """Times entered in the pages are read in the equipment's zone."""
-    return datetime.combine(day, at, tzinfo=calendar.zone_of(equipment)).astimezone(UTC)
+    return datetime.combine(day, at, tzinfo=hours.zone_of(equipment)).astimezone(UTC)
 
 
 def _rule(form: BookingForm) -> str | None:
@@ -321,7 +321,7 @@ def cancel(booking_id: int) -> str | Response:
 @login_required
 def move(booking_id: int) -> str | Response:
     booking = _load(booking_id, "change")
-    zone = calendar.zone_of(booking.equipment)
+    zone = hours.zone_of(booking.equipment)
     form = MoveForm()
     if request.method == "GET":
         form.title.data = booking.title

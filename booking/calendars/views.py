@@ -32,7 +32,7 @@ from wtforms.fields.choices import SelectChoice
 from booking.calendars.forms import NewFeedForm, RegenerateFeedForm, RevokeFeedForm
 from booking.extensions import db
 from booking.permissions import is_staff, may, open_feed_scope
-from booking.services import feeds
+from booking.services.feeds import operations as feeds
 from booking.timeutil import utc_now
 from models import (
     Company,

@@ -28,7 +28,8 @@ from booking.coordination.access import staff_required
 from booking.extensions import db
 from booking.pagination import paginate
 from booking.permissions import may
-from booking.services import certification_requests, certifications
+from booking.services.certifications import operations as certifications
+from booking.services.certifications import requests as certification_requests
 from booking.services.errors import DomainError, Forbidden, NotFound
 from booking.timeutil import utc_now
 from models import (

@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from booking.extensions import db
-from booking.services.accounts import create_user
+from booking.services.accounts.operations import create_user
 from booking.services.errors import ValidationError
 from booking.timeutil import utc_now
 from models import Role

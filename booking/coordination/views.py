@@ -31,17 +31,17 @@ from booking.extensions import db
 from booking.i18n import display_zone, local_day_names
 from booking.pagination import paginate
 from booking.permissions import coordinates, is_admin, may
-from booking.services.approvals import pending_for, review
-from booking.services.bookings import decide_booking
-from booking.services.directory import (
+from booking.services.bookings.approvals import pending_for, review
+from booking.services.bookings.operations import decide_booking
+from booking.services.bookings.rules import describe_opening_hours
+from booking.services.closures.operations import (
     closure_owner,
     closure_target,
     create_closure,
     delete_closure,
 )
-from booking.services.equipment import update_equipment
+from booking.services.equipment.operations import update_equipment
 from booking.services.errors import DomainError, Forbidden, NotFound
-from booking.services.rules import describe_opening_hours
 from booking.timeutil import utc_now
 from models import (
     Booking,

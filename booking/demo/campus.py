@@ -27,7 +27,7 @@ import holidays
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from booking.services.accounts import create_user
+from booking.services.accounts.operations import create_user
 from models import (
     SLOT_HOLDING_STATUSES,
     Booking,
@@ -304,7 +304,7 @@ def _add_months(day: date, months: int) -> date:
 
 
 def _held(item: Equipment) -> list[Equipment]:
-    """The occupancy rows a booking of ``item`` writes (booking.services.occupancy):
+    """The occupancy rows a booking of ``item`` writes (booking.services.bookings.occupancy):
     a line with its components, a component alone."""
     return [item, *item.components]
 

@@ -17,10 +17,10 @@ from booking.extensions import db
 from booking.i18n import display_zone, local_day_names
 from booking.permissions import may
 from booking.search import contains
-from booking.services import calendar
-from booking.services.availability import availability
-from booking.services.certifications_held import types_held_on
-from booking.services.rules import describe_opening_hours, required_types
+from booking.services.bookings.availability import availability
+from booking.services.bookings.rules import describe_opening_hours, required_types
+from booking.services.certifications.held import types_held_on
+from booking.services.equipment import hours
 from booking.timeutil import utc_now
 from models import (
     CertificationType,
@@ -118,7 +118,7 @@ def page(equipment_id: int) -> str:
         abort(404)
     form = WeekForm(request.args)
     now = utc_now()
-    zone = calendar.zone_of(equipment)
+    zone = hours.zone_of(equipment)
     day = form.week.data if form.validate() and form.week.data else now.astimezone(zone).date()
     week = build_week(db.session, equipment, day, now=now,
                       may_see=lambda booking: may(current_user, "view", booking))

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking.services import calendar
-from booking.services.availability import availability
+from booking.services.bookings.availability import availability
+from booking.services.equipment import hours
 from models import Booking, Equipment
 
 
@@ -73,7 +73,7 @@ def build_week(session: Session, equipment: Equipment, any_day: date, *, now: da
                may_see: Callable[[Booking], bool]) -> Week:
     """``may_see`` says whose booking details the viewer may read; the others
     show as busy periods only."""
-    zone = calendar.zone_of(equipment)
+    zone = hours.zone_of(equipment)
     monday = monday_of(any_day)
     days = [monday + timedelta(days=n) for n in range(7)]
     first, last = _day_range(equipment)
@@ -82,8 +82,8 @@ def build_week(session: Session, equipment: Equipment, any_day: date, *, now: da
     base = datetime.combine(monday, first)
     times = [(base + timedelta(minutes=step * n)).time() for n in range(rows)]
     week = Week(equipment, monday, days, times, step)
-    start = calendar.wall_clock(monday, time(0), zone)
-    end = calendar.wall_clock(monday + timedelta(days=7), time(0), zone)
+    start = hours.wall_clock(monday, time(0), zone)
+    end = hours.wall_clock(monday + timedelta(days=7), time(0), zone)
     (result,) = availability(session, [equipment], start, end)
     ids = {b.booking_id for b in result.busy if b.booking_id}
     bookings = {b.id: b for b in session.scalars(select(Booking).where(Booking.id.in_(ids)))
@@ -102,7 +102,7 @@ def _place(week: Week, zone: Any, start: datetime, end: datetime, kind: str, lab
     """Blocks of [start, end), cut at day boundaries and clipped to the rows."""
     blocks = []
     for index, day in enumerate(week.days, start=1):
-        day_start = calendar.wall_clock(day, week.times[0], zone) if week.times else None
+        day_start = hours.wall_clock(day, week.times[0], zone) if week.times else None
         if day_start is None:
             break
         day_end = day_start + timedelta(minutes=week.step * len(week.times))
@@ -120,7 +120,7 @@ def _free_slots(week: Week, zone: Any, start: datetime, end: datetime) -> list[B
     slots = []
     for index, day in enumerate(week.days, start=1):
         for row, at in enumerate(week.times, start=1):
-            cell = calendar.wall_clock(day, at, zone)
+            cell = hours.wall_clock(day, at, zone)
             if start <= cell and cell + timedelta(minutes=week.step) <= end:
                 slots.append(Block("free", index, row, 1, cell,
                                    cell + timedelta(minutes=week.step)))

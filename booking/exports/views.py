@@ -21,9 +21,9 @@ from sqlalchemy import Select
 from sqlalchemy.orm import joinedload
 
 from booking.extensions import db
-from booking.services.exports import PARIS, bookings_csv
-from booking.services.ical import calendar_of, to_bytes
-from booking.services.visibility import filtered, visible_bookings
+from booking.services.bookings.visibility import filtered, visible_bookings
+from booking.services.feeds.exports import PARIS, bookings_csv
+from booking.services.feeds.ical import calendar_of, to_bytes
 from booking.timeutil import utc_now
 from models import SLOT_HOLDING_STATUSES, Booking, BookingStatus
 

@@ -12,9 +12,9 @@ import gzip
 from flask import Blueprint, Response, abort, current_app, request
 
 from booking.extensions import db
-from booking.services.feed_content import feed_bookings, fingerprint
-from booking.services.feeds import feed_for_token, scope_target
-from booking.services.ical import Audience, calendar_of, to_bytes
+from booking.services.feeds.content import feed_bookings, fingerprint
+from booking.services.feeds.ical import Audience, calendar_of, to_bytes
+from booking.services.feeds.operations import feed_for_token, scope_target
 from booking.timeutil import utc_now
 from models import Feed, FeedScope
 

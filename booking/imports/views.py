@@ -24,8 +24,8 @@ from wtforms.validators import DataRequired
 from booking.coordination.access import staff_required
 from booking.extensions import db
 from booking.permissions import is_admin
+from booking.services.closures.imports import MAX_BYTES, import_closures
 from booking.services.errors import DomainError, Forbidden
-from booking.services.imports import MAX_BYTES, import_closures
 from booking.timeutil import utc_now
 from models import Equipment, Establishment
 

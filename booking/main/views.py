@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from booking.auth.views import safe_next
 from booking.extensions import db
 from booking.i18n import display_zone
-from booking.services.agenda import pending_approvals_count, upcoming_bookings
+from booking.services.bookings.agenda import pending_approvals_count, upcoming_bookings
 from booking.timeutil import utc_now
 from models import Certification, Role
 

@@ -31,9 +31,9 @@ from booking.projects.forms import (
     ReviewFilterForm,
     place_error,
 )
-from booking.services import projects
-from booking.services.bookings import BOOKABLE_PROJECT
+from booking.services.bookings.operations import BOOKABLE_PROJECT
 from booking.services.errors import DomainError, Forbidden, InvalidState, NotFound
+from booking.services.projects import operations as projects
 from booking.timeutil import utc_now
 from models import (
     SLOT_HOLDING_STATUSES,

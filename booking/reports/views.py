@@ -30,10 +30,10 @@ from booking.coordination.access import staff_required
 from booking.extensions import db
 from booking.reports.forms import ALL, ReportForm
 from booking.reports.svg import Bar, bar_chart, column_chart
-from booking.services.calendar import CERTIFICATION_ZONE as PARIS
-from booking.services.report_activity import activity
-from booking.services.report_csv import SEPARATORS, utilisation_csv
-from booking.services.reports import GROUPS, MAX_DAYS, Row, report
+from booking.services.equipment.hours import CERTIFICATION_ZONE as PARIS
+from booking.services.reports.activity import activity
+from booking.services.reports.spreadsheet import SEPARATORS, utilisation_csv
+from booking.services.reports.utilisation import GROUPS, MAX_DAYS, Row, report
 from booking.timeutil import utc_now
 from models import Establishment, Role
 

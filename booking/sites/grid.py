@@ -20,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from booking.equipment.week import display_step, monday_of
-from booking.services import calendar
-from booking.services.availability import Availability, availability
+from booking.services.bookings.availability import Availability, availability
+from booking.services.equipment import hours
 from models import Booking, Equipment, EquipmentStatus, Establishment
 
 DEFAULT_DAY = (time(8), time(18))
@@ -102,7 +102,7 @@ def zone_of_site(establishment: Establishment) -> ZoneInfo:
     try:
         return ZoneInfo(establishment.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        return calendar.CERTIFICATION_ZONE
+        return hours.CERTIFICATION_ZONE
 
 
 def machines_of(session: Session, establishment: Establishment) -> list[Row]:
@@ -184,8 +184,8 @@ def build_day(session: Session, establishment: Establishment, day: date, *, now:
     grid = DayGrid(day, rows, times, step, _heads(times, step))
     if not machines:
         return grid
-    window = (calendar.wall_clock(day, time(0), zone),
-              calendar.wall_clock(day + timedelta(days=1), time(0), zone))
+    window = (hours.wall_clock(day, time(0), zone),
+              hours.wall_clock(day + timedelta(days=1), time(0), zone))
     results = availability(session, machines, *window)
     bookings = _bookings(session, results, may_see)
     starts = [datetime.combine(day, t, tzinfo=zone) for t in times]
@@ -231,8 +231,8 @@ def build_week(session: Session, establishment: Establishment, any_day: date, *,
     grid.open_days = {m.id: {h.weekday for h in m.opening_hours} for m in machines}
     if not machines:
         return grid
-    results = availability(session, machines, calendar.wall_clock(monday, time(0), zone),
-                           calendar.wall_clock(monday + timedelta(days=7), time(0), zone))
+    results = availability(session, machines, hours.wall_clock(monday, time(0), zone),
+                           hours.wall_clock(monday + timedelta(days=7), time(0), zone))
     bookings = _bookings(session, results, may_see)
     for result in results:
         for item in _items(result, bookings, zone):

@@ -9,7 +9,7 @@ row of its machine, so inserting grew with the history. An occupancy lasts at
 most a week's booking plus a day's changeover (CHECKs on equipment), so a row
 that starts more than eight days before the new one cannot overlap it: the
 bound lets the (equipment_id, starts_at) index read only the neighbourhood,
-as the application's own queries do (booking.services.occupancy.MAX_SPAN).
+as the application's own queries do (booking.services.bookings.occupancy.MAX_SPAN).
 PostgreSQL is unchanged: its exclusion constraint uses a GiST index.
 """
 from alembic import op

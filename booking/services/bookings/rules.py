@@ -15,7 +15,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking.services import calendar
+from booking.services.bookings.occupancy import (
+    collisions,
+    held_until,
+    occupied_equipment,
+    related_equipment,
+)
+from booking.services.equipment import hours
 from booking.services.errors import (
     N_,
     BadDuration,
@@ -28,12 +34,6 @@ from booking.services.errors import (
     NotAligned,
     OutsideOpeningHours,
     ValidationError,
-)
-from booking.services.occupancy import (
-    collisions,
-    held_until,
-    occupied_equipment,
-    related_equipment,
 )
 from booking.services.policy import Policy
 from models import Certification, CertificationType, Equipment, EquipmentStatus, User
@@ -53,7 +53,7 @@ class Slot:
 
     @property
     def zone(self) -> ZoneInfo:
-        return calendar.zone_of(self.equipment)
+        return hours.zone_of(self.equipment)
 
 
 def check_times(slot: Slot, *, now: datetime, policy: Policy) -> None:
@@ -103,15 +103,15 @@ def check_calendar(session: Session, slot: Slot) -> None:
     """Rule 2: public holidays, closures, opening hours."""
     eq, zone = slot.equipment, slot.zone
     if not eq.open_on_holidays:
-        for day in calendar.local_days(slot.start, slot.end, zone):
-            name = calendar.holiday_name(day)
+        for day in hours.local_days(slot.start, slot.end, zone):
+            name = hours.holiday_name(day)
             if name is not None:
                 raise Closed(N_("%(day)s is a public holiday (%(name)s): %(equipment)s "
                                 "does not open on public holidays."),
                              {"holiday": day.isoformat()}, day=day.isoformat(), name=name,
                              equipment=eq.name)
     held_ids = [e.id for e in related_equipment(eq)]
-    closures = calendar.closures_meeting(session, held_ids, eq.establishment_id,
+    closures = hours.closures_meeting(session, held_ids, eq.establishment_id,
                                          slot.start, slot.end)
     if closures:
         closure = closures[0]
@@ -122,7 +122,7 @@ def check_calendar(session: Session, slot: Slot) -> None:
                            for c in closures]},
             start=fmt(closure.start_at, zone), end=fmt(closure.end_at, zone),
             reason=closure.reason)
-    opening = calendar.opening_intervals(eq, slot.start, slot.end, skip_holidays=False)
+    opening = hours.opening_intervals(eq, slot.start, slot.end, skip_holidays=False)
     if not any(s <= slot.start and slot.end <= e for s, e in opening):
         raise OutsideOpeningHours(
             N_("%(equipment)s is not open for the whole of %(start)s – %(end)s; "
@@ -163,7 +163,7 @@ def required_types(equipment: Equipment) -> list[CertificationType]:
 
 
 def certification_days(start: datetime, end: datetime) -> tuple[date, date]:
-    days = calendar.local_days(start, end, calendar.CERTIFICATION_ZONE)
+    days = hours.local_days(start, end, hours.CERTIFICATION_ZONE)
     return days[0], days[-1]
 
 

@@ -12,7 +12,8 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Exists, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
-from booking.services import audit, notifications
+from booking.services import audit
+from booking.services.messaging import notifications
 from models import Booking, BookingStatus, Project, ProjectStatus
 
 

@@ -15,10 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from booking.permissions import may
-from booking.services import audit, certifications
-from booking.services.certifications_held import types_held_on
+from booking.services import audit
+from booking.services.bookings.rules import required_types
+from booking.services.certifications import operations as certifications
+from booking.services.certifications.held import types_held_on
 from booking.services.errors import N_, Forbidden, InvalidState
-from booking.services.rules import required_types
 from models import (
     Certification,
     CertificationRequest,

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking.services.calendar import zone_of
+from booking.services.equipment.hours import zone_of
 from booking.services.errors import N_
-from booking.services.ical import calendar_of
-from booking.services.outbox import Mail, enqueue
+from booking.services.feeds.ical import calendar_of
+from booking.services.messaging.outbox import Mail, enqueue
 from models import Booking, BookingStatus, Project, ProjectStatus, Role, User
 
 SITE = "{site}"

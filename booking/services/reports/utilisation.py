@@ -37,9 +37,9 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from booking.services import calendar
+from booking.services.bookings.occupancy import MAX_SPAN
+from booking.services.equipment import hours
 from booking.services.errors import N_, ValidationError
-from booking.services.occupancy import MAX_SPAN
 from models import (
     Booking,
     BookingStatus,
@@ -94,8 +94,8 @@ def range_bounds(first: date, last_excluded: date) -> tuple[datetime, datetime]:
     if (last_excluded - first).days > MAX_DAYS:
         raise ValidationError(N_("A report covers at most %(n)d days."), {"field": "to"},
                               n=MAX_DAYS)
-    zone = calendar.CERTIFICATION_ZONE
-    return calendar.wall_clock(first, time(0), zone), calendar.wall_clock(last_excluded,
+    zone = hours.CERTIFICATION_ZONE
+    return hours.wall_clock(first, time(0), zone), hours.wall_clock(last_excluded,
                                                                            time(0), zone)
 
 
@@ -109,16 +109,16 @@ def open_intervals(machine: Equipment, closures: list[Closure], start: datetime,
     and zone share their opening and holiday intervals through ``cache`` (most
     of a campus opens Monday to Friday 08:00–18:00)."""
     cache = {} if cache is None else cache
-    zone = calendar.zone_of(machine).key
+    zone = hours.zone_of(machine).key
     week = (zone, *((h.weekday, h.opens, h.closes) for h in machine.opening_hours))
     if week not in cache:
-        cache[week] = calendar.opening_intervals(machine, start, end, skip_holidays=False)
+        cache[week] = hours.opening_intervals(machine, start, end, skip_holidays=False)
     if (zone, machine.open_on_holidays) not in cache:
         cache[(zone, machine.open_on_holidays)] = [
-            (s, e) for s, e, _ in calendar.holiday_intervals(machine, start, end)]
+            (s, e) for s, e, _ in hours.holiday_intervals(machine, start, end)]
     holes = [(c.start_at, c.end_at) for c in closures
              if c.equipment_id == machine.id or c.establishment_id == machine.establishment_id]
-    return calendar.subtract(cache[week], holes + cache[(zone, machine.open_on_holidays)])
+    return hours.subtract(cache[week], holes + cache[(zone, machine.open_on_holidays)])
 
 
 def open_hours(machine: Equipment, closures: list[Closure], start: datetime,
@@ -262,9 +262,9 @@ def _by_kind(scope: _Scope, group_by: str) -> list[Row]:
 
 
 def _by_month(scope: _Scope) -> list[Row]:
-    zone = calendar.CERTIFICATION_ZONE
+    zone = hours.CERTIFICATION_ZONE
     months = month_starts(scope.first, scope.last_excluded)
-    bounds = [calendar.wall_clock(a, time(0), zone) for a, _b in months] + [scope.end]
+    bounds = [hours.wall_clock(a, time(0), zone) for a, _b in months] + [scope.end]
     open_by = [0.0] * len(months)
     for intervals in scope.opened.values():
         open_by = [a + b for a, b in zip(open_by, split_hours(intervals, bounds), strict=True)]

@@ -13,8 +13,8 @@ import csv
 import io
 from collections.abc import Iterable
 
-from booking.services.exports import FORMULA_START
-from booking.services.reports import Row
+from booking.services.feeds.exports import FORMULA_START
+from booking.services.reports.utilisation import Row
 
 COLUMNS = ("key", "label", "booked_hours", "open_hours", "rate")
 SEPARATORS = (";", ",")

@@ -50,7 +50,7 @@ def _scoped(scope: FeedScope, scope_id: int) -> Select[tuple[Booking]]:
     stmt = select(Booking)
     if scope is FeedScope.EQUIPMENT:
         # Every booking that holds the machine (its own, its line's) and, for a
-        # line, its components' (booking.services.occupancy).
+        # line, its components' (booking.services.bookings.occupancy).
         machines = select(Equipment.id).where(
             or_(Equipment.id == scope_id, Equipment.parent_id == scope_id))
         return stmt.where(Booking.id.in_(

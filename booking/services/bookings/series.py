@@ -19,8 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booking.database import begin_write
-from booking.services import audit, calendar, notifications
-from booking.services.bookings import (
+from booking.services import audit
+from booking.services.bookings.operations import (
     ACTIVE,
     BookingRequest,
     cancel_booking,
@@ -29,6 +29,7 @@ from booking.services.bookings import (
     resolve,
     with_times,
 )
+from booking.services.equipment import hours
 from booking.services.errors import (
     N_,
     CertificationRequired,
@@ -37,6 +38,7 @@ from booking.services.errors import (
     NotFound,
     ValidationError,
 )
+from booking.services.messaging import notifications
 from booking.services.policy import Policy
 from models import Booking, BookingSeries, User
 
@@ -125,7 +127,7 @@ def expand(rule: str, start: datetime, end: datetime, zone: ZoneInfo,
         if len(occurrences) == policy.max_occurrences:
             raise ValidationError(N_("A series has at most %(n)d occurrences."),
                                   {"field": "rrule"}, n=policy.max_occurrences)
-        if not calendar.exists_locally(local, zone):
+        if not hours.exists_locally(local, zone):
             raise ValidationError(
                 N_("%(time)s does not exist on %(day)s (the clocks change)."),
                 {"field": "rrule"}, time=local.strftime("%H:%M"), day=local.date().isoformat())
@@ -142,7 +144,7 @@ def create_series(session: Session, *, actor: User, request: BookingRequest, rul
     report the others with the error each would have had alone."""
     begin_write(session)
     resolved = resolve(session, actor, request)
-    zone = calendar.zone_of(resolved.equipment)
+    zone = hours.zone_of(resolved.equipment)
     occurrences = expand(rule, request.start, request.end, zone, policy)
     created: list[Booking] = []
     skipped: list[Skipped] = []
@@ -206,7 +208,7 @@ def move_in_scope(session: Session, *, actor: User, booking: Booking, scope: str
     nothing."""
     begin_write(session)
     targets = in_scope(session, booking, scope, now)
-    zone = calendar.zone_of(booking.equipment)
+    zone = hours.zone_of(booking.equipment)
     shift_start = _wall_shift(booking.start_at, start, zone)
     shift_end = _wall_shift(booking.end_at, end, zone)
     moved: list[Booking] = []

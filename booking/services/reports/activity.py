@@ -27,8 +27,8 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from booking.services import calendar
-from booking.services.reports import COUNTED, range_bounds
+from booking.services.equipment import hours
+from booking.services.reports.utilisation import COUNTED, range_bounds
 from models import Booking, BookingStatus, Certification, Equipment, User
 
 EXPIRY_DAYS = 30
@@ -105,7 +105,7 @@ def activity(session: Session, first: date, last_excluded: date,
                 User.establishment_id == establishment_id)
         return session.scalar(stmt) or 0
 
-    today = (now.astimezone(calendar.CERTIFICATION_ZONE).date() if now is not None
+    today = (now.astimezone(hours.CERTIFICATION_ZONE).date() if now is not None
              else last_excluded)
     until = today + timedelta(days=EXPIRY_DAYS)
 

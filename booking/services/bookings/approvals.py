@@ -16,15 +16,15 @@ from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session, joinedload
 
 from booking.permissions import is_admin
-from booking.services import calendar
-from booking.services.occupancy import (
+from booking.services.bookings.occupancy import (
     Collision,
     collisions,
     held_until,
     occupied_equipment,
     related_equipment,
 )
-from booking.services.rules import missing_certifications, required_types
+from booking.services.bookings.rules import missing_certifications, required_types
+from booking.services.equipment import hours
 from models import (
     Booking,
     BookingStatus,
@@ -66,7 +66,7 @@ def review(session: Session, booking: Booking) -> Review:
         collisions=collisions(session, [e.id for e in held], booking.start_at,
                               held_until(equipment, booking.end_at),
                               exclude_booking_ids=[booking.id]),
-        closures=calendar.closures_meeting(session, [e.id for e in related],
+        closures=hours.closures_meeting(session, [e.id for e in related],
                                            equipment.establishment_id, booking.start_at,
                                            booking.end_at),
         unavailable=[e for e in related if e.status is not EquipmentStatus.ACTIVE],

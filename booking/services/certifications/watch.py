@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from booking.services.calendar import CERTIFICATION_ZONE
+from booking.services.bookings.rules import missing_from, required_types
+from booking.services.equipment.hours import CERTIFICATION_ZONE
 from booking.services.errors import N_
-from booking.services.notifications import SITE, coordinators_of, render
-from booking.services.outbox import Mail, enqueue
-from booking.services.rules import missing_from, required_types
+from booking.services.messaging.notifications import SITE, coordinators_of, render
+from booking.services.messaging.outbox import Mail, enqueue
 from models import Booking, BookingStatus, Certification, Equipment, User
 
 WARNING_DAYS = (30, 7)

@@ -1,6 +1,6 @@
 """Creating, moving, cancelling, approving and rejecting bookings.
 
-Every function checks the whole of PRODUCT.md's rules (booking.services.rules)
+Every function checks the whole of PRODUCT.md's rules (booking.services.bookings.rules)
 and then writes the booking and its occupancy rows in one savepoint; the
 database's overlap guard has the last word, and a refusal it raises becomes a
 409 ``conflict`` with nothing written.
@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session
 
 from booking.database import begin_write
 from booking.permissions import coordinates, may, require
-from booking.services import audit, notifications
+from booking.services import audit
+from booking.services.bookings.occupancy import (
+    collisions,
+    held_until,
+    occupancy_rows,
+    occupied_equipment,
+)
+from booking.services.bookings.rules import Slot, check_all, conflict_error
 from booking.services.errors import (
     N_,
     Forbidden,
@@ -26,9 +33,8 @@ from booking.services.errors import (
     NotFound,
     ValidationError,
 )
-from booking.services.occupancy import collisions, held_until, occupancy_rows, occupied_equipment
+from booking.services.messaging import notifications
 from booking.services.policy import Policy
-from booking.services.rules import Slot, check_all, conflict_error
 from models import (
     Booking,
     BookingPurpose,

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from booking.permissions import coordinates
 from booking.services import audit
-from booking.services.directory import ClosureTarget, closure_target
+from booking.services.closures.operations import ClosureTarget, closure_target
 from booking.services.errors import N_, Forbidden, ValidationError
 from models import Closure, ClosureKind, Equipment, Establishment, User
 

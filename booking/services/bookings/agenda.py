@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from booking.services.visibility import visible_bookings
+from booking.services.bookings.visibility import visible_bookings
 from models import Booking, BookingStatus, Equipment, Role, User
 
 ACTIVE = (BookingStatus.PENDING, BookingStatus.CONFIRMED)

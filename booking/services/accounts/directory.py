@@ -1,4 +1,4 @@
-"""The campus directory: establishments, companies, accounts and closures.
+"""The campus directory: establishments, companies and accounts.
 
 Permissions are checked by the caller (booking.permissions); these functions
 check the data, write, flush and audit.
@@ -6,7 +6,6 @@ check the data, write, flush and audit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -16,9 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from booking.services import accounts, audit
+from booking.services import audit
+from booking.services.accounts import operations as accounts
 from booking.services.errors import N_, Conflict, ValidationError
-from models import Closure, ClosureKind, Company, Equipment, Establishment, User
+from models import Company, Establishment, User
 
 ESTABLISHMENT_FIELDS = ("code", "name", "city", "department", "kind", "timezone")
 
@@ -132,101 +132,3 @@ def create_account(session: Session, *, actor: User, now: datetime, email: str, 
             )
     except IntegrityError:
         raise conflict from None
-
-
-# --- closures -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ClosureTarget:
-    """What a closure closes: an establishment, or one piece of equipment of one."""
-
-    establishment: Establishment | None
-    equipment: Equipment | None
-
-    @property
-    def owner_id(self) -> int:
-        """The establishment whose coordinators manage the closure."""
-        if self.equipment is not None:
-            return self.equipment.establishment_id
-        assert self.establishment is not None
-        return self.establishment.id
-
-
-def closure_target(session: Session, *, establishment_id: int | None,
-                   equipment_id: int | None) -> ClosureTarget:
-    """Exactly one of the two, and it exists; else a validation error (422)."""
-    if (establishment_id is None) == (equipment_id is None):
-        raise ValidationError(
-            N_("Give either establishment_id or equipment_id, not both."),
-            {"fields": ["establishment_id", "equipment_id"]},
-        )
-    if establishment_id is not None:
-        establishment = session.get(Establishment, establishment_id)
-        if establishment is None:
-            raise ValidationError(N_("No establishment %(id)s."),
-                                  {"field": "establishment_id"}, id=establishment_id)
-        return ClosureTarget(establishment, None)
-    equipment = session.get(Equipment, equipment_id)
-    if equipment is None:
-        raise ValidationError(N_("No equipment %(id)s."), {"field": "equipment_id"},
-                              id=equipment_id)
-    return ClosureTarget(None, equipment)
-
-
-def create_closure(session: Session, target: ClosureTarget, *, actor: User, now: datetime,
-                   start: datetime, end: datetime, reason: str,
-                   kind: ClosureKind = ClosureKind.OTHER) -> Closure:
-    if not start < end:
-        raise ValidationError(N_("The closure must end after it starts."),
-                              {"fields": ["start", "end"]})
-    if not reason.strip():
-        raise ValidationError(N_("Say why it is closed."), {"field": "reason"})
-    closure = Closure(
-        establishment_id=target.establishment.id if target.establishment else None,
-        equipment_id=target.equipment.id if target.equipment else None,
-        start_at=start, end_at=end, reason=reason, kind=kind,
-        created_by_id=actor.id, created_at=now,
-    )
-    session.add(closure)
-    session.flush()
-    audit.record(session, actor=actor, action="closure.create", object_type="closure",
-                 object_id=closure.id, now=now, establishment_id=closure.establishment_id,
-                 equipment_id=closure.equipment_id, start=start.isoformat(),
-                 end=end.isoformat(), reason=reason)
-    return closure
-
-
-def delete_closure(session: Session, closure: Closure, *, actor: User, now: datetime) -> None:
-    audit.record(session, actor=actor, action="closure.delete", object_type="closure",
-                 object_id=closure.id, now=now, establishment_id=closure.establishment_id,
-                 equipment_id=closure.equipment_id, start=closure.start_at.isoformat(),
-                 end=closure.end_at.isoformat(), reason=closure.reason)
-    session.delete(closure)
-    session.flush()
-
-
-def closure_owner(session: Session, closure: Closure) -> int:
-    """The establishment a closure belongs to (its own, or its equipment's)."""
-    if closure.establishment_id is not None:
-        return closure.establishment_id
-    return session.scalar(
-        select(Equipment.establishment_id).where(Equipment.id == closure.equipment_id)
-    )
-
-
-def closure_zones(session: Session, closures: list[Closure]) -> dict[int, str]:
-    """The time zone of each closure's establishment, by closure id, in one query."""
-    ids = [c.id for c in closures]
-    if not ids:
-        return {}
-    own = Establishment.__table__.alias("own")
-    via = Establishment.__table__.alias("via")
-    rows = session.execute(
-        select(Closure.id, func.coalesce(own.c.timezone, via.c.timezone))
-        .outerjoin(own, own.c.id == Closure.establishment_id)
-        .outerjoin(Equipment, Equipment.id == Closure.equipment_id)
-        .outerjoin(via, via.c.id == Equipment.establishment_id)
-        .where(Closure.id.in_(ids))
-    )
-    return {closure_id: zone for closure_id, zone in rows}

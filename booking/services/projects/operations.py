@@ -16,11 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booking.permissions import is_staff, may
-from booking.services import audit, notifications
-from booking.services.bookings import ACTIVE, cancel_booking
-from booking.services.calendar import CERTIFICATION_ZONE, wall_clock
+from booking.services import audit
+from booking.services.bookings.operations import ACTIVE, cancel_booking
+from booking.services.bookings.rules import missing_certifications, required_types
+from booking.services.equipment.hours import CERTIFICATION_ZONE, wall_clock
 from booking.services.errors import N_, Forbidden, InvalidState, NotFound, ValidationError
-from booking.services.rules import missing_certifications, required_types
+from booking.services.messaging import notifications
 from models import (
     Booking,
     CertificationType,

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from booking.services import calendar
+from booking.services.bookings.occupancy import MAX_SPAN, occupied_equipment, related_equipment
+from booking.services.equipment import hours
 from booking.services.errors import N_, ValidationError
-from booking.services.occupancy import MAX_SPAN, occupied_equipment, related_equipment
 from models import SLOT_HOLDING_STATUSES, Booking, Closure, Equipment, Occupancy
 
 MAX_WINDOW = timedelta(days=93)
@@ -112,13 +112,13 @@ def _one(machine: Equipment, held: list[Any], closures: list[Any],
     for closure in closures:
         result.busy.append(Busy(max(closure.start_at, start), min(closure.end_at, end),
                                 "closure", label=closure.reason))
-    for h_start, h_end, name in calendar.holiday_intervals(machine, start, end):
+    for h_start, h_end, name in hours.holiday_intervals(machine, start, end):
         if h_start < end and h_end > start:
             result.busy.append(Busy(max(h_start, start), min(h_end, end), "holiday", label=name))
     result.busy = [b for b in result.busy if b.start < b.end]
     result.busy.sort(key=lambda b: (b.start, b.end))
-    opening = calendar.opening_intervals(machine, start, end, skip_holidays=False)
-    result.free = calendar.subtract(opening, [(b.start, b.end) for b in result.busy])
+    opening = hours.opening_intervals(machine, start, end, skip_holidays=False)
+    result.free = hours.subtract(opening, [(b.start, b.end) for b in result.busy])
     return result
 
 
@@ -137,7 +137,7 @@ def next_free_slots(session: Session, equipment: Equipment, *, after: datetime,
     """The first free periods of ``minutes`` from ``after`` on, on the slot
     grid, inside opening hours and clear of bookings, changeovers, closures and
     holidays (certifications are not considered)."""
-    zone = calendar.zone_of(equipment)
+    zone = hours.zone_of(equipment)
     step = timedelta(minutes=equipment.slot_minutes)
     length = timedelta(minutes=max(minutes, equipment.min_minutes))
     found: list[tuple[datetime, datetime]] = []

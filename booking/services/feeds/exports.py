@@ -28,8 +28,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking.services.feed_content import scope_bookings
-from booking.services.ical import Audience, calendar_of, to_bytes
+from booking.services.feeds.content import scope_bookings
+from booking.services.feeds.ical import Audience, calendar_of, to_bytes
 from models import Booking, Equipment, Establishment, FeedScope
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booking.services import audit
-from booking.services.directory import insert_unique
+from booking.services.accounts.directory import insert_unique
 from booking.services.errors import N_, Conflict, InvalidState, ValidationError
 from models import Certification, CertificationType, User
 

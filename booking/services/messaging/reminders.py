@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from booking.services.calendar import zone_of
+from booking.services.equipment.hours import zone_of
 from booking.services.errors import N_
-from booking.services.notifications import SITE, render
-from booking.services.outbox import Mail, enqueue
+from booking.services.messaging.notifications import SITE, render
+from booking.services.messaging.outbox import Mail, enqueue
 from models import Booking, BookingStatus, Equipment, Role, User
 
 PARIS = ZoneInfo("Europe/Paris")

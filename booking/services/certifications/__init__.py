@@ -1,0 +1,2 @@
+"""Certifications (habilitations): types, grants, renewals, revocations,
+trainers' requests and the expiry watch."""

@@ -1,0 +1,1 @@
+"""Equipment: machines and lines, their booking rules and local opening hours."""

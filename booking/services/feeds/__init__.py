@@ -1,0 +1,2 @@
+"""Calendars: secret iCalendar feeds, the documents they serve and the
+coordinators' export files."""

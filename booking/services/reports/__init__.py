@@ -1,0 +1,1 @@
+"""Reports: utilisation against open hours, activity, and their CSV."""
