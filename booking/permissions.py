@@ -1,29 +1,55 @@
-"""Who may do what to which object: the one place that answers it.
+"""Who may do what to which object: the one table, and the only role tests.
 
-Views and API handlers call :func:`require` after loading an object: what the
-user may not even see is a 404 (another company's project), what they see but
-may not change is a 403 (a trainer cancelling a colleague's booking).
+Each aggregate declares its rules beside its operations, in
+``booking/services/<aggregate>/access.py``, with :func:`rule`; they land in
+:data:`RULES`, keyed by (object kind, action). Every service operation starts
+with :func:`require`, so a page, an endpoint, a job or a command cannot skip
+it; pages and API only ask :func:`may` to decide what to show.
+
+An object the user may not even see is a 404 (another company's project); one
+they see but may not change is a 403 (a trainer cancelling a colleague's
+booking). Actions that concern no object yet (create a project, read the
+reports) are asked of the class: ``may(user, "request", Project)``.
+
+The role predicates below are the only place that compares roles; rules and
+visibility queries call them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from booking.services.errors import Forbidden, NotFound
-from models import (
-    Booking,
-    Certification,
-    Equipment,
-    Establishment,
-    Feed,
-    FeedScope,
-    Project,
-    Role,
-    User,
-)
+from booking.services.errors import N_, Forbidden, NotFound
+from models import Role, User
+
+T = TypeVar("T")
+Predicate = Callable[[User, Any], bool]
 
 STAFF = (Role.ADMIN, Role.COORDINATOR)
+# Who may run sessions as a booking's trainer (a coordinator may train too).
+TRAINING_ROLES = (Role.TRAINER, Role.COORDINATOR)
+# Who may be a project's trainer: trainers only.
+PROJECT_TRAINER_ROLES = (Role.TRAINER,)
+
+RULES: dict[tuple[type, str], Predicate] = {}
+
+
+def rule(kind: type, *actions: str) -> Callable[[Predicate], Predicate]:
+    """Register a predicate ``(user, obj) -> bool`` for ``kind`` and each action."""
+
+    def register(predicate: Predicate) -> Predicate:
+        for action in actions:
+            key = (kind, action)
+            if key in RULES:
+                raise RuntimeError(f"two rules for {kind.__name__}.{action}")
+            RULES[key] = predicate
+        return predicate
+
+    return register
+
+
+# --- roles ---------------------------------------------------------------------
 
 
 def is_admin(user: User) -> bool:
@@ -35,6 +61,18 @@ def is_staff(user: User) -> bool:
     return user.role in STAFF
 
 
+def is_coordinator(user: User) -> bool:
+    return user.role is Role.COORDINATOR
+
+
+def is_trainer(user: User) -> bool:
+    return user.role is Role.TRAINER
+
+
+def is_company(user: User) -> bool:
+    return user.role is Role.COMPANY
+
+
 def coordinates(user: User, establishment_id: int | None) -> bool:
     """Admins, or the coordinator of that establishment."""
     if user.role is Role.ADMIN:
@@ -42,137 +80,73 @@ def coordinates(user: User, establishment_id: int | None) -> bool:
     return user.role is Role.COORDINATOR and user.establishment_id == establishment_id
 
 
-def _company_of_booking(booking: Booking) -> int | None:
-    if booking.project is not None:
-        return booking.project.company_id
-    return booking.booked_by.company_id if booking.booked_by is not None else None
+def of_company(user: User, company_id: int | None) -> bool:
+    """A company account of that company."""
+    return user.role is Role.COMPANY and user.company_id is not None \
+        and user.company_id == company_id
 
 
-# --- predicates, one per (object kind, action) -------------------------------
+def may_train(user: User) -> bool:
+    """An active account that may be named as a booking's trainer."""
+    return user.active and user.role in TRAINING_ROLES
 
 
-def view_booking(user: User, booking: Booking) -> bool:
-    if user.role is Role.COMPANY:
-        return user.company_id is not None and _company_of_booking(booking) == user.company_id
-    return True
+def may_train_projects(user: User) -> bool:
+    return user.active and user.role in PROJECT_TRAINER_ROLES
 
 
-def change_booking(user: User, booking: Booking) -> bool:
-    """Move or retitle: the booker, its trainer, a coordinator of the owner."""
-    return (
-        booking.booked_by_id == user.id
-        or booking.trainer_id == user.id
-        or coordinates(user, booking.equipment.establishment_id)
-    )
+def belongs_to_company(role: Role) -> bool:
+    """Only company accounts belong to a company (and each of them to one)."""
+    return role is Role.COMPANY
 
 
-def cancel_booking(user: User, booking: Booking) -> bool:
-    return booking.booked_by_id == user.id or coordinates(
-        user, booking.equipment.establishment_id
-    )
+def needs_establishment(role: Role) -> bool:
+    """A coordinator coordinates one establishment."""
+    return role is Role.COORDINATOR
 
 
-def decide_booking(user: User, booking: Booking) -> bool:
-    return coordinates(user, booking.equipment.establishment_id)
+# --- the gate --------------------------------------------------------------------
 
 
-def book_equipment(user: User, equipment: Equipment) -> bool:
-    return user.role in (Role.ADMIN, Role.COORDINATOR, Role.TRAINER, Role.COMPANY)
-
-
-def override_rules(user: User, equipment: Equipment) -> bool:
-    """Book past a missing certification, with an audited reason."""
-    return is_staff(user)
-
-
-def manage_equipment(user: User, equipment: Equipment) -> bool:
-    return coordinates(user, equipment.establishment_id)
-
-
-def manage_establishment(user: User, establishment: Establishment) -> bool:
-    return is_admin(user)
-
-
-def view_project(user: User, project: Project) -> bool:
-    if is_staff(user):
-        return True
-    if user.role is Role.COMPANY:
-        return user.company_id == project.company_id
-    return project.trainer_id == user.id
-
-
-def decide_project(user: User, project: Project) -> bool:
-    return is_staff(user)
-
-
-def view_certifications_of(user: User, holder: User) -> bool:
-    return is_staff(user) or user.id == holder.id
-
-
-def grant_certification(user: User, holder: User) -> bool:
-    """Any coordinator (of any establishment) or an admin, as API.md says."""
-    return is_staff(user) and holder.role is not Role.COMPANY
-
-
-def revoke_certification(user: User, certification: Certification) -> bool:
-    return is_staff(user)
-
-
-def view_user(user: User, other: User) -> bool:
-    return is_staff(user) or user.id == other.id
-
-
-def view_feed(user: User, feed: Feed) -> bool:
-    return feed.owner_id == user.id or is_admin(user)
-
-
-def open_feed_scope(user: User, scope: FeedScope, target: Any) -> bool:
-    """May the user subscribe to this scope? A company sees only its own."""
-    if scope is FeedScope.COMPANY:
-        return is_staff(user) or (user.role is Role.COMPANY and user.company_id == target.id)
-    if scope is FeedScope.PROJECT:
-        return view_project(user, target)
-    if scope is FeedScope.TRAINER:
-        return is_staff(user) or user.id == target.id
-    # Equipment and establishment feeds show every booking of every company.
-    return user.role is not Role.COMPANY
-
-
-RULES: dict[tuple[type, str], Callable[[User, Any], bool]] = {
-    (Booking, "view"): view_booking,
-    (Booking, "change"): change_booking,
-    (Booking, "cancel"): cancel_booking,
-    (Booking, "decide"): decide_booking,
-    (Equipment, "view"): lambda user, equipment: True,
-    (Equipment, "book"): book_equipment,
-    (Equipment, "override"): override_rules,
-    (Equipment, "manage"): manage_equipment,
-    (Establishment, "view"): lambda user, establishment: True,
-    (Establishment, "manage"): manage_establishment,
-    (Project, "view"): view_project,
-    (Project, "decide"): decide_project,
-    (User, "view"): view_user,
-    (User, "view_certifications"): view_certifications_of,
-    (User, "grant_certification"): grant_certification,
-    (Certification, "view"): lambda user, cert: is_staff(user) or cert.user_id == user.id,
-    (Certification, "revoke"): revoke_certification,
-    (Feed, "view"): view_feed,
-    (Feed, "delete"): view_feed,
-}
+def _kind(obj: Any) -> type:
+    return obj if isinstance(obj, type) else type(obj)
 
 
 def may(user: User | None, action: str, obj: Any) -> bool:
     """True when ``user`` may do ``action`` to ``obj``; unknown pairs are refused."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.active:
         return False
-    rule = RULES.get((type(obj), action))
-    return rule is not None and rule(user, obj)
+    predicate = RULES.get((_kind(obj), action))
+    return predicate is not None and predicate(user, obj)
 
 
-def require(user: User, action: str, obj: Any) -> Any:
-    """Return ``obj`` if allowed; NotFound if the user may not see it, else Forbidden."""
-    if not may(user, "view", obj):
-        raise NotFound("not found")
+def require(user: User, action: str, obj: T, refusal: str | None = None, **params: Any) -> T:
+    """Answer ``obj`` if allowed; NotFound if the user may not see it, else
+    Forbidden with ``refusal`` (a message marked with N_) or a general one.
+
+    Kinds without a "view" rule (and classes) are not hidden: their refusal is
+    a Forbidden.
+    """
+    kind = _kind(obj)
+    if not isinstance(obj, type) and (kind, "view") in RULES and not may(user, "view", obj):
+        raise NotFound(N_("Not found."))
     if action != "view" and not may(user, action, obj):
-        raise Forbidden("you may not do this")
+        if refusal is None:
+            raise Forbidden(N_("You may not do this."))
+        raise Forbidden(refusal, **params)
     return obj
+
+
+def _load_rules() -> None:
+    # Each aggregate registers its rules when its access module is imported.
+    from booking.services.accounts import access as _accounts  # noqa: F401
+    from booking.services.bookings import access as _bookings  # noqa: F401
+    from booking.services.certifications import access as _certifications  # noqa: F401
+    from booking.services.closures import access as _closures  # noqa: F401
+    from booking.services.equipment import access as _equipment  # noqa: F401
+    from booking.services.feeds import access as _feeds  # noqa: F401
+    from booking.services.projects import access as _projects  # noqa: F401
+    from booking.services.reports import access as _reports  # noqa: F401
+
+
+_load_rules()

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, str_enum, utcnow
 from models.enums import ClosureKind
+
+if TYPE_CHECKING:
+    from models.equipment import Equipment
 
 
 class Closure(Base):
@@ -42,3 +46,14 @@ class Closure(Base):
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # The machine closed, when it is one: its establishment owns the closure.
+    equipment: Mapped[Equipment | None] = relationship()
+
+    @property
+    def owner_id(self) -> int:
+        """The establishment whose coordinators manage the closure."""
+        if self.establishment_id is not None:
+            return self.establishment_id
+        assert self.equipment is not None
+        return self.equipment.establishment_id

@@ -8,10 +8,10 @@ import hashlib
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from booking.services.feeds.operations import feed_for_token
-from models import AuditEntry, Feed, Project, Role
+from models import AuditEntry, Feed, FeedScope, Project, Role
 from tests.api_helpers import Callers, assert_error, count
 
 BASE_URL = "http://127.0.0.1:5000"  # TestingConfig's default
@@ -97,8 +97,8 @@ def test_token_is_strong_and_only_its_digest_is_stored(as_, db, scopes) -> None:
     feed = db.get(Feed, answer.json["id"])
     assert feed.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token not in (feed.secret, feed.token_hash)
-    again = as_("trainer").post("/api/v1/feeds", json={"scope": "trainer",
-                                                       "scope_id": scopes["trainer"]})
+    again = as_("trainer").post("/api/v1/feeds", json={"scope": "equipment",
+                                                       "scope_id": scopes["equipment"]})
     assert again.json["url"] != answer.json["url"]
     listed = as_("trainer").get("/api/v1/feeds").json
     assert [f["url"] for f in listed["items"]] == [answer.json["url"], again.json["url"]]
@@ -141,9 +141,9 @@ def test_each_user_lists_only_own_feeds(as_, scopes) -> None:
     assert [f["id"] for f in as_("rival").get("/api/v1/feeds").json["items"]] == [rivals["id"]]
     listed = as_("admin").get("/api/v1/feeds").json
     assert listed == {"items": [], "total": 0}
-    for _ in range(3):
-        as_("trainer").post("/api/v1/feeds", json={"scope": "trainer",
-                                                   "scope_id": scopes["trainer"]})
+    for scope in ("trainer", "equipment", "establishment"):
+        assert as_("trainer").post("/api/v1/feeds", json={
+            "scope": scope, "scope_id": scopes[scope]}).status_code == 201
     paged = as_("trainer").get("/api/v1/feeds?limit=2&offset=1").json
     assert (paged["total"], len(paged["items"])) == (3, 2)
     assert as_("trainer").get("/api/v1/feeds?limit=501").status_code == 200
@@ -204,3 +204,20 @@ def test_feed_stops_when_its_owner_may_no_longer_see_it(as_, db, people, scopes)
 @pytest.mark.parametrize("token", ["", "x", "é" * 10, "a" * 500, "../../etc/passwd"])
 def test_unknown_tokens_find_nothing(db, token) -> None:
     assert feed_for_token(db, token) is None
+
+
+def test_one_live_feed_per_scope_as_on_the_page(as_, db, scopes) -> None:
+    """The rule lives in the service: the API refuses a second live feed of one
+    scope (409 naming the first) as the page does; after a revocation, a new
+    one may be made."""
+    body = {"scope": "trainer", "scope_id": scopes["trainer"]}
+    first = as_("trainer").post("/api/v1/feeds", json=body)
+    assert first.status_code == 201
+    again = as_("trainer").post("/api/v1/feeds", json=body)
+    assert again.status_code == 409
+    assert again.json["error"] == "conflict"
+    assert again.json["details"]["feed_id"] == first.json["id"]
+    assert db.scalar(select(func.count()).select_from(Feed).where(
+        Feed.scope == FeedScope.TRAINER, Feed.scope_id == scopes["trainer"])) == 1
+    assert as_("trainer").delete(f"/api/v1/feeds/{first.json['id']}").status_code == 204
+    assert as_("trainer").post("/api/v1/feeds", json=body).status_code == 201

@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from booking.permissions import may, open_feed_scope, require
+from booking.permissions import may, require
+from booking.services.feeds.access import may_follow as open_feed_scope
 from booking.services.errors import Forbidden, NotFound
 from models import Booking, BookingPurpose, BookingStatus, FeedScope, Project, Role
 

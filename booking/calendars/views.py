@@ -13,7 +13,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -25,25 +24,19 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from booking.calendars.forms import NewFeedForm, RegenerateFeedForm, RevokeFeedForm
 from booking.extensions import db
-from booking.permissions import is_staff, may, open_feed_scope
+from booking.handlers import commit, get_or_404, submit
+from booking.services.errors import N_, Conflict, NotFound
 from booking.services.feeds import operations as feeds
+from booking.services.feeds.access import followable, may_follow
 from booking.timeutil import utc_now
 from models import (
-    Company,
-    Equipment,
-    EquipmentStatus,
-    Establishment,
     Feed,
     FeedScope,
-    Project,
-    ProjectStatus,
-    Role,
     User,
 )
 
@@ -56,7 +49,6 @@ SCOPE_LABELS = {
     FeedScope.EQUIPMENT: _l("Equipment"),
     FeedScope.ESTABLISHMENT: _l("Establishment"),
 }
-CLOSED_PROJECTS = (ProjectStatus.REJECTED, ProjectStatus.CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -84,31 +76,8 @@ def _name(scope: FeedScope, target: Any, user: User) -> str:
 
 
 def _targets(user: User) -> list[tuple[FeedScope, Any]]:
-    """Candidates for a new feed; open_feed_scope has the last word."""
-    found: list[tuple[FeedScope, Any]] = []
-    if user.role is not Role.COMPANY:
-        found.append((FeedScope.TRAINER, user))
-    if is_staff(user):
-        found += [(FeedScope.TRAINER, t) for t in db.session.scalars(
-            select(User).where(User.role == Role.TRAINER, User.active.is_(True),
-                               User.id != user.id).order_by(User.name))]
-    projects = select(Project).where(Project.status.not_in(CLOSED_PROJECTS))
-    if user.role is Role.COMPANY:
-        projects = projects.where(Project.company_id == user.company_id)
-    elif not is_staff(user):
-        projects = projects.where(Project.trainer_id == user.id)
-    found += [(FeedScope.PROJECT, p) for p in db.session.scalars(projects.order_by(Project.title))]
-    companies = select(Company).order_by(Company.name)
-    if not is_staff(user):
-        companies = companies.where(Company.id == user.company_id)
-    found += [(FeedScope.COMPANY, c) for c in db.session.scalars(companies)]
-    if user.role is not Role.COMPANY:
-        found += [(FeedScope.EQUIPMENT, e) for e in db.session.scalars(
-            select(Equipment).options(joinedload(Equipment.establishment))
-            .where(Equipment.status != EquipmentStatus.RETIRED).order_by(Equipment.name))]
-        found += [(FeedScope.ESTABLISHMENT, e) for e in db.session.scalars(
-            select(Establishment).order_by(Establishment.city, Establishment.name))]
-    return [(scope, target) for scope, target in found if open_feed_scope(user, scope, target)]
+    """Candidates for a new feed (booking.services.feeds.access.followable)."""
+    return [(s.scope, s.target) for s in followable(db.session, user)]
 
 
 def _new_feed_form(user: User) -> NewFeedForm:
@@ -131,7 +100,7 @@ def _rows(user: User) -> list[FeedRow]:
         urls = feeds.feed_urls(feed, key=key, base_url=base_url)
         rows.append(FeedRow(feed, str(SCOPE_LABELS[feed.scope]),
                             _name(feed.scope, target, user), urls.url, urls.webcal_url,
-                            target is not None and open_feed_scope(user, feed.scope, target)))
+                            target is not None and may_follow(user, feed.scope, target)))
     return rows
 
 
@@ -141,11 +110,9 @@ def _page(form: NewFeedForm) -> str:
 
 def _load(feed_id: int) -> Feed:
     """The user's live feed: 404 if unknown, revoked or someone else's."""
-    feed = db.session.get(Feed, feed_id)
-    if feed is None or feed.revoked_at is not None or not may(current_user, "view", feed):
-        abort(404)
-    if not may(current_user, "delete", feed):
-        abort(403)
+    feed = get_or_404(Feed, feed_id, current_user, "delete")
+    if feed.revoked_at is not None:
+        raise NotFound(N_("Not found."))
     return feed
 
 
@@ -163,15 +130,15 @@ def create() -> str | Response:
         return _page(form)
     scope_value, _sep, raw_id = form.target.data.partition(":")
     scope, scope_id = FeedScope(scope_value), int(raw_id)
-    existing = db.session.scalar(select(Feed).where(
-        Feed.owner_id == current_user.id, Feed.scope == scope, Feed.scope_id == scope_id,
-        Feed.revoked_at.is_(None)).order_by(Feed.id).limit(1))
-    if existing is not None:
-        flash(_("You already have a link for this calendar."), "info")
-        return redirect(url_for("calendars.feeds", _anchor=f"feed-{existing.id}"))
-    feed = feeds.create_feed(db.session, actor=current_user, now=utc_now(), scope=scope,
-                             scope_id=scope_id, key=current_app.config["SECRET_KEY"])
-    db.session.commit()
+    try:
+        feed = feeds.create_feed(db.session, actor=current_user, now=utc_now(), scope=scope,
+                                 scope_id=scope_id, key=current_app.config["SECRET_KEY"])
+    except Conflict as already:
+        db.session.rollback()
+        flash(already.message, "info")
+        return redirect(url_for("calendars.feeds",
+                                _anchor=f"feed-{already.details['feed_id']}"))
+    commit()
     flash(_("Calendar link created: copy it into your calendar app."), "success")
     return redirect(url_for("calendars.feeds", _anchor=f"feed-{feed.id}"))
 
@@ -181,12 +148,11 @@ def create() -> str | Response:
 def regenerate(feed_id: int) -> str | Response:
     feed = _load(feed_id)
     form = RegenerateFeedForm()
-    if form.validate_on_submit():
-        feeds.regenerate_feed(db.session, feed, actor=current_user, now=utc_now(),
-                              key=current_app.config["SECRET_KEY"])
-        db.session.commit()
-        flash(_("New link made: the old one no longer works. Put the new one in your "
-                "calendar app."), "success")
+    if form.validate_on_submit() and submit(
+            lambda: feeds.regenerate_feed(db.session, feed, actor=current_user, now=utc_now(),
+                                          key=current_app.config["SECRET_KEY"]),
+            success=_("New link made: the old one no longer works. Put the new one in your "
+                      "calendar app.")):
         return redirect(url_for("calendars.feeds", _anchor=f"feed-{feed.id}"))
     return _confirm(feed, form, "regenerate")
 
@@ -196,10 +162,9 @@ def regenerate(feed_id: int) -> str | Response:
 def revoke(feed_id: int) -> str | Response:
     feed = _load(feed_id)
     form = RevokeFeedForm()
-    if form.validate_on_submit():
-        feeds.revoke_feed(db.session, feed, actor=current_user, now=utc_now())
-        db.session.commit()
-        flash(_("Link revoked: calendars subscribed to it no longer update."), "success")
+    if form.validate_on_submit() and submit(
+            lambda: feeds.revoke_feed(db.session, feed, actor=current_user, now=utc_now()),
+            success=_("Link revoked: calendars subscribed to it no longer update.")):
         return redirect(url_for("calendars.feeds"))
     return _confirm(feed, form, "revoke")
 

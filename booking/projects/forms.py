@@ -18,18 +18,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from booking.admin.forms import MultiCheckboxField
-from booking.services.errors import DomainError
 from booking.validators import EmailAddress
 
-
-def place_error(form: FlaskForm, error: DomainError) -> None:
-    """A service's refusal next to its field (``details["field"]``), else on top."""
-    field = str(error.details.get("field", ""))
-    name = {"equipment_ids": "equipment", "trainer_id": "trainer"}.get(field, field)
-    if name and name in form:
-        form[name].errors = [*form[name].errors, error.message]
-    else:
-        form.form_errors.append(error.message)
+# Where a service's refusal goes on these forms (``details["field"]`` → field).
+FORM_FIELDS = {"equipment_ids": "equipment", "trainer_id": "trainer"}
 
 
 class ProjectForm(FlaskForm):

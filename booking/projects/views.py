@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -22,18 +22,20 @@ from wtforms import SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from booking.extensions import db
+from booking.handlers import get_or_404, submit
 from booking.pagination import paginate
-from booking.permissions import is_staff, may
+from booking.permissions import may, require
 from booking.projects.forms import (
+    FORM_FIELDS,
     ApproveForm,
     ProjectForm,
     RejectForm,
     ReviewFilterForm,
-    place_error,
 )
-from booking.services.bookings.operations import BOOKABLE_PROJECT
-from booking.services.errors import DomainError, Forbidden, InvalidState, NotFound
+from booking.services.errors import DomainError, InvalidState
 from booking.services.projects import operations as projects
+from booking.services.projects.access import FINAL, own_projects
+from booking.services.projects.operations import CANNOT_CANCEL
 from booking.timeutil import utc_now
 from models import (
     SLOT_HOLDING_STATUSES,
@@ -43,7 +45,6 @@ from models import (
     EquipmentStatus,
     Project,
     ProjectStatus,
-    Role,
 )
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
@@ -81,12 +82,7 @@ def _labels() -> dict[str, Any]:
 def _load(project_id: int, action: str = "view") -> Project:
     """404 for a project the user may not see (another company's), 403 for an
     action they may not do on one they see."""
-    project = db.session.get(Project, project_id)
-    if project is None or not may(current_user, "view", project):
-        abort(404)
-    if action != "view" and not may(current_user, action, project):
-        abort(403)
-    return project
+    return get_or_404(Project, project_id, current_user, action)
 
 
 def _sessions_summary(ids: list[int], now: datetime) -> dict[int, dict[str, Any]]:
@@ -108,14 +104,10 @@ def _sessions_summary(ids: list[int], now: datetime) -> dict[int, dict[str, Any]
 @login_required
 def mine() -> str | Response:
     """A company's projects; a trainer's, the ones they run. Coordinators review."""
-    if is_staff(current_user):
+    if may(current_user, "review", Project):
         return redirect(url_for("projects.review"))
-    stmt = (select(Project).options(selectinload(Project.trainer))
+    stmt = (own_projects(current_user).options(selectinload(Project.trainer))
             .order_by(Project.created_at.desc(), Project.id.desc()))
-    if current_user.role is Role.COMPANY:
-        stmt = stmt.where(Project.company_id == current_user.company_id)
-    else:
-        stmt = stmt.where(Project.trainer_id == current_user.id)
     page = paginate(db.session, stmt, request.args.get("page", 1, type=int))
     return render_template("projects/mine.html", page=page,
                            sessions=_sessions_summary([p.id for p in page.items], utc_now()))
@@ -139,33 +131,25 @@ def _equipment_choices() -> list[tuple[int, str]]:
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new() -> str | Response:
-    if current_user.role is not Role.COMPANY:
-        abort(403)
+    require(current_user, "request", Project)
     form = ProjectForm()
     form.equipment.choices = _equipment_choices()
     if request.method == "GET":
         form.contact_name.data = current_user.name
         form.contact_email.data = current_user.email
     if form.validate_on_submit():
-        try:
-            project = projects.request_project(
-                db.session, actor=current_user, now=utc_now(), title=form.title.data.strip(),
-                learners=form.learners.data, wanted_from=form.wanted_from.data,
-                wanted_to=form.wanted_to.data, equipment_ids=list(form.equipment.data or []),
-                description=form.description.data or "", objectives=form.objectives.data or "",
-                contact_name=(form.contact_name.data or "").strip(),
-                contact_email=(form.contact_email.data or "").strip(),
-                contact_phone=(form.contact_phone.data or "").strip())
-        except (Forbidden, NotFound):
-            raise
-        except DomainError as error:
-            db.session.rollback()
-            place_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Project requested: a coordinator will study it and assign a trainer."),
-                  "success")
-            return redirect(url_for("projects.show", project_id=project.id))
+        done = submit(lambda: projects.request_project(
+            db.session, actor=current_user, now=utc_now(), title=form.title.data.strip(),
+            learners=form.learners.data, wanted_from=form.wanted_from.data,
+            wanted_to=form.wanted_to.data, equipment_ids=list(form.equipment.data or []),
+            description=form.description.data or "", objectives=form.objectives.data or "",
+            contact_name=(form.contact_name.data or "").strip(),
+            contact_email=(form.contact_email.data or "").strip(),
+            contact_phone=(form.contact_phone.data or "").strip()),
+            form=form, fields=FORM_FIELDS,
+            success=_("Project requested: a coordinator will study it and assign a trainer."))
+        if done:
+            return redirect(url_for("projects.show", project_id=done.value.id))
     return render_template("projects/new.html", form=form)
 
 
@@ -188,12 +172,11 @@ def _render_show(project: Project, approve: ApproveForm | None = None,
             .options(selectinload(Booking.equipment), selectinload(Booking.trainer))
             .order_by(Booking.start_at, Booking.id))
     sessions = paginate(db.session, stmt, request.args.get("page", 1, type=int))
-    schedule = (project.status in BOOKABLE_PROJECT
-                and (is_staff(current_user) or project.trainer_id == current_user.id))
+    schedule = may(current_user, "schedule", project)
     return render_template("projects/show.html", project=project, sessions=sessions,
                            approve=approve if decide else None, fits=fits or [],
                            can_schedule=schedule, now=utc_now(),
-                           can_cancel=projects.may_cancel(current_user, project),
+                           can_cancel=may(current_user, "cancel", project),
                            cancel_reason=_cancel_reason(project))
 
 
@@ -221,24 +204,23 @@ def approve(project_id: int) -> str | Response:
     project = _load(project_id, "decide")
     form, fits = _approve_form(project)
     if form.validate_on_submit():
-        try:
-            projects.approve_project(db.session, project, actor=current_user, now=utc_now(),
-                                     trainer_id=form.trainer.data, reason=form.reason.data)
-        except (Forbidden, NotFound):
-            raise
-        except InvalidState as error:  # decided meanwhile, in another tab or by a colleague
-            db.session.rollback()
-            flash(error.message, "error")
-            return redirect(url_for("projects.show", project_id=project.id))
-        except DomainError as error:
-            db.session.rollback()
-            place_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Project approved; %(name)s runs its sessions.",
-                    name=project.trainer.name if project.trainer else ""), "success")
+        done = submit(lambda: projects.approve_project(
+            db.session, project, actor=current_user, now=utc_now(),
+            trainer_id=form.trainer.data, reason=form.reason.data), form=form,
+            fields=FORM_FIELDS, success=lambda p: _("Project approved; %(name)s runs its "
+                                                    "sessions.", name=p.trainer.name))
+        if done or _decided_meanwhile(done.error):
             return redirect(url_for("projects.show", project_id=project.id))
     return _render_show(project, form, fits)
+
+
+def _decided_meanwhile(error: DomainError | None) -> bool:
+    """Decided or closed meanwhile, in another tab or by a colleague: say so on
+    the project's page rather than on the form."""
+    if isinstance(error, InvalidState):
+        flash(error.message, "error")
+        return True
+    return False
 
 
 @bp.route("/<int:project_id>/reject", methods=["GET", "POST"])
@@ -248,22 +230,13 @@ def reject(project_id: int) -> str | Response:
     project = _load(project_id, "decide")
     form = RejectForm()
     if form.validate_on_submit():
-        try:
-            projects.reject_project(db.session, project, actor=current_user, now=utc_now(),
-                                    reason=form.reason.data)
-        except (Forbidden, NotFound):
-            raise
-        except InvalidState as error:
-            db.session.rollback()
-            flash(error.message, "error")
-            return redirect(url_for("projects.show", project_id=project.id))
-        except DomainError as error:
-            db.session.rollback()
-            place_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Project rejected."), "success")
+        done = submit(lambda: projects.reject_project(
+            db.session, project, actor=current_user, now=utc_now(), reason=form.reason.data),
+            form=form, fields=FORM_FIELDS, success=_("Project rejected."))
+        if done:
             return redirect(url_for("projects.review"))
+        if _decided_meanwhile(done.error):
+            return redirect(url_for("projects.show", project_id=project.id))
     return render_template("projects/reject.html", project=project, form=form)
 
 
@@ -273,33 +246,19 @@ def cancel(project_id: int) -> str | Response:
     """Asks to confirm, with a reason, and lists the sessions it cancels (those
     still to come); names the ones the user may not cancel."""
     project = _load(project_id)
-    if not (is_staff(current_user) or current_user.role is Role.COMPANY):
-        abort(403)
-    if project.status in projects.FINAL:
-        flash(_("This project is %(status)s: it can no longer be cancelled.",
-                status=project.status.value), "error")
+    if project.status in FINAL:  # over: said on its page rather than as a 403
+        flash(InvalidState(CANNOT_CANCEL, status=project.status).message, "error")
         return redirect(url_for("projects.show", project_id=project.id))
-    if not projects.may_cancel(current_user, project):
-        abort(403)
+    require(current_user, "cancel", project)
     form = CancelForm()
     if form.validate_on_submit():
-        try:
-            done = projects.cancel_project(db.session, project, actor=current_user,
-                                           now=utc_now(), reason=form.reason.data)
-        except (Forbidden, NotFound):
-            raise
-        except InvalidState as error:  # cancelled or completed meanwhile
-            db.session.rollback()
-            flash(error.message, "error")
-            return redirect(url_for("projects.show", project_id=project.id))
-        except DomainError as error:
-            db.session.rollback()
-            place_error(form, error)
-        else:
-            db.session.commit()
-            flash(ngettext("Project cancelled, with its %(num)d session to come.",
-                           "Project cancelled, with its %(num)d sessions to come.", len(done))
-                  if done else _("Project cancelled."), "success")
+        done = submit(lambda: projects.cancel_project(
+            db.session, project, actor=current_user, now=utc_now(), reason=form.reason.data),
+            form=form, fields=FORM_FIELDS, success=lambda cancelled: ngettext(
+                "Project cancelled, with its %(num)d session to come.",
+                "Project cancelled, with its %(num)d sessions to come.", len(cancelled))
+            if cancelled else _("Project cancelled."))
+        if done or _decided_meanwhile(done.error):
             return redirect(url_for("projects.show", project_id=project.id))
     sessions = projects.sessions_to_cancel(db.session, project, utc_now())
     blocked = [b for b in sessions if not may(current_user, "cancel", b)]
@@ -314,8 +273,7 @@ def cancel(project_id: int) -> str | Response:
 @login_required
 def review() -> str:
     """Every project, those awaiting a decision first (oldest request first)."""
-    if not is_staff(current_user):
-        abort(403)
+    require(current_user, "review", Project)
     form = ReviewFilterForm(request.args)
     form.status.choices = [("", _("All statuses"))] + [
         (s.value, label) for s, label in STATUS_LABELS.items()]

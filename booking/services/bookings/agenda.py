@@ -7,8 +7,9 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from booking.permissions import is_admin, is_coordinator, is_trainer
 from booking.services.bookings.visibility import visible_bookings
-from models import Booking, BookingStatus, Equipment, Role, User
+from models import Booking, BookingStatus, Equipment, User
 
 ACTIVE = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
 
@@ -24,14 +25,14 @@ def upcoming_bookings(session: Session, user: User, *, now: datetime,
         .limit(limit)
     )
     # A company's own bookings come from visible_bookings; others narrow to theirs.
-    if user.role is Role.COORDINATOR:
+    if is_coordinator(user):
         stmt = stmt.join(Equipment, Equipment.id == Booking.equipment_id).where(
             or_(
                 Equipment.establishment_id == user.establishment_id,
                 Booking.booked_by_id == user.id,
             )
         )
-    elif user.role is Role.TRAINER:
+    elif is_trainer(user):
         stmt = stmt.where(or_(Booking.trainer_id == user.id, Booking.booked_by_id == user.id))
     return list(session.scalars(stmt).unique())
 
@@ -39,10 +40,10 @@ def upcoming_bookings(session: Session, user: User, *, now: datetime,
 def pending_approvals_count(session: Session, user: User) -> int:
     """Pending bookings the user may decide on."""
     stmt = select(func.count(Booking.id)).where(Booking.status == BookingStatus.PENDING)
-    if user.role is Role.COORDINATOR:
+    if is_coordinator(user):
         stmt = stmt.join(Equipment, Equipment.id == Booking.equipment_id).where(
             Equipment.establishment_id == user.establishment_id
         )
-    elif user.role is not Role.ADMIN:
+    elif not is_admin(user):
         return 0
     return session.scalar(stmt) or 0

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session, joinedload
 
-from booking.permissions import is_admin
+from booking.permissions import is_admin, is_coordinator
 from booking.services.bookings.occupancy import (
     Collision,
     collisions,
@@ -32,7 +32,6 @@ from models import (
     Closure,
     Equipment,
     EquipmentStatus,
-    Role,
     User,
 )
 
@@ -94,6 +93,6 @@ def pending_for(user: User) -> Select[Any]:
     )
     if is_admin(user):
         return stmt
-    if user.role is Role.COORDINATOR:
+    if is_coordinator(user):
         return stmt.where(Equipment.establishment_id == user.establishment_id)
     return stmt.where(false())

@@ -17,8 +17,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from booking.database import begin_write
-from booking.permissions import coordinates, may, require
+from booking.permissions import is_company, is_trainer, may, may_train, require
 from booking.services import audit
+from booking.services.bookings.access import needs_approval
 from booking.services.bookings.occupancy import (
     collisions,
     held_until,
@@ -35,6 +36,7 @@ from booking.services.errors import (
 )
 from booking.services.messaging import notifications
 from booking.services.policy import Policy
+from booking.services.projects.access import BOOKABLE
 from models import (
     Booking,
     BookingPurpose,
@@ -43,12 +45,11 @@ from models import (
     Equipment,
     Project,
     ProjectStatus,
-    Role,
     User,
 )
 
 ACTIVE = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
-BOOKABLE_PROJECT = (ProjectStatus.APPROVED, ProjectStatus.SCHEDULED, ProjectStatus.IN_PROGRESS)
+BOOKABLE_PROJECT = BOOKABLE
 OVERLAP_GUARD = "xcl_occupancy_no_overlap"
 DEADLOCK_DETECTED = "40P01"
 
@@ -108,7 +109,7 @@ def resolve(session: Session, actor: User, request: BookingRequest) -> Resolved:
 
 def _project(session: Session, actor: User, project_id: int | None) -> Project | None:
     if project_id is None:
-        if actor.role is Role.COMPANY:
+        if is_company(actor):
             raise ValidationError(N_("A company books the sessions of one of its projects: "
                                      "name the project."), {"field": "project_id"})
         return None
@@ -116,34 +117,26 @@ def _project(session: Session, actor: User, project_id: int | None) -> Project |
     if project is None or not may(actor, "view", project):
         raise NotFound(N_("No project %(id)d."), id=project_id)
     if project.status not in BOOKABLE_PROJECT:
-        raise InvalidState(N_("Project “%(title)s” is %(status)s: only an approved project "
-                              "gets sessions."), title=project.title, status=project.status.value)
+        raise InvalidState(N_("Project “%(title)s” is “%(status)s”: only an approved project "
+                              "gets sessions."), {"status": project.status.value},
+                           title=project.title, status=project.status)
     return project
 
 
 def _trainer(session: Session, actor: User, trainer_id: int | None,
              project: Project | None) -> User | None:
     if trainer_id is None:
-        if actor.role is Role.TRAINER:
+        if is_trainer(actor):
             return actor
         return project.trainer if project is not None else None
     trainer = session.get(User, trainer_id)
-    if trainer is None or not trainer.active or trainer.role not in (Role.TRAINER,
-                                                                     Role.COORDINATOR):
+    if trainer is None or not may_train(trainer):
         raise ValidationError(N_("No active trainer %(id)d."), {"field": "trainer_id"},
                               id=trainer_id)
-    if actor.role in (Role.TRAINER, Role.COMPANY) and trainer.id != actor.id and (
+    if not may(actor, "book_for_others", Booking) and trainer.id != actor.id and (
             project is None or trainer.id != project.trainer_id):
         raise Forbidden(N_("Only a coordinator books for another trainer."))
     return trainer
-
-
-def needs_approval(actor: User, equipment: Equipment, project: Project | None) -> bool:
-    """Rule 6; a coordinator of the owning establishment decides at once."""
-    if coordinates(actor, equipment.establishment_id):
-        return False
-    return (equipment.requires_approval or project is not None
-            or actor.establishment_id != equipment.establishment_id)
 
 
 def decision_deadline(equipment: Equipment, start: datetime, now: datetime) -> datetime:
@@ -231,8 +224,8 @@ def _refused_by_guard(exc: DBAPIError) -> bool:
 
 def _require_active(booking: Booking, now: datetime) -> None:
     if booking.status not in ACTIVE:
-        raise InvalidState(N_("This booking is %(status)s and can no longer change."),
-                           {"status": booking.status.value}, status=booking.status.value)
+        raise InvalidState(N_("This booking is “%(status)s” and can no longer change."),
+                           {"status": booking.status.value}, status=booking.status)
     if booking.end_at <= now:
         raise InvalidState(N_("This booking has already taken place."),
                            {"status": booking.status.value})
@@ -319,8 +312,8 @@ def decide_booking(session: Session, *, actor: User, booking: Booking, approve: 
     require(actor, "decide", booking)
     if booking.status is not BookingStatus.PENDING:
         raise InvalidState(N_("Only a pending booking can be approved or rejected; this one "
-                              "is %(status)s."), {"status": booking.status.value},
-                           status=booking.status.value)
+                              "is “%(status)s”."), {"status": booking.status.value},
+                           status=booking.status)
     booking.status = BookingStatus.CONFIRMED if approve else BookingStatus.REJECTED
     booking.decided_by_id = actor.id
     booking.decided_at = now

@@ -35,7 +35,7 @@ from booking.services.errors import (
     OutsideOpeningHours,
     ValidationError,
 )
-from booking.services.policy import Policy
+from booking.services.policy import CAMPUS_ZONE, Policy
 from models import Certification, CertificationType, Equipment, EquipmentStatus, User
 
 
@@ -163,7 +163,7 @@ def required_types(equipment: Equipment) -> list[CertificationType]:
 
 
 def certification_days(start: datetime, end: datetime) -> tuple[date, date]:
-    days = hours.local_days(start, end, hours.CERTIFICATION_ZONE)
+    days = hours.local_days(start, end, CAMPUS_ZONE)
     return days[0], days[-1]
 
 

@@ -1,5 +1,5 @@
 """Which bookings a user may list: one rule for the API, the pages and the
-exports (the per-object rule is booking.permissions.view_booking)."""
+exports (the per-object rule is booking.services.bookings.access.view)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload
 
-from models import Booking, Equipment, Project, Role, User
+from booking.permissions import is_company
+from models import Booking, Equipment, Project, User
 
 
 def visible_bookings(user: User) -> Select[tuple[Booking]]:
     """Every booking for staff and trainers; a company's own for a company user."""
     stmt = select(Booking).options(
         joinedload(Booking.equipment).joinedload(Equipment.establishment))
-    if user.role is Role.COMPANY:
+    if is_company(user):
         stmt = stmt.outerjoin(Project, Project.id == Booking.project_id).where(or_(
             Project.company_id == user.company_id,
             Booking.booked_by_id.in_(select(User.id).where(User.company_id == user.company_id)),

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from booking.permissions import require
 from booking.services import audit
 from booking.services.accounts.directory import insert_unique
 from booking.services.errors import N_, Conflict, InvalidState, ValidationError
@@ -33,6 +34,8 @@ def add_months(day: date, months: int) -> date:
 
 def create_type(session: Session, *, actor: User, now: datetime, code: str, name: str,
                 validity_months: int = 12, description: str = "") -> CertificationType:
+    require(actor, "create", CertificationType,
+            N_("Only an admin creates certification types."))
     conflict = Conflict(N_("A certification type already has the code %(value)s."),
                         {"field": "code"}, value=code)
     if session.scalar(select(CertificationType.id).where(CertificationType.code == code)):
@@ -50,6 +53,9 @@ def grant(session: Session, holder: User, *, actor: User, now: datetime,
           valid_until: date | None = None) -> Certification:
     """Grant a type to ``holder``. ``valid_from`` defaults to today (Paris),
     ``valid_until`` to ``valid_from`` plus the type's validity in months."""
+    require(actor, "grant_certification", holder,
+            N_("Only a coordinator or an admin grants certifications, and never to a "
+               "company account."))
     ctype = session.get(CertificationType, certification_type_id)
     if ctype is None:
         raise ValidationError(N_("No certification type %(id)s."),
@@ -77,6 +83,7 @@ def grant(session: Session, holder: User, *, actor: User, now: datetime,
 def revoke(session: Session, certification: Certification, *, actor: User, now: datetime,
            reason: str | None = None) -> Certification:
     """Revoke; the row stays, dated and signed, for history. Twice is a 409."""
+    require(actor, "revoke", certification)
     # Lock the row (PostgreSQL): of two concurrent revocations, one sees the other's.
     session.refresh(certification, with_for_update=True)
     if certification.revoked_at is not None:
@@ -104,6 +111,7 @@ def renew(session: Session, certification: Certification, *, actor: User, now: d
           valid_until: date | None = None) -> Certification:
     """Grant the same type again from :func:`renewal_start`, for the type's
     validity unless ``valid_until`` says otherwise. A revoked one is not renewed."""
+    require(actor, "renew", certification)
     if certification.revoked_at is not None:
         raise InvalidState(N_("A revoked certification cannot be renewed: grant a new one."),
                            {"revoked_at": certification.revoked_at.isoformat()})

@@ -14,19 +14,18 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from booking.permissions import may
+from booking.permissions import require
 from booking.services import audit
 from booking.services.bookings.rules import required_types
 from booking.services.certifications import operations as certifications
 from booking.services.certifications.held import types_held_on
-from booking.services.errors import N_, Forbidden, InvalidState
+from booking.services.errors import N_, InvalidState
 from models import (
     Certification,
     CertificationRequest,
     CertificationRequestStatus,
     CertificationType,
     Equipment,
-    Role,
     User,
 )
 
@@ -45,8 +44,8 @@ def request_certification(session: Session, *, actor: User, equipment: Equipment
                           now: datetime) -> Requested:
     """One request per type ``equipment`` (and its components) requires that the
     trainer does not hold today. Idempotent: open requests are not repeated."""
-    if actor.role is not Role.TRAINER:
-        raise Forbidden(N_("Only a trainer asks for a certification."))
+    require(actor, "request_certification", equipment,
+            N_("Only a trainer asks for a certification."))
     today = now.astimezone(certifications.CAMPUS_ZONE).date()
     held = types_held_on(session, actor, today)
     missing = [t for t in required_types(equipment) if t.id not in held]
@@ -80,13 +79,13 @@ def decide(session: Session, request: CertificationRequest, *, actor: User, gran
     ``valid_until``, default the type's validity) or decline an open request.
     Returns the new certification when granted."""
     holder = request.user
-    if not may(actor, "grant_certification", holder):
-        raise Forbidden(N_("Only a coordinator or an admin decides certification requests."))
+    require(actor, "decide", request,
+            N_("Only a coordinator or an admin decides certification requests."))
     # Lock the row (PostgreSQL): of two concurrent decisions, the second sees the first.
     session.refresh(request, with_for_update=True)
     if request.status is not OPEN:
         raise InvalidState(N_("This request has already been answered (%(status)s)."),
-                           {"status": request.status.value}, status=request.status.value)
+                           {"status": request.status.value}, status=request.status)
     certification = None
     if grant:
         certification = certifications.grant(

@@ -27,7 +27,7 @@ from icalendar.parser import Contentline
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking.permissions import coordinates
+from booking.permissions import may
 from booking.services import audit
 from booking.services.closures.operations import ClosureTarget, closure_target
 from booking.services.errors import N_, Forbidden, ValidationError
@@ -252,7 +252,7 @@ def import_closures(session: Session, *, actor: User, data: bytes,
                     now: datetime, source_name: str | None = None) -> ImportSummary:
     target = closure_target(session, establishment_id=establishment_id,
                             equipment_id=equipment_id)
-    if not coordinates(actor, target.owner_id):
+    if not may(actor, "import", target):
         raise Forbidden(N_("You may import closures only for your own establishment."))
     owner = session.get(Establishment, target.owner_id)
     assert owner is not None

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from booking.permissions import require
 from booking.services import audit
 from booking.services.errors import N_, ValidationError
 from models import Closure, ClosureKind, Equipment, Establishment, User
@@ -53,6 +54,8 @@ def closure_target(session: Session, *, establishment_id: int | None,
 def create_closure(session: Session, target: ClosureTarget, *, actor: User, now: datetime,
                    start: datetime, end: datetime, reason: str,
                    kind: ClosureKind = ClosureKind.OTHER) -> Closure:
+    require(actor, "close", target,
+            N_("Only the coordinators of the establishment may close it."))
     if not start < end:
         raise ValidationError(N_("The closure must end after it starts."),
                               {"fields": ["start", "end"]})
@@ -74,6 +77,8 @@ def create_closure(session: Session, target: ClosureTarget, *, actor: User, now:
 
 
 def delete_closure(session: Session, closure: Closure, *, actor: User, now: datetime) -> None:
+    require(actor, "delete", closure,
+            N_("Only the coordinators of the establishment may reopen it."))
     audit.record(session, actor=actor, action="closure.delete", object_type="closure",
                  object_id=closure.id, now=now, establishment_id=closure.establishment_id,
                  equipment_id=closure.equipment_id, start=closure.start_at.isoformat(),

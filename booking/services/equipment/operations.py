@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking.permissions import coordinates, is_staff, require
+from booking.permissions import may, require
 from booking.services import audit
 from booking.services.errors import N_, Conflict, Forbidden, ValidationError
 from models import (
@@ -28,13 +28,13 @@ RULE_FIELDS = ("name", "description", "location", "category", "status", "status_
 
 def create_equipment(session: Session, *, actor: User, data: dict[str, Any],
                      now: datetime) -> Equipment:
-    if not is_staff(actor):
+    if not may(actor, "add", Equipment):
         raise Forbidden(N_("Only an admin or a coordinator adds equipment."))
     establishment = session.get(Establishment, data.get("establishment_id"))
     if establishment is None:
         raise ValidationError(N_("No establishment %(id)s."), {"field": "establishment_id"},
                               id=data.get("establishment_id"))
-    if not coordinates(actor, establishment.id):
+    if not may(actor, "add_equipment", establishment):
         raise Forbidden(N_("Only an admin or a coordinator of %(name)s adds its equipment."),
                         name=establishment.name)
     code = data["code"].strip()

@@ -21,10 +21,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking.permissions import open_feed_scope
+from booking.permissions import require
 from booking.services import audit
-from booking.services.errors import N_, NotFound
-from models import Company, Equipment, Establishment, Feed, FeedScope, Project, Role, User
+from booking.services.errors import N_, Conflict, NotFound
+from booking.services.feeds.access import may_follow
+from models import Company, Equipment, Establishment, Feed, FeedScope, Project, User
 
 SCOPE_MODELS: dict[FeedScope, type] = {
     FeedScope.EQUIPMENT: Equipment,
@@ -60,10 +61,7 @@ def feed_urls(feed: Feed, *, key: str, base_url: str) -> FeedUrls:
 def scope_target(session: Session, scope: FeedScope, scope_id: int) -> Any | None:
     """The object a feed shows, or None. A trainer feed is any account's agenda
     as a trainer, except a company account's (it runs no sessions)."""
-    target = session.get(SCOPE_MODELS[scope], scope_id)
-    if scope is FeedScope.TRAINER and target is not None and target.role is Role.COMPANY:
-        return None
-    return target
+    return session.get(SCOPE_MODELS[scope], scope_id)
 
 
 def _seal(feed: Feed, key: str) -> None:
@@ -78,11 +76,16 @@ def _seal(feed: Feed, key: str) -> None:
 def create_feed(session: Session, *, actor: User, now: datetime, scope: FeedScope,
                 scope_id: int, key: str) -> Feed:
     """A new feed of ``scope``/``scope_id`` owned by ``actor``. A scope the actor
-    may not open (booking.permissions.open_feed_scope) is answered as unknown."""
+    may not follow (feeds.access.subscribe) is answered as unknown; a scope
+    the actor already follows with a live feed is a conflict naming that feed."""
     target = scope_target(session, scope, scope_id)
-    if target is None or not open_feed_scope(actor, scope, target):
+    if target is None or not may_follow(actor, scope, target):
         raise NotFound(N_("No %(scope)s %(id)s to follow."), {"scope": scope.value},
                        scope=scope.value, id=scope_id)
+    existing = live_feed(session, actor, scope, scope_id)
+    if existing is not None:
+        raise Conflict(N_("You already have a link for this calendar."),
+                       {"feed_id": existing.id})
     feed = Feed(owner_id=actor.id, scope=scope, scope_id=scope_id, created_at=now)
     _seal(feed, key)
     session.add(feed)
@@ -97,6 +100,7 @@ def create_feed(session: Session, *, actor: User, now: datetime, scope: FeedScop
 def regenerate_feed(session: Session, feed: Feed, *, actor: User, now: datetime,
                     key: str) -> Feed:
     """A new secret, hence a new URL; the old one stops working at once."""
+    require(actor, "regenerate", feed)
     _seal(feed, key)
     session.flush()
     audit.record(session, actor=actor, action="feed.regenerate", object_type="feed",
@@ -105,6 +109,7 @@ def regenerate_feed(session: Session, feed: Feed, *, actor: User, now: datetime,
 
 
 def revoke_feed(session: Session, feed: Feed, *, actor: User, now: datetime) -> None:
+    require(actor, "delete", feed)
     if feed.revoked_at is None:
         feed.revoked_at = now
         session.flush()
@@ -125,6 +130,13 @@ def feed_for_token(session: Session, token: str) -> Feed | None:
     if owner is None or not owner.active:
         return None
     target = scope_target(session, feed.scope, feed.scope_id)
-    if target is None or not open_feed_scope(owner, feed.scope, target):
+    if target is None or not may_follow(owner, feed.scope, target):
         return None
     return feed
+
+
+def live_feed(session: Session, owner: User, scope: FeedScope, scope_id: int) -> Feed | None:
+    """The owner's live feed of a scope: there is at most one."""
+    return session.scalar(select(Feed).where(
+        Feed.owner_id == owner.id, Feed.scope == scope, Feed.scope_id == scope_id,
+        Feed.revoked_at.is_(None)).order_by(Feed.id).limit(1))

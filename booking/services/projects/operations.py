@@ -1,10 +1,9 @@
 """Industrial teaching projects: a company requests, a coordinator decides,
 its company or a coordinator may cancel it.
 
-Permissions are checked by the caller (booking.permissions), except for
-cancelling, which booking.permissions does not know yet (:func:`may_cancel`);
-these functions check the data and the project's state, write, flush, audit,
-and tell the company contact of each new status (notifications.project_changed).
+Each operation starts with its permission (projects.access); then it checks
+the data and the project's state, writes, flushes, audits, and tells the
+company contact of each new status (notifications.project_changed).
 """
 
 from __future__ import annotations
@@ -15,29 +14,27 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking.permissions import is_staff, may
+from booking.permissions import may, may_train_projects, require
 from booking.services import audit
+from booking.services.accounts.access import active_trainers
 from booking.services.bookings.operations import ACTIVE, cancel_booking
 from booking.services.bookings.rules import missing_certifications, required_types
-from booking.services.equipment.hours import CERTIFICATION_ZONE, wall_clock
+from booking.services.equipment.hours import wall_clock
 from booking.services.errors import N_, Forbidden, InvalidState, NotFound, ValidationError
 from booking.services.messaging import notifications
+from booking.services.policy import CAMPUS_ZONE
+from booking.services.projects.access import FINAL
 from models import (
     Booking,
     CertificationType,
     Equipment,
     Project,
     ProjectStatus,
-    Role,
     User,
 )
 
-# Roles that may run a project's sessions as its trainer.
-TRAINER_ROLES = (Role.TRAINER,)
-# A project in these states is over: nothing changes it any more.
-FINAL = (ProjectStatus.COMPLETED, ProjectStatus.REJECTED, ProjectStatus.CANCELLED)
-# Its company may cancel a project until its sessions begin; coordinators, until it ends.
-COMPANY_CANCELS = (ProjectStatus.REQUESTED, ProjectStatus.APPROVED, ProjectStatus.SCHEDULED)
+
+CANNOT_CANCEL = N_("This project is “%(status)s”: it can no longer be cancelled.")
 
 
 def _equipment(session: Session, ids: list[int]) -> list[Equipment]:
@@ -58,8 +55,7 @@ def request_project(session: Session, *, actor: User, now: datetime, title: str,
                     objectives: str = "", contact_name: str = "", contact_email: str = "",
                     contact_phone: str = "") -> Project:
     """A company user requests a project for their company; it starts as requested."""
-    if actor.role is not Role.COMPANY or actor.company_id is None:
-        raise ValidationError(N_("Only a company account requests projects."))
+    require(actor, "request", Project, N_("Only a company account requests projects."))
     if not title.strip():
         raise ValidationError(N_("The project needs a title."), {"field": "title"})
     if learners < 1:
@@ -87,8 +83,8 @@ def _awaiting_decision(session: Session, project: Project) -> None:
     # Lock the row (PostgreSQL): of two concurrent decisions, the second sees the first.
     session.refresh(project, with_for_update=True)
     if project.status is not ProjectStatus.REQUESTED:
-        raise InvalidState(N_("This project is %(status)s: it is no longer awaiting a decision."),
-                           {"status": project.status.value}, status=project.status.value)
+        raise InvalidState(N_("This project is “%(status)s”: it is no longer awaiting a "
+                              "decision."), {"status": project.status.value}, status=project.status)
 
 
 def _decide(project: Project, *, actor: User, now: datetime, status: ProjectStatus,
@@ -103,9 +99,10 @@ def _decide(project: Project, *, actor: User, now: datetime, status: ProjectStat
 def approve_project(session: Session, project: Project, *, actor: User, now: datetime,
                     trainer_id: int, reason: str | None = None) -> Project:
     """Approve a requested project and assign its trainer (an active trainer account)."""
+    require(actor, "decide", project)
     _awaiting_decision(session, project)
     trainer = session.get(User, trainer_id)
-    if trainer is None or trainer.role not in TRAINER_ROLES or not trainer.active:
+    if trainer is None or not may_train_projects(trainer):
         raise ValidationError(N_("User %(id)s is not an active trainer."),
                               {"field": "trainer_id"}, id=trainer_id)
     _decide(project, actor=actor, now=now, status=ProjectStatus.APPROVED, reason=reason)
@@ -119,6 +116,7 @@ def approve_project(session: Session, project: Project, *, actor: User, now: dat
 
 def reject_project(session: Session, project: Project, *, actor: User, now: datetime,
                    reason: str) -> Project:
+    require(actor, "decide", project)
     if not reason.strip():
         raise ValidationError(N_("Say why the project is rejected."), {"field": "reason"})
     _awaiting_decision(session, project)
@@ -128,14 +126,6 @@ def reject_project(session: Session, project: Project, *, actor: User, now: date
                  object_id=project.id, now=now, reason=reason)
     notifications.project_changed(session, project, now=now, reason=reason)
     return project
-
-
-def may_cancel(user: User, project: Project) -> bool:
-    """Staff until the project is over; its company until its sessions begin.
-    (The sessions to cancel have their own rule: booking.permissions.cancel_booking.)"""
-    if project.status in FINAL or not may(user, "view", project):
-        return False
-    return is_staff(user) or (user.role is Role.COMPANY and project.status in COMPANY_CANCELS)
 
 
 def sessions_to_cancel(session: Session, project: Project, now: datetime) -> list[Booking]:
@@ -159,15 +149,15 @@ def cancel_project(session: Session, project: Project, *, actor: User, now: date
     """
     if not may(actor, "view", project):
         raise NotFound(N_("No project %(id)d."), id=project.id)
-    if not (is_staff(actor) or actor.role is Role.COMPANY):
+    if not (may(actor, "decide", project) or may(actor, "request", Project)):
         raise Forbidden(N_("Only the project's company or a coordinator may cancel it."))
     if not reason.strip():
         raise ValidationError(N_("Say why the project is cancelled."), {"field": "reason"})
     session.refresh(project, with_for_update=True)  # against a concurrent decision
     if project.status in FINAL:
-        raise InvalidState(N_("This project is %(status)s: it can no longer be cancelled."),
-                           {"status": project.status.value}, status=project.status.value)
-    if not may_cancel(actor, project):
+        raise InvalidState(CANNOT_CANCEL,
+                           {"status": project.status.value}, status=project.status)
+    if not may(actor, "cancel", project):
         raise Forbidden(N_("The project's sessions have begun: ask a coordinator to cancel it."),
                         {"status": project.status.value})
     sessions = sessions_to_cancel(session, project, now)
@@ -214,9 +204,8 @@ def trainer_fits(session: Session, project: Project) -> list[TrainerFit]:
         for ctype in required_types(equipment):
             types.setdefault(ctype.id, ctype)
     needed = sorted(types.values(), key=lambda t: t.code)
-    start = wall_clock(project.wanted_from, time(0), CERTIFICATION_ZONE)
-    end = wall_clock(project.wanted_to + timedelta(days=1), time(0), CERTIFICATION_ZONE)
-    trainers = session.scalars(select(User).where(
-        User.role.in_(TRAINER_ROLES), User.active.is_(True)).order_by(User.name, User.id))
+    start = wall_clock(project.wanted_from, time(0), CAMPUS_ZONE)
+    end = wall_clock(project.wanted_to + timedelta(days=1), time(0), CAMPUS_ZONE)
+    trainers = session.scalars(active_trainers())
     return [TrainerFit(trainer, missing_certifications(session, trainer, needed, start, end))
             for trainer in trainers]

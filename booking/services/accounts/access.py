@@ -1,0 +1,88 @@
+"""Who may see and manage accounts, establishments, companies, and the
+background jobs page."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+
+from booking.permissions import (
+    PROJECT_TRAINER_ROLES,
+    coordinates,
+    is_admin,
+    is_staff,
+    of_company,
+    rule,
+)
+from models import Company, Establishment, JobRun, User
+
+
+@rule(User, "view")
+def view_user(user: User, other: User) -> bool:
+    return is_staff(user) or user.id == other.id
+
+
+@rule(User, "list")
+def list_users(user: User, kind: type) -> bool:
+    return is_staff(user)
+
+
+@rule(User, "create", "manage")
+def manage_users(user: User, other: object) -> bool:
+    """Create, deactivate, reactivate, reset a password: admins."""
+    return is_admin(user)
+
+
+@rule(Establishment, "view")
+def view_establishment(user: User, establishment: Establishment) -> bool:
+    return True
+
+
+@rule(Establishment, "create", "manage")
+def manage_establishment(user: User, establishment: object) -> bool:
+    return is_admin(user)
+
+
+@rule(Establishment, "coordinate")
+def coordinate(user: User, establishment: object) -> bool:
+    """An establishment: its coordinators and admins. The class: any coordinator
+    or admin (the coordination pages)."""
+    if isinstance(establishment, type):
+        return is_staff(user)
+    assert isinstance(establishment, Establishment)
+    return coordinates(user, establishment.id)
+
+
+@rule(Company, "view")
+def view_company(user: User, company: Company) -> bool:
+    return is_staff(user) or of_company(user, company.id)
+
+
+@rule(Company, "list", "create")
+def manage_companies(user: User, kind: object) -> bool:
+    return is_staff(user)
+
+
+@rule(JobRun, "view")
+def view_jobs(user: User, kind: object) -> bool:
+    return is_staff(user)
+
+
+@rule(JobRun, "run")
+def run_job(user: User, kind: object) -> bool:
+    return is_admin(user)
+
+
+def coordinated_establishments(user: User) -> Select[tuple[Establishment]]:
+    """Every establishment for an admin; a coordinator's own; none for others."""
+    stmt = select(Establishment).order_by(Establishment.name)
+    if is_admin(user):
+        return stmt
+    if is_staff(user):
+        return stmt.where(Establishment.id == user.establishment_id)
+    return stmt.where(Establishment.id.is_(None))
+
+
+def active_trainers() -> Select[tuple[User]]:
+    """Trainer accounts that may run sessions, by name."""
+    return (select(User).where(User.role.in_(PROJECT_TRAINER_ROLES), User.active.is_(True))
+            .order_by(User.name, User.id))

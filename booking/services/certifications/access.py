@@ -1,0 +1,60 @@
+"""Who may see, grant, renew and revoke certifications, create their types,
+and ask for or decide certification requests."""
+
+from __future__ import annotations
+
+from booking.permissions import is_admin, is_company, is_staff, is_trainer, rule
+from models import Certification, CertificationRequest, CertificationType, Equipment, User
+
+
+@rule(User, "view_certifications")
+def view_certifications_of(user: User, holder: User) -> bool:
+    return is_staff(user) or user.id == holder.id
+
+
+@rule(User, "grant_certification")
+def grant(user: User, holder: User) -> bool:
+    """Any coordinator (of any establishment) or an admin, as API.md says;
+    company accounts hold no certification."""
+    return is_staff(user) and not is_company(holder)
+
+
+@rule(Certification, "view")
+def view(user: User, certification: Certification) -> bool:
+    return is_staff(user) or certification.user_id == user.id
+
+
+@rule(Certification, "revoke", "renew")
+def revoke(user: User, certification: Certification) -> bool:
+    return is_staff(user)
+
+
+@rule(CertificationType, "view")
+def view_type(user: User, ctype: object) -> bool:
+    return True
+
+
+@rule(CertificationType, "create")
+def create_type(user: User, kind: object) -> bool:
+    return is_admin(user)
+
+
+@rule(CertificationRequest, "view")
+def view_request(user: User, request: CertificationRequest) -> bool:
+    return is_staff(user) or request.user_id == user.id
+
+
+@rule(CertificationRequest, "decide")
+def decide_request(user: User, request: CertificationRequest) -> bool:
+    return grant(user, request.user)
+
+
+@rule(CertificationRequest, "list")
+def list_requests(user: User, kind: object) -> bool:
+    return is_staff(user)
+
+
+@rule(Equipment, "request_certification")
+def request_for(user: User, equipment: Equipment) -> bool:
+    """Trainers ask for what a machine requires (coordinators grant themselves)."""
+    return is_trainer(user)
