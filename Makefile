@@ -23,7 +23,7 @@ translations: $(BIN)/.runtime
 
 # After adding strings: refresh the catalogues, then translate the new French entries.
 i18n: $(BIN)/.runtime
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k _lp:1c,2 --no-location -o translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k Nn_:1,2 -k _lp:1c,2 --no-location -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --ignore-obsolete
 
 db: $(BIN)/.runtime

@@ -43,6 +43,10 @@ def create_app(config: str | type[Config] | dict[str, Any] | None = None) -> Fla
     # Every <int:…> in a URL is a 32-bit id: a larger number is no route (404),
     # never a query the database would refuse with an error of its own.
     app.url_map.converters["int"] = BoundedInt
+    # <id:…> for every id in a URL (booking.converters): the API uses it.
+    from booking.converters import register_converters
+
+    register_converters(app)
     app.config.from_object(config)
     app.config.update(overrides)
     _check_production(app)

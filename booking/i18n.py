@@ -10,6 +10,8 @@ from flask import Flask, current_app, has_request_context, session
 from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_login import current_user
 
+from booking import labels
+
 
 def select_locale() -> str:
     """The language chosen with the switch, else the account's, else French."""
@@ -36,6 +38,12 @@ def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
     return format_datetime(value, fmt)
+
+
+def local_when(value: datetime) -> str:
+    """An aware datetime in the zone it carries (give it the equipment's), in the
+    page's language: « jeu. 10 déc. 2026, 14:00 »; for flashed messages."""
+    return labels.format_when(value, get_locale() or "en")
 
 
 def local_time(value: datetime | None, fmt: str = "short") -> str:
@@ -66,4 +74,6 @@ def init_templates(app: Flask) -> None:
     def has_endpoint(name: str) -> bool:
         return name in app.view_functions
 
-    app.jinja_env.globals.update(get_locale=get_locale, has_endpoint=has_endpoint)
+    # ``labels``: the one place for enumeration labels (labels.ROLE_LABELS, ...).
+    app.jinja_env.globals.update(get_locale=get_locale, has_endpoint=has_endpoint,
+                                 labels=labels)

@@ -128,9 +128,10 @@ def require(user: User, action: str, obj: T, refusal: str | None = None, **param
     a Forbidden.
     """
     kind = _kind(obj)
-    if not isinstance(obj, type) and (kind, "view") in RULES and not may(user, "view", obj):
+    hidden = not isinstance(obj, type) and (kind, "view") in RULES
+    if hidden and not may(user, "view", obj):
         raise NotFound(N_("Not found."))
-    if action != "view" and not may(user, action, obj):
+    if (action != "view" or not hidden) and not may(user, action, obj):
         if refusal is None:
             raise Forbidden(N_("You may not do this."))
         raise Forbidden(refusal, **params)

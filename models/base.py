@@ -1,8 +1,19 @@
-"""Declarative base shared by every model, independent of the Flask app.
+"""Declarative base of every model, and the column types the models share.
 
-The models never import the ``booking`` package: the app binds this base to
-Flask-SQLAlchemy (``SQLAlchemy(model_class=Base)``), scripts and migrations use
-it directly.
+The models never import the ``booking`` package (no Flask in them): they
+subclass :class:`Base`, and ``booking/extensions.py`` hands its metadata to
+Flask-SQLAlchemy (``SQLAlchemy(metadata=Base.metadata)``), whose session the
+pages, the API, the CLI and the scheduler use; anything may import the models
+without an app (the tests empty tables through ``Base.metadata``). Alembic
+compares the migrated database with this metadata when it autogenerates a
+revision (``migrations/env.py``), but the revisions themselves never import the
+models, so old ones keep working as the models change.
+
+What the models share: the constraint naming convention (stable names that
+migrations address on both backends), ``UTCDateTime`` (``Mapped[datetime]``:
+aware instants, UTC in the database, naive ones refused), ``String(255)`` for
+``Mapped[str]``, ``str_enum`` (an enum as VARCHAR plus a named CHECK) and
+``utcnow``.
 """
 
 from __future__ import annotations
@@ -26,7 +37,13 @@ NAMING_CONVENTION = {
 
 
 def utcnow() -> datetime:
-    """The current instant, aware, in UTC (used as a column default: evaluated per row)."""
+    """The current instant, aware, in UTC: the column default (evaluated per row) of
+    rows added outside a service, such as scripts and test factories.
+
+    Services set ``created_at`` and ``updated_at`` from the ``now`` they were given,
+    and no column has an ``onupdate``: an update never reads the clock, so a frozen
+    clock in the tests (or a job's ``now``) is what the row records.
+    """
     return datetime.now(UTC)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, str_enum, utcnow
@@ -13,6 +13,10 @@ from models.enums import ClosureKind
 
 if TYPE_CHECKING:
     from models.equipment import Equipment
+
+# The rows of each scope that carry an import UID.
+ESTABLISHMENT_UID = "equipment_id IS NULL AND source_uid IS NOT NULL"
+EQUIPMENT_UID = "establishment_id IS NULL AND source_uid IS NOT NULL"
 
 
 class Closure(Base):
@@ -22,8 +26,15 @@ class Closure(Base):
         CheckConstraint(
             "(establishment_id IS NULL) <> (equipment_id IS NULL)", name="one_scope"
         ),
-        # Re-importing the same calendar file matches its events by UID.
-        UniqueConstraint("establishment_id", "equipment_id", "source_uid"),
+        # Re-importing the same calendar file matches its events by UID, once per
+        # scope. One scope column is always NULL (and NULLs are distinct in a
+        # unique key), so each scope has its own partial index (migration 0004).
+        Index("uq_closure_establishment_id_source_uid", "establishment_id", "source_uid",
+              unique=True, sqlite_where=text(ESTABLISHMENT_UID),
+              postgresql_where=text(ESTABLISHMENT_UID)),
+        Index("uq_closure_equipment_id_source_uid", "equipment_id", "source_uid",
+              unique=True, sqlite_where=text(EQUIPMENT_UID),
+              postgresql_where=text(EQUIPMENT_UID)),
         Index("ix_closure_establishment_id_start_at", "establishment_id", "start_at"),
         Index("ix_closure_equipment_id_start_at", "equipment_id", "start_at"),
     )

@@ -80,7 +80,8 @@ class Equipment(Base):
     # Hours a pending booking waits for a decision before it expires.
     approval_deadline_hours: Mapped[int] = mapped_column(default=72)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Set by each service with its ``now`` (no onupdate: models do not read the clock).
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     establishment: Mapped[Establishment] = relationship()
     parent: Mapped[Equipment | None] = relationship(

@@ -64,7 +64,8 @@ class Project(Base):
     decided_at: Mapped[datetime | None]
     decision_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Set by each service with its ``now`` (no onupdate: models do not read the clock).
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     company: Mapped[Company] = relationship()
     requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])

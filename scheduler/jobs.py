@@ -30,6 +30,7 @@ from booking.services.certifications.watch import flag_uncertified_bookings, war
 from booking.services.feeds.exports import write_exports
 from booking.services.messaging.outbox import deliver_one
 from booking.services.messaging.reminders import send_digests, send_reminders
+from booking.services.policy import CERTIFICATION_WARNING_DAYS, Policy
 from booking.timeutil import utc_now
 from models import JobRun, OutboxStatus, SchedulerLease
 from scheduler.lease import LEASE_NAME
@@ -77,7 +78,9 @@ def _digest(session: Session, now: datetime) -> str:
 
 def _certifications(session: Session, now: datetime) -> str:
     warned = warn_expiring(session, now=now)
-    flagged, cleared = flag_uncertified_bookings(session, now=now)
+    # The bookings to check reach as far as bookings are accepted: the app's horizon.
+    flagged, cleared = flag_uncertified_bookings(
+        session, now=now, policy=Policy.from_config(current_app.config))
     return f"{warned} warning(s) queued, {flagged} booking(s) flagged, {cleared} cleared"
 
 
@@ -109,7 +112,8 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("approval_digest", "Daily digest of pending approvals for coordinators (07:00)",
             _digest, "interval", {"minutes": 30}),
     JobSpec("certification_expiry",
-            "Certification warnings at 30 and 7 days; flag bookings of uncertified trainers",
+            "Certification warnings at {} days; flag bookings of uncertified trainers".format(
+                " and ".join(map(str, CERTIFICATION_WARNING_DAYS))),
             _certifications, "interval", {"hours": 6}),
     JobSpec("expire_pending", "Expire pending bookings past their decision deadline",
             _expire_pending, "interval", {"minutes": 5}),

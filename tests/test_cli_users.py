@@ -43,14 +43,15 @@ def test_creates_a_company_user(app, db, make) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--role", "superuser"], "unknown role"),
-        (["--email", "not-an-email"], "invalid e-mail"),
-        (["--role", "coordinator", "--establishment", "NOPE"], "no establishment"),
-        (["--role", "coordinator"], "needs its establishment"),
-        (["--role", "company"], "needs its company"),
-        (["--role", "company", "--company", "Unknown SA"], "no company"),
-        (["--password", "short"], "shorter than"),
-        (["--name", "   "], "name is empty"),
+        # The command speaks the campus language (French), like the pages by default.
+        (["--role", "superuser"], "Rôle «\u00a0superuser\u00a0» inconnu"),
+        (["--email", "not-an-email"], "n’est pas une adresse e-mail valide"),
+        (["--role", "coordinator", "--establishment", "NOPE"], "Aucun établissement"),
+        (["--role", "coordinator"], "rattaché à son établissement"),
+        (["--role", "company"], "rattaché à son entreprise"),
+        (["--role", "company", "--company", "Unknown SA"], "Aucune entreprise"),
+        (["--password", "short"], "Le mot de passe doit comporter au moins"),
+        (["--name", "   "], "Le nom est vide"),
     ],
 )
 def test_bad_input_writes_nothing(app, db, args: list[str], message: str) -> None:
@@ -72,7 +73,7 @@ def test_duplicate_email_is_refused(app, db, make) -> None:
     result = _create(app, "--email", existing.email.upper(), "--name", "Twin",
                      "--role", "trainer", "--password", "long-enough-password")
     assert result.exit_code != 0
-    assert "already" in result.output
+    assert "Un compte utilise déjà" in result.output
     assert db.scalar(select(func.count()).select_from(User)) == 1
 
 

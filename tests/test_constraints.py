@@ -1,6 +1,7 @@
 """The database itself refuses bad rows, on each backend: every CHECK, the CHECK
-of every enum column, the unique keys, the foreign-key actions, the status
-cascade from booking to occupancy, and the occupancy overlap guard.
+of every enum column, the unique keys (closures' import UID through partial
+indexes), the foreign-key actions, the status cascade from booking to
+occupancy, and the occupancy overlap guard: each rule docs/data-model.md claims.
 
 Each refusal runs in a savepoint (rolled back, the test's transaction goes on)
 and names the constraint that fired; the good twin of the row is then accepted,
@@ -22,15 +23,23 @@ from sqlalchemy.orm import Session
 
 from models.base import UTCDateTime
 from models.booking import Booking, BookingSeries, Occupancy
+from models.certification import CertificationRequest
 from models.closure import Closure
-from models.enums import SLOT_HOLDING_STATUSES, BookingPurpose, BookingStatus, OutboxStatus
+from models.enums import (
+    SLOT_HOLDING_STATUSES,
+    BookingPurpose,
+    BookingStatus,
+    CertificationRequestStatus,
+    OutboxStatus,
+)
 from models.equipment import OpeningHours
 from models.feed import Feed, FeedScope
 from models.outbox import OutboxMessage
 from models.project import Project
-from models.user import ApiToken
+from models.user import ApiToken, LoginSession
 
 CONFIRMED, CANCELLED = BookingStatus.CONFIRMED, BookingStatus.CANCELLED
+GRANTED, DECLINED = CertificationRequestStatus.GRANTED, CertificationRequestStatus.DECLINED
 OVERLAP = r"\bxcl_occupancy_no_overlap\b"
 _serial = itertools.count(1)
 
@@ -115,11 +124,17 @@ BUILDERS: dict[str, Callable[..., Any]] = {
     "series": lambda make, **kw: save(make, BookingSeries(
         equipment_id=make.equipment().id, rrule="FREQ=WEEKLY", first_start=NINE,
         timezone="Europe/Paris", **{"duration_minutes": 60, **kw})),
-    "api_token": lambda make, **kw: save(make, ApiToken(
-        user=make.user(), token_hash=f"t{next(_serial)}", created_at=T0, **kw)),
+    "api_token": lambda make, **kw: save(make, ApiToken(user=make.user(), created_at=T0, **{
+        "token_hash": f"t{next(_serial)}", "expires_at": T0 + timedelta(1), **kw})),
     "feed": lambda make, **kw: save(make, Feed(
         owner_id=make.user().id, scope=FeedScope.EQUIPMENT, scope_id=1, secret="s",
-        token_hash=f"f{next(_serial)}", **kw)),
+        **{"token_hash": f"f{next(_serial)}", **kw})),
+    "certification_request": lambda make, **kw: save(make, CertificationRequest(**{
+        "user_id": make.user().id, "certification_type_id": make.certification_type().id,
+        **kw})),
+    # A decided request: its status may change without breaking its other CHECKs.
+    "decided_request": lambda make, **kw: build(
+        make, "certification_request", status=DECLINED, decided_at=T0, **kw),
 }
 
 
@@ -153,6 +168,11 @@ CHECKS = [
     *checks("certification_type", "certification_type",
             ("validity_positive", {"validity_months": 0}, {"validity_months": 1}),
             ("code_not_empty", {"code": ""}, {"code": "C1"})),
+    *checks("certification_request", "certification_request",
+            ("decision_dated", {"status": GRANTED}, {"status": GRANTED, "decided_at": T0}),
+            ("open_undecided", {"decided_at": T0}, {"decided_at": None}),
+            ("open_undecided", {"decided_by_id": "@user"},
+             {"decided_by_id": "@user", "status": DECLINED, "decided_at": T0})),
     *checks("certification", "certification",
             ("valid_period", {"valid_from": date(2027, 2, 2), "valid_until": date(2027, 2, 1)},
              {"valid_from": date(2027, 2, 1), "valid_until": date(2027, 2, 1)}),
@@ -229,8 +249,10 @@ ENUMS = {"establishment.kind": "universite", "user_account.role": "admin",
          "equipment.category": "room", "equipment.status": "maintenance",
          "booking.purpose": "maintenance", "booking.status": "pending",
          "occupancy.booking_status": "confirmed", "project.status": "approved",
-         "closure.kind": "holidays", "outbox_message.status": "failed", "feed.scope": "trainer"}
-KIND_OF = {"user_account": "user", "outbox_message": "outbox"}
+         "closure.kind": "holidays", "outbox_message.status": "failed", "feed.scope": "trainer",
+         "certification_request.status": "granted"}
+KIND_OF = {"user_account": "user", "outbox_message": "outbox",
+           "certification_request": "decided_request"}
 
 
 @pytest.mark.parametrize(("target", "good"), ENUMS.items(), ids=list(ENUMS))
@@ -255,7 +277,8 @@ def test_enum_check_refuses_an_unknown_value_on_insert(db) -> None:
 # -- unique keys ---------------------------------------------------------------------
 
 UNIQUES = ["establishment.code", "equipment.code", "certification_type.code", "company.name",
-           "user_account.email", "booking.uid", "outbox_message.dedupe_key"]
+           "user_account.email", "booking.uid", "outbox_message.dedupe_key",
+           "api_token.token_hash", "feed.token_hash"]
 
 
 @pytest.mark.parametrize("target", UNIQUES)
@@ -269,6 +292,71 @@ def test_unique_key_refuses_a_duplicate(db, make, target: str) -> None:
     assert count(db, table, **{column: "same@example.org"}) == 1
 
 
+# -- closures: one import UID per scope (two partial unique indexes, migration 0004) ---
+
+UID = "hiver-2027-zone-b@calendrier.test"
+
+
+@pytest.mark.parametrize("scope", ["establishment", "equipment"])
+def test_an_import_uid_is_unique_within_its_scope(db, make, scope: str) -> None:
+    """One of the two scope columns is always NULL, so a unique key over both
+    could never fire: each scope has its own index."""
+    column = f"{scope}_id"
+    owner, neighbour = build(make, scope).id, build(make, scope).id
+    new_closure(make, **{column: owner, "source_uid": UID})
+    refused(db, lambda: new_closure(make, **{column: owner, "source_uid": UID}),
+            rf"\buq_closure_{column}_source_uid\b|closure\.{column}, closure\.source_uid")
+    assert count(db, "closure", **{column: owner, "source_uid": UID}) == 1
+    # The same UID in another scope of the kind, and closures without a UID, pass.
+    new_closure(make, **{column: neighbour, "source_uid": UID})
+    new_closure(make, **{column: owner})
+    new_closure(make, **{column: owner})
+    assert count(db, "closure", **{column: owner}) == 3
+    assert count(db, "closure", source_uid=UID) == 2
+
+
+def test_an_establishment_and_its_machine_may_share_an_import_uid(db, make) -> None:
+    machine = make.equipment()
+    new_closure(make, establishment_id=machine.establishment_id, source_uid=UID)
+    new_closure(make, equipment_id=machine.id, source_uid=UID)
+    assert count(db, "closure", source_uid=UID) == 2
+
+
+# -- other keys: the ORM keeps one object per primary key, so raw SQL goes past it ----
+
+def test_one_scheduler_lease_per_name(db) -> None:
+    take = "INSERT INTO scheduler_lease (name, holder, expires_at) VALUES (:name, :holder, :at)"
+    sql(db, take, name="scheduler", holder="a", at=T0)
+    refused(db, lambda: sql(db, take, name="scheduler", holder="b", at=T0),
+            r"\bpk_scheduler_lease\b|scheduler_lease\.name")
+    sql(db, take, name="other", holder="b", at=T0)
+    assert count(db, "scheduler_lease", name="scheduler", holder="a") == 1
+
+
+def test_a_required_certification_type_is_listed_once(db, make) -> None:
+    machine, ctype, other = make.equipment(), make.certification_type(), make.certification_type()
+    require = ("INSERT INTO equipment_certification_type (equipment_id, certification_type_id) "
+               "VALUES (:equipment, :ctype)")
+    sql(db, require, equipment=machine.id, ctype=ctype.id)
+    refused(db, lambda: sql(db, require, equipment=machine.id, ctype=ctype.id),
+            r"\bpk_equipment_certification_type\b"
+            r"|equipment_certification_type\.equipment_id, equipment_certification_type\.")
+    sql(db, require, equipment=machine.id, ctype=other.id)
+    assert count(db, "equipment_certification_type", equipment_id=machine.id) == 2
+
+
+def test_a_booking_holds_each_equipment_once(db, make) -> None:
+    """One occupancy row per booking and machine (a cancelled booking, so that
+    the overlap guard stays out of the way)."""
+    line, component = make.equipment(), make.equipment()
+    booking = new_booking(make, equipment=line, status=CANCELLED, occupy=True)
+    refused(db, lambda: save(make, occupancy_of(booking)),
+            r"\buq_occupancy_booking_id_equipment_id\b"
+            r"|occupancy\.booking_id, occupancy\.equipment_id")
+    save(make, occupancy_of(booking, equipment=component))
+    assert count(db, "occupancy", booking_id=booking.id) == 2
+
+
 # -- foreign-key actions -------------------------------------------------------------
 
 def test_deleting_an_establishment_with_equipment_is_refused(db, make) -> None:
@@ -280,6 +368,72 @@ def test_deleting_an_establishment_with_equipment_is_refused(db, make) -> None:
     assert count(db, "establishment", id=used) == 1
     sql(db, delete, id=empty)
     assert count(db, "establishment", id=empty) == 0
+
+
+@pytest.mark.parametrize(("table", "role"), [("establishment", "coordinator"),
+                                           ("company", "company")])
+def test_deleting_what_an_account_belongs_to_is_refused(db, make, table: str,
+                                                         role: str) -> None:
+    used, empty = getattr(make.user(role), f"{table}_id"), build(make, table).id
+    delete = f"DELETE FROM {table} WHERE id = :id"
+    refused(db, lambda: sql(db, delete, id=used),
+            rf"FOREIGN KEY|\bfk_user_account_{table}_id_{table}\b")
+    assert count(db, table, id=used) == 1
+    sql(db, delete, id=empty)
+    assert count(db, table, id=empty) == 0
+
+
+def test_deleting_a_line_with_components_is_refused(db, make) -> None:
+    line, lone = make.equipment(), make.equipment()
+    make.equipment(parent=line)
+    delete = "DELETE FROM equipment WHERE id = :id"
+    refused(db, lambda: sql(db, delete, id=line.id),
+            r"FOREIGN KEY|\bfk_equipment_parent_id_equipment\b")
+    assert count(db, "equipment", id=line.id) == 1
+    # A machine without components goes, and its opening hours with it.
+    assert count(db, "opening_hours", equipment_id=lone.id) == 5
+    sql(db, delete, id=lone.id)
+    assert count(db, "equipment", id=lone.id) == 0
+    assert count(db, "opening_hours", equipment_id=lone.id) == 0
+    assert count(db, "opening_hours", equipment_id=line.id) == 5
+
+
+@pytest.mark.parametrize("holder", ["certification", "certification_request"])
+def test_deleting_a_certification_type_in_use_is_refused(db, make, holder: str) -> None:
+    used, unused = make.certification_type(), make.certification_type()
+    if holder == "certification":
+        make.certification(make.user(), used)
+    else:
+        build(make, holder, certification_type_id=used.id)
+    delete = "DELETE FROM certification_type WHERE id = :id"
+    refused(db, lambda: sql(db, delete, id=used.id),
+            # PostgreSQL's name is cut at 60 characters with a hash (over its 63 limit).
+            rf"FOREIGN KEY|\bfk_{holder}_certification_type_id_c\w*\b")
+    assert count(db, "certification_type", id=used.id) == 1
+    sql(db, delete, id=unused.id)
+    assert count(db, "certification_type", id=unused.id) == 0
+
+
+def test_deleting_a_user_ends_their_login_sessions(db, make) -> None:
+    gone, kept = make.user(), make.user()
+    for user in (gone, gone, kept):
+        save(make, LoginSession(id=f"s{next(_serial)}", user_id=user.id, created_at=T0))
+    sql(db, "DELETE FROM user_account WHERE id = :id", id=gone.id)
+    assert count(db, "login_session", user_id=gone.id) == 0
+    assert count(db, "login_session", user_id=kept.id) == 1
+
+
+def test_a_certification_request_goes_with_its_trainer_and_outlives_its_equipment(
+        db, make) -> None:
+    trainer, other, machine = make.user(), make.user(), make.equipment()
+    asked = [build(make, "certification_request", user_id=user.id, equipment_id=machine.id)
+             for user in (trainer, other)]
+    sql(db, "DELETE FROM equipment WHERE id = :id", id=machine.id)
+    orphans = "SELECT count(*) FROM certification_request WHERE id = :id AND equipment_id IS NULL"
+    assert [db.scalar(text(orphans), {"id": r.id}) for r in asked] == [1, 1]
+    sql(db, "DELETE FROM user_account WHERE id = :id", id=trainer.id)
+    assert count(db, "certification_request", user_id=trainer.id) == 0
+    assert count(db, "certification_request", user_id=other.id) == 1
 
 
 def test_deleting_a_user_cascades_to_their_certifications(db, make) -> None:

@@ -1,11 +1,13 @@
-"""The demo campus loads once, changes nothing when loaded again, and every booking it
-lays out passes the booking rules: opening hours, holidays, closures, certifications,
-and no overlap of what it occupies, changeover included."""
+"""The demo campus loads once, changes nothing when loaded again, lays out the same
+campus for the same ``now``, and every booking it makes passes the booking rules
+(opening hours, holidays, closures, certifications, no overlap of what it occupies,
+changeover included): by construction, since each is made by the booking service, as
+its booker, and a refused day slides to the next one."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from itertools import combinations
 from zoneinfo import ZoneInfo
 
@@ -15,9 +17,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from booking.auth.passwords import verify_password
-from booking.demo.campus import load_demo_campus
+from booking.demo.campus import BOOKING_UID, BOOKINGS, SEARCH_DAYS, load_demo_campus
+from booking.services.policy import Policy
 from models import (
     SLOT_HOLDING_STATUSES,
+    AuditEntry,
     Base,
     Booking,
     BookingStatus,
@@ -26,6 +30,8 @@ from models import (
     Equipment,
     EquipmentStatus,
     Occupancy,
+    Project,
+    ProjectStatus,
     Role,
     User,
 )
@@ -61,6 +67,22 @@ def _user(db: Session, email: str) -> User:
 def _codes_held_on(db: Session, user: User, day) -> set[str]:
     return {c.certification_type.code for c in db.scalars(
         select(Certification).where(Certification.user_id == user.id)) if c.covers(day, day)}
+
+
+def _wished(now: datetime) -> dict[str, tuple[datetime, str]]:
+    """Each demo booking's uid: the local day and time its row asks for, and its equipment."""
+    today = now.astimezone(PARIS).date()
+    monday = today + timedelta(days=7 - today.weekday())
+    return {BOOKING_UID.format(first + i): (
+        datetime.combine(monday + timedelta(weeks=week, days=weekday),
+                         time.fromisoformat(hhmm)), code)
+        for first, code, weeks, weekday, hhmm, *_ in BOOKINGS for i, week in enumerate(weeks)}
+
+
+def _layout(db: Session) -> list[tuple]:
+    return sorted((b.uid, b.equipment.code, b.start_at, b.end_at, b.status.value,
+                   b.booked_by.email, b.trainer.email, b.decision_deadline)
+                  for b in db.scalars(select(Booking)))
 
 
 def test_second_load_creates_nothing(db: Session) -> None:
@@ -141,6 +163,79 @@ def test_bookings_pass_the_booking_rules(db: Session, now: datetime) -> None:
             assert now < booking.decision_deadline <= booking.start_at
         if booking.participants is not None and item.capacity is not None:
             assert booking.participants <= item.capacity
+        # Made by the booking service (its audit row), as the booker the story names.
+        created = db.scalars(select(AuditEntry).where(
+            AuditEntry.action == "booking.create", AuditEntry.object_id == booking.id)).all()
+        assert [entry.actor_id for entry in created] == [booking.booked_by_id], booking.uid
+        assert booking.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+    # Rule 6 leaves some waiting for a coordinator, and confirms the others.
+    assert {b.status for b in bookings} == {BookingStatus.PENDING, BookingStatus.CONFIRMED}
+
+
+def test_the_same_now_lays_out_the_same_campus(db: Session) -> None:
+    now = NOWS[3]
+    first_load = db.begin_nested()
+    load_demo_campus(db, now=now)
+    first = _layout(db)
+    first_load.rollback()
+    assert db.scalar(select(func.count()).select_from(Booking)) == 0
+
+    load_demo_campus(db, now=now)
+    assert _layout(db) == first
+    assert len(first) == sum(len(row[2]) for row in BOOKINGS)  # none left out
+
+
+@pytest.mark.parametrize("now", NOWS, ids=lambda d: d.date().isoformat())
+def test_a_refused_day_slides_to_a_later_one(db: Session, now: datetime) -> None:
+    """A booking keeps its wished local time; the service refusing its wished day
+    (a holiday, a closure, a taken slot) moves it to one of the following days."""
+    load_demo_campus(db, now=now)
+    wished = _wished(now)
+    public_holidays = holidays.France()
+    moved = set()
+    for booking in db.scalars(select(Booking)):
+        day, code = wished[booking.uid]
+        start = booking.start_at.astimezone(PARIS).replace(tzinfo=None)
+        assert booking.equipment.code == code
+        assert start.time() == day.time(), booking.uid
+        assert day.date() <= start.date() < day.date() + timedelta(days=SEARCH_DAYS)
+        if start.date() != day.date():
+            moved.add(booking.uid)
+    on_holidays = {uid for uid, (day, _) in wished.items() if day.date() in public_holidays}
+    assert on_holidays <= moved
+    if now == NOWS[3]:  # Christmas and New Year's Day fall on wished days
+        assert on_holidays
+
+
+def test_bookings_stay_within_the_policy_horizon(db: Session) -> None:
+    horizon = Policy(horizon_days=20)
+    created = load_demo_campus(db, now=NOW, policy=horizon)
+    starts = list(db.scalars(select(Booking.start_at)))
+    assert starts
+    assert max(starts) <= NOW + timedelta(days=20)
+    assert created["bookings"] == len(starts) < sum(len(row[2]) for row in BOOKINGS)
+
+
+def test_projects_are_requested_and_approved_through_the_services(db: Session) -> None:
+    load_demo_campus(db, now=NOW)
+    projects = {p.title: p for p in db.scalars(select(Project))}
+    assert len(projects) == 2
+    solaire = next(p for t, p in projects.items() if "solaire" in t)
+    serums = next(p for t, p in projects.items() if "sérums" in t)
+    # Approved with its trainer, then scheduled by its first session.
+    assert solaire.status is ProjectStatus.SCHEDULED
+    assert solaire.trainer.email == "formatrice.tours@plateforme.test"
+    assert solaire.decided_by_id == _user(db, "coord.tours@plateforme.test").id
+    assert solaire.updated_at == NOW
+    assert serums.status is ProjectStatus.REQUESTED
+    assert serums.trainer_id is None
+    actions = {(e.action, e.object_id, e.actor_id) for e in db.scalars(
+        select(AuditEntry).where(AuditEntry.object_type == "project"))}
+    assert ("project.request", serums.id, serums.requested_by_id) in actions
+    assert ("project.approve", solaire.id, solaire.decided_by_id) in actions
+    sessions = db.scalars(select(Booking).where(Booking.project_id == solaire.id)).all()
+    assert sessions
+    assert all(b.trainer_id == solaire.trainer_id for b in sessions)
 
 
 def test_the_story_of_the_demo_trainer(db: Session) -> None:

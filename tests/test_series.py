@@ -92,7 +92,10 @@ def test_decision_by_the_owning_coordinator(db, make, w, approve):
     decide(w.coord)
     assert (pending.status, pending.decided_by_id, pending.decision_reason, pending.sequence) == (
         CONFIRMED if approve else BookingStatus.REJECTED, w.coord.id, "ok", 1)
-    refused(db, "invalid_state", lambda: decide(w.coord, True), pending.status.value)
+    # The message (in French here) names the status by its label; details keep the value.
+    error = refused(db, "invalid_state", lambda: decide(w.coord, True),
+                    "Confirmée" if approve else "Refusée")
+    assert error.details == {"status": pending.status.value}
     again = lambda: book(db, w.coord, eq, at(9), at(10))  # noqa: E731
     if approve:
         refused(db, "conflict", again, pending.id)
@@ -164,7 +167,7 @@ def test_cancel_keeps_the_row_and_frees_the_slot(db, make, w):
     assert occupied(db, row) == {(w.eq.id, at(9), at(10), "cancelled")}
     assert book(db, w.coord, w.eq, at(9), at(10)).status is CONFIRMED
     refused(db, "invalid_state", lambda: cancel_booking(db, actor=w.trainer, booking=row,
-                                                        now=NOW), "cancelled")
+                                                        now=NOW), "Annulée")
 
 
 def test_moving_an_approved_booking_needs_a_new_decision(db, make, w):
@@ -185,7 +188,7 @@ def test_a_trainer_move_rechecks_an_overridden_certification(db, make, w):
                    override_reason="Recertification prévue le 1er juillet")
     refused(db, "certification_required", lambda: move_booking(
         db, actor=w.trainer, booking=booking, now=NOW, policy=POLICY,
-        start=at(9, day=JUL7), end=at(10, day=JUL7)), ctype.name, "2027-06-30")
+        start=at(9, day=JUL7), end=at(10, day=JUL7)), ctype.name, "mer. 30 juin 2027")
 
 
 # -- creating a series ----------------------------------------------------------------
@@ -235,7 +238,8 @@ def test_series_is_all_or_nothing(db, w, blocker):
     assert (datetime.fromisoformat(failed["start"]), failed["error"]) == (third, "conflict")
     assert [c["booking_id"] for c in error.details["conflicts"]] == [blocker.id]
     assert (error.params["failed"], error.params["total"]) == (1, 4)
-    assert re.search(rf"2027-01-27 10:00.*\b{blocker.id}\b", error.message), error.message
+    assert re.search(rf"mer\. 27 janv\. 2027, 10:00.*\b{blocker.id}\b", error.message), (
+        error.message)
 
 
 def test_skip_conflicts_books_the_others(db, w, blocker):

@@ -4,7 +4,7 @@ reset a password. Deactivating or resetting ends the account's open logins
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -21,23 +21,22 @@ from booking.admin.forms import (
     place_error,
 )
 from booking.extensions import db
+from booking.handlers import get_or_404, submit
 from booking.pagination import paginate
 from booking.services.accounts import directory
 from booking.services.accounts import operations as accounts
-from booking.services.errors import DomainError, Forbidden, NotFound
+from booking.services.errors import DomainError
 from booking.timeutil import utc_now
 from models import Company, Establishment, Role, User
 
 ACCOUNT_ERRORS = {"email": "email", "name": "name", "role": "role", "password": "password",
+                  "new_company": "new_company",
                   "establishment": "establishment", "establishment_id": "establishment",
                   "company": "company", "company_id": "company"}
 
 
 def _account(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
+    return get_or_404(User, user_id, current_user, "manage")
 
 
 @bp.route("/accounts")
@@ -67,7 +66,6 @@ def account_new() -> str | Response:
     if form.validate_on_submit():
         user = _create_account(form)
         if user is not None:
-            db.session.commit()
             flash(_("Account of %(name)s created.", name=user.name), "success")
             return redirect(url_for("admin.accounts_list", role=user.role.value))
     return render_template("admin/account_form.html", form=form)
@@ -75,34 +73,13 @@ def account_new() -> str | Response:
 
 def _create_account(form: AccountForm) -> User | None:
     """Create the account (and its new company); None after placing the errors."""
-    now = utc_now()
-    company_id = form.company.data or None
-    new_company = (form.new_company.data or "").strip()
-    if new_company and company_id:
-        form.new_company.errors.append(_("Choose a company or name a new one, not both."))
-        return None
-    try:
-        if new_company:
-            if form.role.data != Role.COMPANY.value:
-                form.new_company.errors.append(_("Only company accounts belong to a company."))
-                return None
-            company_id = directory.create_company(db.session, actor=current_user, now=now,
-                                                  name=new_company).id
-    except DomainError as error:
-        db.session.rollback()
-        place_error(form, error, {"name": "new_company"})
-        return None
-    try:
-        return directory.create_account(
-            db.session, actor=current_user, now=now, email=form.email.data,
-            name=form.name.data, role=form.role.data, password=form.password.data,
-            establishment_id=form.establishment.data or None, company_id=company_id)
-    except (Forbidden, NotFound):
-        raise
-    except DomainError as error:
-        db.session.rollback()
-        place_error(form, error, ACCOUNT_ERRORS)
-        return None
+    done = submit(lambda: directory.create_account(
+        db.session, actor=current_user, now=utc_now(), email=form.email.data,
+        name=form.name.data, role=form.role.data, password=form.password.data,
+        establishment_id=form.establishment.data or None, company_id=form.company.data or None,
+        new_company=(form.new_company.data or "").strip() or None),
+        form=form, fields=ACCOUNT_ERRORS)
+    return done.value
 
 
 @bp.route("/accounts/<int:user_id>/deactivate", methods=["GET", "POST"])

@@ -6,7 +6,8 @@ from flask import Blueprint, abort, current_app
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from booking.permissions import is_admin
+from booking.permissions import may
+from models import Establishment
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -16,6 +17,6 @@ def _admins_only() -> Response | None:
     """Anonymous users go to the login page; others than admins get a 403."""
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
-    if not is_admin(current_user):
+    if not may(current_user, "manage", Establishment):
         abort(403)
     return None

@@ -30,33 +30,19 @@ from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optio
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from booking.auth.passwords import MIN_PASSWORD_LENGTH
+from booking.labels import EQUIPMENT_STATUS_LABELS as STATUS_LABELS
+from booking.labels import KIND_LABELS, ROLE_LABELS
 from booking.services.errors import DomainError
 from booking.validators import EmailAddress
-from models import Equipment, EquipmentCategory, EquipmentStatus, EstablishmentKind, Role
-
-KIND_LABELS = {
-    EstablishmentKind.LYCEE: _l("High school"),
-    EstablishmentKind.UNIVERSITE: _l("University"),
-    EstablishmentKind.ECOLE: _l("Higher-education school"),
-    EstablishmentKind.ORGANISME_FORMATION: _l("Training institute"),
-    EstablishmentKind.ENTREPRISE: _l("Company"),
-}
+from models import Equipment, EquipmentCategory, EquipmentStatus, Role
 
 # The départements of the Centre-Val de Loire region; names are proper nouns.
 DEPARTMENTS = [SelectChoice(value, label) for value, label in (
     ("45", "45 — Loiret"), ("28", "28 — Eure-et-Loir"), ("37", "37 — Indre-et-Loire"),
     ("41", "41 — Loir-et-Cher"), ("18", "18 — Cher"), ("36", "36 — Indre"))]
 
-STATUS_LABELS = {
-    EquipmentStatus.ACTIVE: _l("Active"),
-    EquipmentStatus.MAINTENANCE: _l("In maintenance"),
-    EquipmentStatus.RETIRED: _l("Retired"),
-}
-
-ROLE_CHOICES = [SelectChoice(Role.TRAINER.value, _l("Trainer")),
-                SelectChoice(Role.COORDINATOR.value, _l("Coordinator")),
-                SelectChoice(Role.COMPANY.value, _l("Company")),
-                SelectChoice(Role.ADMIN.value, _l("Administrator"))]
+ROLE_CHOICES = [SelectChoice(role.value, ROLE_LABELS[role])
+                for role in (Role.TRAINER, Role.COORDINATOR, Role.COMPANY, Role.ADMIN)]
 
 WEEKDAYS = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
             _l("Saturday"), _l("Sunday"))

@@ -6,8 +6,14 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api as SmorestApi
 
+from booking.api.fields import ErrorSchema
+
 
 class Api(SmorestApi):
+    # Every error response of the document (the "Error" schema of the default
+    # and of the 422 responses) is the body booking.errors answers.
+    ERROR_SCHEMA = ErrorSchema
+
     def _register_error_handlers(self) -> None:
         # booking.errors answers every error, in the uniform body of API.md.
         pass

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import func, select
 
+from booking.api.fields import text
 from booking.auth.passwords import verify_password
 from booking.extensions import db
 from booking.services.accounts.tokens import issue_token, revoke, user_for_token
@@ -30,8 +31,9 @@ class Unauthorized(DomainError):
 
 
 class CredentialsSchema(Schema):
-    email = fields.String(required=True)
-    password = fields.String(required=True)
+    # Not stripped nor refused when empty: a wrong e-mail or password is a 401.
+    email = text(254, required=True, strip=False)
+    password = text(1024, required=True, strip=False)
 
 
 class TokenSchema(Schema):

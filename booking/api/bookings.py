@@ -10,8 +10,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from werkzeug.wrappers import Response
 
 from booking.api.auth import api_user
-from booking.api.common import PageArgs, load, page
-from booking.api.support import Instant, object_id
+from booking.api.common import load, page
+from booking.api.fields import Instant, PageArgs, integer, object_id, page_of, required_text, text
 from booking.extensions import db
 from booking.services.bookings.operations import BookingRequest, create_booking, decide_booking
 from booking.services.bookings.series import SCOPES, cancel_in_scope, create_series, move_in_scope
@@ -63,7 +63,7 @@ class BookingSchema(Schema):
 
 
 class RecurrenceSchema(Schema):
-    rrule = fields.String(required=True, validate=validate.Length(1, 500),
+    rrule = required_text(500, strip=False,
                           metadata={"example": "FREQ=WEEKLY;BYDAY=TU;UNTIL=20270630"})
     skip_conflicts = fields.Boolean(load_default=False)
 
@@ -72,13 +72,14 @@ class BookingInSchema(Schema):
     equipment_id = object_id(required=True)
     start = Instant(required=True)
     end = Instant(required=True)
-    title = fields.String(required=True, validate=validate.Length(1, 255))
+    # Not stripped: the service refuses a blank title with its own message.
+    title = required_text(255, strip=False)
     purpose = fields.Enum(BookingPurpose, by_value=True, load_default=BookingPurpose.TRAINING)
     trainer_id = object_id(allow_none=True)
     project_id = object_id(allow_none=True)
-    participants = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=10000))
+    participants = integer(0, 10000, strict=False, allow_none=True)
     recurrence = fields.Nested(RecurrenceSchema, allow_none=True)
-    override_reason = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    override_reason = text(2000, strip=False, allow_none=True)
 
     @validates_schema
     def _order(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -92,20 +93,24 @@ class SeriesAnswerSchema(Schema):
     skipped = fields.List(fields.Dict())
 
 
+def _scope() -> fields.String:
+    return text(32, strip=False, load_default="occurrence", also=validate.OneOf(SCOPES))
+
+
 class BookingPatchSchema(Schema):
     start = Instant()
     end = Instant()
-    title = fields.String(validate=validate.Length(1, 255))
-    scope = fields.String(load_default="occurrence", validate=validate.OneOf(SCOPES))
+    title = text(255, min_length=1, strip=False)
+    scope = _scope()
 
 
 class ReasonSchema(Schema):
-    reason = fields.String(allow_none=True, validate=validate.Length(max=2000))
-    scope = fields.String(load_default="occurrence", validate=validate.OneOf(SCOPES))
+    reason = text(2000, strip=False, allow_none=True)
+    scope = _scope()
 
 
 class DecisionSchema(Schema):
-    reason = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    reason = text(2000, strip=False, allow_none=True)
 
 
 class BookingListArgs(PageArgs):
@@ -116,11 +121,6 @@ class BookingListArgs(PageArgs):
     status = fields.Enum(BookingStatus, by_value=True)
     from_ = Instant(data_key="from")
     to = Instant()
-
-
-class BookingPageSchema(Schema):
-    items = fields.List(fields.Nested(BookingSchema))
-    total = fields.Integer()
 
 
 def _policy() -> Policy:
@@ -165,19 +165,19 @@ def post_booking(data: dict[str, Any]) -> Booking | Response:
 
 @blp.route("", methods=["GET"])
 @blp.arguments(BookingListArgs, location="query")
-@blp.response(200, BookingPageSchema)
+@blp.response(200, page_of(BookingSchema))
 def list_bookings(args: dict[str, Any]) -> dict[str, Any]:
     """Bookings the user may see, filtered."""
     return page(filtered(visible_bookings(api_user()), args), args)
 
 
-@blp.route("/<int:booking_id>", methods=["GET"])
+@blp.route("/<id:booking_id>", methods=["GET"])
 @blp.response(200, BookingSchema)
 def get_booking(booking_id: int) -> Booking:
     return load(Booking, booking_id, api_user())
 
 
-@blp.route("/<int:booking_id>", methods=["PATCH"])
+@blp.route("/<id:booking_id>", methods=["PATCH"])
 @blp.arguments(BookingPatchSchema)
 @blp.response(200, BookingSchema)
 def patch_booking(data: dict[str, Any], booking_id: int) -> Booking:
@@ -192,7 +192,7 @@ def patch_booking(data: dict[str, Any], booking_id: int) -> Booking:
     return booking
 
 
-@blp.route("/<int:booking_id>/cancel", methods=["POST"])
+@blp.route("/<id:booking_id>/cancel", methods=["POST"])
 @blp.arguments(ReasonSchema)
 @blp.response(200, BookingSchema)
 def cancel(data: dict[str, Any], booking_id: int) -> Booking:
@@ -214,7 +214,7 @@ def _decide(booking_id: int, data: dict[str, Any], approve: bool) -> Booking:
     return booking
 
 
-@blp.route("/<int:booking_id>/approve", methods=["POST"])
+@blp.route("/<id:booking_id>/approve", methods=["POST"])
 @blp.arguments(DecisionSchema)
 @blp.response(200, BookingSchema)
 def approve(data: dict[str, Any], booking_id: int) -> Booking:
@@ -222,7 +222,7 @@ def approve(data: dict[str, Any], booking_id: int) -> Booking:
     return _decide(booking_id, data, approve=True)
 
 
-@blp.route("/<int:booking_id>/reject", methods=["POST"])
+@blp.route("/<id:booking_id>/reject", methods=["POST"])
 @blp.arguments(DecisionSchema)
 @blp.response(200, BookingSchema)
 def reject(data: dict[str, Any], booking_id: int) -> Booking:

@@ -1,40 +1,24 @@
-"""Shared pieces of the API: pagination, loading with permissions, times."""
+"""What the API's handlers share: a page of a query, loading with permissions,
+a role gate, times. (What the schemas share is in booking.api.fields.)"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from marshmallow import Schema, fields, post_load, validate
 from sqlalchemy import Select, func, select
 
+from booking.api.auth import api_user
 from booking.extensions import db
 from booking.permissions import require
-from booking.services.errors import NotFound
+from booking.services.errors import N_, Forbidden, NotFound
 from models import User
 
 T = TypeVar("T")
-MAX_LIMIT = 500
-
-
-class PageArgs(Schema):
-    """``limit`` (default 50; above 500 is read as 500) and ``offset``."""
-
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1))
-    # Bounded: a huge offset overflows the database's OFFSET (a 5xx otherwise).
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**31 - 1))
-
-    @post_load
-    def _clamp(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        data["limit"] = min(data["limit"], MAX_LIMIT)
-        return data
-
-
-class ErrorSchema(Schema):
-    error = fields.String(required=True)
-    message = fields.String(required=True)
-    details = fields.Dict()
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def page(stmt: Select[Any], args: dict[str, Any]) -> dict[str, Any]:
@@ -48,7 +32,7 @@ def load(model: type[T], object_id: int, user: User, action: str = "view") -> T:
     """Load or 404, then the permission check of booking.permissions (404/403)."""
     obj = db.session.get(model, object_id)
     if obj is None:
-        raise NotFound(f"no {model.__name__.lower()} {object_id}")
+        raise NotFound(N_("Not found."))
     return require(user, action, obj)
 
 
@@ -57,3 +41,20 @@ def local_iso(value: datetime | None, zone: str) -> str | None:
     if value is None:
         return None
     return value.astimezone(ZoneInfo(zone)).isoformat()
+
+
+def allow(predicate: Callable[[User], bool]) -> Callable[[F], F]:
+    """403 before the body is read, for an endpoint closed to a role whatever
+    the object (the predicate comes from booking.permissions). Put it right
+    under ``@blp.route``."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if not predicate(api_user()):
+                raise Forbidden(N_("Your role does not allow this."))
+            return view(*args, **kwargs)
+
+        return guarded  # type: ignore[return-value]
+
+    return decorator

@@ -14,19 +14,19 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from booking.api.auth import api_user
-from booking.api.common import load, local_iso, page
-from booking.api.support import (
+from booking.api.common import allow, load, local_iso, page
+from booking.api.fields import (
     DATE_TIME,
-    ID,
     Day,
     Instant,
     PageArgs,
     Text,
-    allow,
+    integer,
     object_id,
     optional_text,
     page_of,
     required_text,
+    text,
 )
 from booking.extensions import db
 from booking.permissions import coordinates, is_admin, is_staff
@@ -77,7 +77,7 @@ class EstablishmentSchema(Schema):
         r"^(\d{2,3}|2[AB])$", error="A département number, such as 45."))
     kind = fields.Enum(EstablishmentKind, by_value=True, required=True)
     # Checked against the IANA database by the service (an unknown zone is a 422).
-    timezone = Text(load_default=PARIS, validate=validate.Length(min=1, max=64),
+    timezone = text(64, min_length=1, load_default=PARIS,
                     metadata={"description": "An IANA time zone; Europe/Paris by default."})
 
 
@@ -94,18 +94,16 @@ class CertificationTypeSchema(Schema):
     id = fields.Integer(dump_only=True)
     code = required_text(32)
     name = required_text(255)
-    validity_months = fields.Integer(strict=True, load_default=12,
-                                     validate=validate.Range(min=1, max=600))
+    validity_months = integer(1, 600, load_default=12)
     description = optional_text(5000)
 
 
 class UserSchema(Schema):
     id = fields.Integer(dump_only=True)
-    email = Text(required=True, validate=validate.Length(min=3, max=254))
+    email = text(254, min_length=3, required=True)
     name = required_text(255)
     role = fields.Enum(Role, by_value=True, required=True)
-    password = Text(required=True, load_only=True, strip=False,
-                    validate=validate.Length(max=1024))
+    password = text(1024, required=True, load_only=True, strip=False)
     establishment_id = object_id(allow_none=True, load_default=None)
     company_id = object_id(allow_none=True, load_default=None)
     active = fields.Boolean(dump_only=True)
@@ -181,13 +179,13 @@ def create_establishment(body: dict[str, Any]) -> Establishment:
     return establishment
 
 
-@establishments.route(f"/<{ID}:establishment_id>", methods=["GET"])
+@establishments.route("/<id:establishment_id>", methods=["GET"])
 @establishments.response(200, EstablishmentSchema)
 def get_establishment(establishment_id: int) -> Establishment:
     return load(Establishment, establishment_id, api_user())
 
 
-@establishments.route(f"/<{ID}:establishment_id>", methods=["PATCH"])
+@establishments.route("/<id:establishment_id>", methods=["PATCH"])
 @establishments.arguments(EstablishmentPatchSchema(partial=True))
 @establishments.response(200, EstablishmentSchema)
 def update_establishment(body: dict[str, Any], establishment_id: int) -> Establishment:
@@ -269,7 +267,7 @@ def create_user(body: dict[str, Any]) -> User:
     return user
 
 
-@users.route(f"/<{ID}:user_id>", methods=["GET"])
+@users.route("/<id:user_id>", methods=["GET"])
 @users.response(200, UserSchema)
 def get_user(user_id: int) -> User:
     """An account: coordinators and admins see all, others only their own."""
@@ -279,7 +277,7 @@ def get_user(user_id: int) -> User:
 # --- certifications -----------------------------------------------------------------
 
 
-@certs.route(f"/users/<{ID}:user_id>/certifications", methods=["GET"])
+@certs.route("/users/<id:user_id>/certifications", methods=["GET"])
 @certs.arguments(PageArgs, location="query")
 @certs.response(200, page_of(CertificationSchema))
 def list_certifications(args: dict[str, Any], user_id: int) -> dict[str, Any]:
@@ -290,7 +288,7 @@ def list_certifications(args: dict[str, Any], user_id: int) -> dict[str, Any]:
     return page(stmt, args)
 
 
-@certs.route(f"/users/<{ID}:user_id>/certifications", methods=["POST"])
+@certs.route("/users/<id:user_id>/certifications", methods=["POST"])
 @certs.arguments(CertificationSchema)
 @certs.response(201, CertificationSchema)
 def grant_certification(body: dict[str, Any], user_id: int) -> Certification:
@@ -302,7 +300,7 @@ def grant_certification(body: dict[str, Any], user_id: int) -> Certification:
     return certification
 
 
-@certs.route(f"/certifications/<{ID}:certification_id>", methods=["DELETE"])
+@certs.route("/certifications/<id:certification_id>", methods=["DELETE"])
 @certs.arguments(RevokeQuerySchema, location="query")
 @certs.response(204)
 def revoke_certification(args: dict[str, Any], certification_id: int) -> None:
@@ -364,7 +362,7 @@ def create_closure(body: dict[str, Any]) -> dict[str, Any]:
     return _closure_out(closure, zone)
 
 
-@closures.route(f"/<{ID}:closure_id>", methods=["DELETE"])
+@closures.route("/<id:closure_id>", methods=["DELETE"])
 @allow(is_staff)
 @closures.response(204)
 def delete_closure(closure_id: int) -> None:

@@ -10,8 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from booking.api.auth import api_user
-from booking.api.common import PageArgs, load, local_iso, page
-from booking.api.support import Instant, object_id
+from booking.api.common import load, local_iso, page
+from booking.api.fields import (
+    Instant,
+    PageArgs,
+    integer,
+    object_id,
+    page_of,
+    required_text,
+    text,
+)
 from booking.extensions import db
 from booking.permissions import may
 from booking.search import contains
@@ -28,31 +36,33 @@ HHMM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="a time HH:MM")
 
 
 class OpeningHoursSchema(Schema):
-    weekday = fields.Integer(required=True, validate=validate.Range(0, 6),
-                             metadata={"description": "0 is Monday, 6 is Sunday"})
-    opens = fields.String(required=True, validate=HHMM)
-    closes = fields.String(required=True, validate=HHMM)
+    weekday = integer(0, 6, strict=False, required=True,
+                      metadata={"description": "0 is Monday, 6 is Sunday"})
+    opens = text(5, strip=False, required=True, also=HHMM)
+    closes = text(5, strip=False, required=True, also=HHMM)
 
 
 class EquipmentInSchema(Schema):
-    code = fields.String(required=True, validate=validate.Length(1, 32))
-    name = fields.String(required=True, validate=validate.Length(1, 255))
-    description = fields.String()
-    location = fields.String(validate=validate.Length(max=255))
+    # Not stripped here: the service strips the code, and the bounds are the
+    # equipment page's (booking.admin.forms.EquipmentForm).
+    code = required_text(32, strip=False)
+    name = required_text(255, strip=False)
+    description = text(5000, strip=False)
+    location = text(255, strip=False)
     establishment_id = object_id(required=True)
     category = fields.Enum(EquipmentCategory, by_value=True, required=True)
     status = fields.Enum(EquipmentStatus, by_value=True)
-    status_reason = fields.String()
+    status_reason = text(2000, strip=False)
     parent_id = object_id(allow_none=True)
-    capacity = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=100000))
+    capacity = integer(0, 100000, strict=False, allow_none=True)
     required_certification_type_ids = fields.List(object_id(), validate=validate.Length(max=50))
-    slot_minutes = fields.Integer(validate=validate.Range(min=1, max=1440))
-    min_minutes = fields.Integer(validate=validate.Range(min=1, max=10080))
-    max_minutes = fields.Integer(validate=validate.Range(min=1, max=10080))
-    changeover_minutes = fields.Integer(validate=validate.Range(min=0, max=1440))
+    slot_minutes = integer(1, 1440, strict=False)
+    min_minutes = integer(1, 10080, strict=False)
+    max_minutes = integer(1, 10080, strict=False)
+    changeover_minutes = integer(0, 1440, strict=False)
     requires_approval = fields.Boolean()
     open_on_holidays = fields.Boolean()
-    approval_deadline_hours = fields.Integer(validate=validate.Range(min=1, max=10000))
+    approval_deadline_hours = integer(1, 10000, strict=False)
     opening_hours = fields.List(fields.Nested(OpeningHoursSchema),
                                 validate=validate.Length(max=50))
 
@@ -95,12 +105,7 @@ class EquipmentListArgs(PageArgs):
     establishment_id = object_id(strict=False)
     category = fields.Enum(EquipmentCategory, by_value=True)
     status = fields.Enum(EquipmentStatus, by_value=True)
-    q = fields.String(validate=validate.Length(max=100))
-
-
-class EquipmentPageSchema(Schema):
-    items = fields.List(fields.Nested(EquipmentSchema))
-    total = fields.Integer()
+    q = text(100, strip=False)
 
 
 class WindowArgs(Schema):
@@ -131,7 +136,7 @@ def _loaded() -> Any:
 
 @blp.route("", methods=["GET"])
 @blp.arguments(EquipmentListArgs, location="query")
-@blp.response(200, EquipmentPageSchema)
+@blp.response(200, page_of(EquipmentSchema))
 def list_equipment(args: dict[str, Any]) -> dict[str, Any]:
     """The catalogue, filtered by establishment, category, status or words."""
     stmt = select(Equipment).options(*_loaded()).order_by(Equipment.code)
@@ -157,13 +162,13 @@ def post_equipment(data: dict[str, Any]) -> Equipment:
     return equipment
 
 
-@blp.route("/<int:equipment_id>", methods=["GET"])
+@blp.route("/<id:equipment_id>", methods=["GET"])
 @blp.response(200, EquipmentSchema)
 def get_equipment(equipment_id: int) -> Equipment:
     return load(Equipment, equipment_id, api_user())
 
 
-@blp.route("/<int:equipment_id>", methods=["PATCH"])
+@blp.route("/<id:equipment_id>", methods=["PATCH"])
 @blp.arguments(EquipmentPatchSchema)
 @blp.response(200, EquipmentSchema)
 def patch_equipment(data: dict[str, Any], equipment_id: int) -> Equipment:
@@ -175,7 +180,7 @@ def patch_equipment(data: dict[str, Any], equipment_id: int) -> Equipment:
     return equipment
 
 
-@blp.route("/<int:equipment_id>/availability", methods=["GET"])
+@blp.route("/<id:equipment_id>/availability", methods=["GET"])
 @blp.arguments(WindowArgs, location="query")
 @blp.response(200, AvailabilitySchema)
 def get_availability(args: dict[str, Any], equipment_id: int) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from booking.api.auth import api_user
 from booking.api.common import load, local_iso, page
-from booking.api.support import DATE_TIME, ID, PageArgs, object_id, page_of
+from booking.api.fields import DATE_TIME, PageArgs, object_id, page_of
 from booking.extensions import db
 from booking.services.errors import N_, NotFound
 from booking.services.feeds import operations as feeds
@@ -76,7 +76,7 @@ def create_feed(body: dict[str, Any]) -> dict[str, Any]:
     return _out(feed)
 
 
-@blp.route(f"/<{ID}:feed_id>/regenerate", methods=["POST"])
+@blp.route("/<id:feed_id>/regenerate", methods=["POST"])
 @blp.response(200, FeedSchema)
 def regenerate_feed(feed_id: int) -> dict[str, Any]:
     """A new URL for the feed; the old one answers 404 at once."""
@@ -87,7 +87,7 @@ def regenerate_feed(feed_id: int) -> dict[str, Any]:
     return _out(feed)
 
 
-@blp.route(f"/<{ID}:feed_id>", methods=["DELETE"])
+@blp.route("/<id:feed_id>", methods=["DELETE"])
 @blp.response(204)
 def delete_feed(feed_id: int) -> None:
     """Revoke the feed: its URL answers 404 at once."""

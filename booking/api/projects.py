@@ -25,14 +25,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from booking.api.auth import api_user
-from booking.api.common import load, local_iso, page
-from booking.api.support import (
+from booking.api.common import allow, load, local_iso, page
+from booking.api.fields import (
     DATE_TIME,
-    ID,
     Day,
     PageArgs,
-    Text,
-    allow,
+    integer,
     object_id,
     optional_text,
     page_of,
@@ -65,14 +63,13 @@ class ProjectSchema(Schema):
     title = required_text(255)
     description = optional_text(10000)
     objectives = optional_text(10000)
-    learners = fields.Integer(strict=True, required=True,
-                              validate=validate.Range(min=1, max=100000))
+    learners = integer(1, 100000, required=True)
     equipment_ids = fields.List(object_id(), load_default=list,
                                 validate=validate.Length(max=100))
     wanted_from = Day(required=True)
     wanted_to = Day(required=True)
     contact_name = optional_text(255)
-    contact_email = Text(load_default="", validate=[validate.Length(max=254), _email_or_empty])
+    contact_email = optional_text(254, also=_email_or_empty)
     contact_phone = optional_text(40)
     status = fields.Enum(ProjectStatus, by_value=True, dump_only=True)
     company_id = fields.Integer(dump_only=True)
@@ -143,13 +140,13 @@ def list_projects(args: dict[str, Any]) -> dict[str, Any]:
     return page(stmt, args)
 
 
-@blp.route(f"/<{ID}:project_id>", methods=["GET"])
+@blp.route("/<id:project_id>", methods=["GET"])
 @blp.response(200, ProjectSchema)
 def get_project(project_id: int) -> Project:
     return load(Project, project_id, api_user())
 
 
-@blp.route(f"/<{ID}:project_id>/approve", methods=["POST"])
+@blp.route("/<id:project_id>/approve", methods=["POST"])
 @blp.arguments(ProjectApproveSchema)
 @blp.response(200, ProjectSchema)
 def approve_project(body: dict[str, Any], project_id: int) -> Project:
@@ -160,7 +157,7 @@ def approve_project(body: dict[str, Any], project_id: int) -> Project:
     return project
 
 
-@blp.route(f"/<{ID}:project_id>/reject", methods=["POST"])
+@blp.route("/<id:project_id>/reject", methods=["POST"])
 @blp.arguments(ProjectRejectSchema)
 @blp.response(200, ProjectSchema)
 def reject_project(body: dict[str, Any], project_id: int) -> Project:
@@ -171,7 +168,7 @@ def reject_project(body: dict[str, Any], project_id: int) -> Project:
     return project
 
 
-@blp.route(f"/<{ID}:project_id>/cancel", methods=["POST"])
+@blp.route("/<id:project_id>/cancel", methods=["POST"])
 @blp.arguments(ProjectCancelSchema)
 @blp.response(200, ProjectSchema)
 def cancel_project(body: dict[str, Any], project_id: int) -> Project:

@@ -8,10 +8,11 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from booking.api.auth import api_user
-from booking.api.support import Day, object_id
+from booking.api.fields import Day, object_id, text
 from booking.extensions import db
-from booking.permissions import is_staff
-from booking.services.errors import N_, Forbidden
+from booking.permissions import require
+from booking.services.errors import N_
+from booking.services.reports.access import Reports
 from booking.services.reports.utilisation import GROUPS, utilisation
 
 blp = Blueprint("Reports", __name__, url_prefix="/api/v1/reports",
@@ -23,7 +24,7 @@ class UtilisationArgs(Schema):
     from_ = Day(required=True, data_key="from",
                         metadata={"description": "first day, Europe/Paris, inclusive"})
     to = Day(required=True, metadata={"description": "last day, exclusive"})
-    group_by = fields.String(load_default="equipment", validate=validate.OneOf(GROUPS))
+    group_by = text(32, strip=False, load_default="equipment", also=validate.OneOf(GROUPS))
     establishment_id = object_id(strict=False)
 
 
@@ -45,8 +46,7 @@ class UtilisationSchema(Schema):
 def get_utilisation(args: dict[str, Any]) -> dict[str, Any]:
     """Booked hours, open hours and their rate, per equipment, establishment,
     purpose or company; changeover is not booked time."""
-    if not is_staff(api_user()):
-        raise Forbidden(N_("Reports are for coordinators and admins."))
+    require(api_user(), "view", Reports, N_("Reports are for coordinators and admins."))
     rows = utilisation(db.session, first=args["from_"], last_excluded=args["to"],
                        group_by=args["group_by"], establishment_id=args.get("establishment_id"))
     return {"items": rows}

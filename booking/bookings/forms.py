@@ -18,15 +18,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from booking.labels import PURPOSE_LABELS
 from models import BookingPurpose
-
-PURPOSE_LABELS = {
-    BookingPurpose.TRAINING: _l("Training"),
-    BookingPurpose.INDUSTRIAL_PROJECT: _l("Industrial project"),
-    BookingPurpose.DISCOVERY_WORKSHOP: _l("Discovery workshop"),
-    BookingPurpose.MAINTENANCE: _l("Maintenance"),
-    BookingPurpose.OTHER: _l("Other"),
-}
 
 # WTForms 3.3 wants SelectChoice objects, not tuples, for static choices.
 SCOPE_CHOICES = [

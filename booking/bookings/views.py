@@ -4,7 +4,7 @@ field it concerns, with the next free slots when the time was the problem."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import (
@@ -19,16 +19,20 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from booking.bookings.forms import PURPOSE_LABELS, BookingForm, CancelForm, MoveForm
 from booking.extensions import db
+from booking.handlers import get_or_404, place_error, submit
+from booking.i18n import local_when
 from booking.pagination import paginate
-from booking.permissions import is_staff, may
+from booking.permissions import may
+from booking.services.accounts.access import active_trainers
 from booking.services.bookings.availability import next_free_slots
-from booking.services.bookings.operations import BOOKABLE_PROJECT, BookingRequest, create_booking
+from booking.services.bookings.operations import BookingRequest, create_booking
 from booking.services.bookings.rules import required_types
 from booking.services.bookings.series import (
     SeriesRefused,
@@ -36,12 +40,13 @@ from booking.services.bookings.series import (
     create_series,
     move_in_scope,
 )
-from booking.services.bookings.visibility import visible_bookings
+from booking.services.bookings.visibility import my_bookings
 from booking.services.certifications.held import types_held_by
 from booking.services.equipment import hours
-from booking.services.errors import DomainError, Forbidden, NotFound
+from booking.services.errors import DomainError
 from booking.services.feeds.ical import calendar_of, to_bytes
 from booking.services.policy import Policy
+from booking.services.projects.access import bookable_projects
 from booking.timeutil import utc_now
 from models import (
     Booking,
@@ -50,7 +55,6 @@ from models import (
     Equipment,
     EquipmentStatus,
     Project,
-    Role,
     User,
 )
 
@@ -78,12 +82,7 @@ def _policy() -> Policy:
 
 
 def _load(booking_id: int, action: str) -> Booking:
-    booking = db.session.get(Booking, booking_id)
-    if booking is None or not may(current_user, "view", booking):
-        abort(404)
-    if action != "view" and not may(current_user, action, booking):
-        abort(403)
-    return booking
+    return get_or_404(Booking, booking_id, current_user, action)
 
 
 def _bookable() -> list[Equipment]:
@@ -94,18 +93,12 @@ def _bookable() -> list[Equipment]:
 
 
 def _projects() -> list[Project]:
-    stmt = select(Project).where(Project.status.in_(BOOKABLE_PROJECT)).order_by(Project.title)
-    if current_user.role is Role.COMPANY:
-        stmt = stmt.where(Project.company_id == current_user.company_id)
-    elif current_user.role is Role.TRAINER:
-        stmt = stmt.where(Project.trainer_id == current_user.id)
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(bookable_projects(current_user)))
 
 
 def _certified_trainers(equipment: Equipment | None, day: date) -> list[tuple[User, bool]]:
     """Active trainers, each with whether they hold every required type on ``day``."""
-    trainers = list(db.session.scalars(select(User).where(
-        User.role == Role.TRAINER, User.active.is_(True)).order_by(User.name)))
+    trainers = list(db.session.scalars(active_trainers()))
     needed = {t.id for t in required_types(equipment)} if equipment else set()
     held = types_held_by(db.session, [t.id for t in trainers], day)
     return [(t, needed <= held.get(t.id, set())) for t in trainers]
@@ -114,7 +107,7 @@ def _certified_trainers(equipment: Equipment | None, day: date) -> list[tuple[Us
 def _fill_choices(form: BookingForm, equipment: Equipment | None) -> None:
     form.equipment.choices = [(e.id, f"{e.name} — {e.establishment.city}") for e in _bookable()]
     form.project.choices = [(0, "—")] + [(p.id, p.title) for p in _projects()]
-    if is_staff(current_user):
+    if may(current_user, "book_for_others", Booking):
         day = form.day.data or utc_now().date()
         trainers = _certified_trainers(equipment, day)
         # Certified trainers first: those are the ones a coordinator should pick.
@@ -127,7 +120,7 @@ def _fill_choices(form: BookingForm, equipment: Equipment | None) -> None:
 
 def _aware(day: date, at: time, equipment: Equipment) -> datetime:
     """Times entered in the pages are read in the equipment's zone."""
-    return datetime.combine(day, at, tzinfo=hours.zone_of(equipment)).astimezone(UTC)
+    return hours.wall_clock(day, at, hours.zone_of(equipment))
 
 
 def _rule(form: BookingForm) -> str | None:
@@ -146,15 +139,12 @@ def _rule(form: BookingForm) -> str | None:
 
 
 def _place_error(form: BookingForm, error: DomainError) -> None:
-    field = FIELD_OF_CODE.get(error.code) or FIELD_OF_DETAIL.get(
-        str(error.details.get("field", "")))
-    if field == "trainer" and not is_staff(current_user):
-        field = None
-    target = getattr(form, field) if field else None
-    if target is not None:
-        target.errors = [*target.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
+    fields = {**FIELD_OF_DETAIL, **FIELD_OF_CODE}
+    if not may(current_user, "book_for_others", Booking):
+        # The trainer field is a coordinator's: others read the refusal on top.
+        fields = {key: name for key, name in fields.items() if name != "trainer"}
+        fields["trainer_id"] = fields["certification_required"] = ""
+    place_error(form, error, fields)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -178,7 +168,8 @@ def new() -> str | Response:
                 purpose=BookingPurpose(form.purpose.data),
                 trainer_id=form.trainer.data or None, project_id=form.project.data or None,
                 participants=form.participants.data,
-                override_reason=form.override_reason.data if is_staff(current_user) else None)
+                override_reason=form.override_reason.data
+                if may(current_user, "override", equipment) else None)
             try:
                 if form.preview.data:
                     preview = _preview(booking_request, rule)
@@ -249,11 +240,11 @@ def _book(booking_request: BookingRequest, rule: str | None, skip: bool) -> Resp
         result = create_series(db.session, actor=current_user, request=booking_request,
                                rule=rule, skip_conflicts=skip, now=utc_now(), policy=_policy())
         db.session.commit()
-        flash(_("%(n)d occurrences booked.", n=len(result.created)), "success")
+        flash(ngettext("%(num)d occurrence booked.", "%(num)d occurrences booked.",
+                       len(result.created)), "success")
         for skipped in result.skipped:
             flash(_("Not booked: %(when)s — %(why)s",
-                    when=skipped.start.strftime("%Y-%m-%d %H:%M"), why=skipped.error.message),
-                  "warning")
+                    when=local_when(skipped.start), why=skipped.error.message), "warning")
     else:
         booking = create_booking(db.session, actor=current_user, request=booking_request,
                                  now=utc_now(), policy=_policy())
@@ -265,20 +256,12 @@ def _book(booking_request: BookingRequest, rule: str | None, skip: bool) -> Resp
     return redirect(url_for("bookings.mine"))
 
 
-def _mine_query(user: User) -> Any:
-    """A company's bookings; anyone else's own, as booker or trainer."""
-    stmt = visible_bookings(user)
-    if user.role is Role.COMPANY:
-        return stmt
-    return stmt.where(or_(Booking.booked_by_id == user.id, Booking.trainer_id == user.id))
-
-
 @bp.route("/mine")
 @login_required
 def mine() -> str:
     tab = "past" if request.args.get("tab") == "past" else "upcoming"
     now = utc_now()
-    stmt = _mine_query(current_user)
+    stmt = my_bookings(current_user)
     if tab == "past":
         stmt = stmt.where(Booking.end_at <= now).order_by(Booking.start_at.desc())
     else:
@@ -301,19 +284,13 @@ def show(booking_id: int) -> str:
 def cancel(booking_id: int) -> str | Response:
     booking = _load(booking_id, "cancel")
     form = CancelForm()
-    if form.validate_on_submit():
-        try:
-            done = cancel_in_scope(db.session, actor=current_user, booking=booking,
-                                   scope=form.scope.data, now=utc_now(), reason=form.reason.data)
-        except (Forbidden, NotFound):
-            raise
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(_("%(n)d booking(s) cancelled.", n=len(done)), "success")
-            return redirect(url_for("bookings.mine"))
+    if form.validate_on_submit() and submit(
+            lambda: cancel_in_scope(db.session, actor=current_user, booking=booking,
+                                    scope=form.scope.data, now=utc_now(),
+                                    reason=form.reason.data),
+            form=form, success=lambda done: ngettext(
+                "%(num)d booking cancelled.", "%(num)d bookings cancelled.", len(done))):
+        return redirect(url_for("bookings.mine"))
     return render_template("bookings/cancel.html", booking=booking, form=form)
 
 
@@ -328,21 +305,14 @@ def move(booking_id: int) -> str | Response:
         form.day.data = booking.start_at.astimezone(zone).date()
         form.start.data = booking.start_at.astimezone(zone).time()
         form.end.data = booking.end_at.astimezone(zone).time()
-    if form.validate_on_submit():
-        try:
-            move_in_scope(db.session, actor=current_user, booking=booking, scope=form.scope.data,
-                          now=utc_now(), policy=_policy(), title=form.title.data,
-                          start=_aware(form.day.data, form.start.data, booking.equipment),
-                          end=_aware(form.day.data, form.end.data, booking.equipment))
-        except (Forbidden, NotFound):
-            raise
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(_("Booking changed."), "success")
-            return redirect(url_for("bookings.mine"))
+    if form.validate_on_submit() and submit(
+            lambda: move_in_scope(
+                db.session, actor=current_user, booking=booking, scope=form.scope.data,
+                now=utc_now(), policy=_policy(), title=form.title.data,
+                start=_aware(form.day.data, form.start.data, booking.equipment),
+                end=_aware(form.day.data, form.end.data, booking.equipment)),
+            form=form, success=_("Booking changed.")):
+        return redirect(url_for("bookings.mine"))
     return render_template("bookings/move.html", booking=booking, form=form)
 
 

@@ -21,7 +21,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -30,6 +29,7 @@ from wtforms.fields.choices import SelectChoice
 from booking.calendars.forms import NewFeedForm, RegenerateFeedForm, RevokeFeedForm
 from booking.extensions import db
 from booking.handlers import commit, get_or_404, submit
+from booking.labels import SCOPE_LABELS
 from booking.services.errors import N_, Conflict, NotFound
 from booking.services.feeds import operations as feeds
 from booking.services.feeds.access import followable, may_follow
@@ -41,14 +41,6 @@ from models import (
 )
 
 bp = Blueprint("calendars", __name__, url_prefix="/calendars")
-
-SCOPE_LABELS = {
-    FeedScope.TRAINER: _l("Trainer agenda"),
-    FeedScope.PROJECT: _l("Industrial project"),
-    FeedScope.COMPANY: _l("Company"),
-    FeedScope.EQUIPMENT: _l("Equipment"),
-    FeedScope.ESTABLISHMENT: _l("Establishment"),
-}
 
 
 @dataclass(frozen=True)

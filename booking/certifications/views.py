@@ -4,11 +4,11 @@ trainers send from an equipment page (the one endpoint a trainer reaches)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, ngettext, pgettext
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import Select, exists, select
@@ -26,11 +26,14 @@ from booking.certifications.forms import (
 )
 from booking.coordination.access import staff_required
 from booking.extensions import db
+from booking.handlers import get_or_404, place_error, submit
+from booking.labels import ROLE_LABELS
 from booking.pagination import paginate
-from booking.permissions import may
 from booking.services.certifications import operations as certifications
 from booking.services.certifications import requests as certification_requests
+from booking.services.certifications.access import certificate_holders
 from booking.services.errors import DomainError, Forbidden, NotFound
+from booking.services.policy import CAMPUS_ZONE, EXPIRING_WITHIN
 from booking.timeutil import utc_now
 from models import (
     Certification,
@@ -43,26 +46,23 @@ from models import (
 )
 
 bp = Blueprint("certifications", __name__, url_prefix="/certifications")
+# Where a service's refusal goes on the grant and renew forms.
+CERTIFICATION_FIELDS = {"certification_type_id": "certification_type"}
 # Ids of the URLs: beyond the database integer they are simply not found (404).
 ID = "int(min=1, max=2147483647)"
 
-EXPIRY_WARNING = timedelta(days=30)
-HOLDER_ROLES = (Role.TRAINER, Role.COORDINATOR)
-
-
 def _today() -> date:
-    return utc_now().astimezone(certifications.CAMPUS_ZONE).date()
+    return utc_now().astimezone(CAMPUS_ZONE).date()
 
 
 def _holders() -> list[User]:
     return list(db.session.scalars(
-        select(User).options(joinedload(User.establishment))
-        .where(User.role.in_(HOLDER_ROLES), User.active.is_(True)).order_by(User.name)))
+        certificate_holders().options(joinedload(User.establishment))))
 
 
 def _holder_label(user: User) -> str:
     where = f" — {user.establishment.city}" if user.establishment else ""
-    role = f" ({pgettext('role', 'Coordinator')})" if user.role is Role.COORDINATOR else ""
+    role = f" ({ROLE_LABELS[user.role]})" if user.role is not Role.TRAINER else ""
     return f"{user.name}{role}{where}"
 
 
@@ -102,7 +102,7 @@ def _listing(show: str, trainer_id: int | None, today: date) -> Select[Any]:
     stmt = stmt.where(Certification.revoked_at.is_(None))
     if show == "expiring":
         return stmt.where(Certification.valid_until >= today,
-                          Certification.valid_until <= today + EXPIRY_WARNING,
+                          Certification.valid_until <= today + EXPIRING_WITHIN,
                           ~_renewed()).order_by(Certification.valid_until, User.name)
     if show == "expired":
         return stmt.where(Certification.valid_until < today, ~_renewed()).order_by(
@@ -136,7 +136,7 @@ def _render_index(grant_form: GrantForm | None = None) -> str:
     return render_template(
         "certifications/index.html", page=page, show=show, trainer_id=trainer_id,
         filters=filters, show_labels=SHOW_LABELS, grant_form=_grant_form(grant_form),
-        today=today, soon=today + EXPIRY_WARNING, renewed=renewed, people=people,
+        today=today, soon=today + EXPIRING_WITHIN, renewed=renewed, people=people,
         requests=open_requests)
 
 
@@ -146,58 +146,38 @@ def index() -> str:
     return _render_index()
 
 
-def _place_error(form: Any, error: DomainError) -> None:
-    name = error.details.get("field") or (error.details.get("fields") or [None])[-1]
-    field = getattr(form, name, None) if isinstance(name, str) else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
-
-
 @bp.route("/grant", methods=["POST"])
 @staff_required
 def grant() -> str | Response:
     form = _grant_form(GrantForm())
     if form.validate_on_submit():
-        holder = db.session.get(User, form.holder.data)
-        if holder is None:
-            abort(404)
-        if not may(current_user, "grant_certification", holder):
-            abort(403)
-        try:
+        holder = get_or_404(User, form.holder.data, current_user, "grant_certification")
+
+        def grant_and_settle() -> Certification:
             certification = certifications.grant(
                 db.session, holder, actor=current_user, now=utc_now(),
                 certification_type_id=form.certification_type.data,
                 valid_from=form.valid_from.data, valid_until=form.valid_until.data)
             certification_requests.settle_open_requests(
                 db.session, certification, actor=current_user, now=utc_now())
-        except DomainError as error:
-            db.session.rollback()
-            _place_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("%(type)s granted to %(name)s until %(date)s.",
-                    type=certification.certification_type.name, name=holder.name,
-                    date=format_date(certification.valid_until)), "success")
+            return certification
+
+        if submit(grant_and_settle, form=form, fields=CERTIFICATION_FIELDS, success=lambda c: _(
+                "%(type)s granted to %(name)s until %(date)s.", type=c.certification_type.name,
+                name=holder.name, date=format_date(c.valid_until))):
             return redirect(url_for("certifications.index"))
     return _render_index(form)
 
 
 def _certification(certification_id: int) -> Certification:
-    certification = db.session.get(Certification, certification_id)
-    if certification is None or not may(current_user, "view", certification):
-        abort(404)
-    return certification
+    return get_or_404(Certification, certification_id, current_user)
 
 
 @bp.route(f"/<{ID}:certification_id>/renew", methods=["GET", "POST"])
 @staff_required
 def renew(certification_id: int) -> str | Response:
     """Confirm step: the new period follows the old one (or starts today)."""
-    certification = _certification(certification_id)
-    if not may(current_user, "grant_certification", certification.user):
-        abort(403)
+    certification = get_or_404(Certification, certification_id, current_user, "renew")
     if certification.revoked_at is not None:
         flash(_("A revoked certification cannot be renewed: grant a new one."), "error")
         return redirect(url_for("certifications.index"))
@@ -215,7 +195,7 @@ def renew(certification_id: int) -> str | Response:
                                                         actor=current_user, now=now)
         except DomainError as error:
             db.session.rollback()
-            _place_error(form, error)
+            place_error(form, error, CERTIFICATION_FIELDS)
         else:
             db.session.commit()
             flash(_("%(type)s of %(name)s renewed from %(start)s to %(end)s.",
@@ -230,9 +210,7 @@ def renew(certification_id: int) -> str | Response:
 @bp.route(f"/<{ID}:certification_id>/revoke", methods=["GET", "POST"])
 @staff_required
 def revoke(certification_id: int) -> str | Response:
-    certification = _certification(certification_id)
-    if not may(current_user, "revoke", certification):
-        abort(403)
+    certification = get_or_404(Certification, certification_id, current_user, "revoke")
     if certification.revoked_at is not None and request.method == "GET":
         flash(_("This certification is already revoked."), "info")
         return redirect(url_for("certifications.index"))
@@ -260,11 +238,7 @@ def revoke(certification_id: int) -> str | Response:
 @login_required
 def ask(equipment_id: int) -> Response:
     """A trainer asks for the certifications an equipment requires."""
-    equipment = db.session.get(Equipment, equipment_id)
-    if equipment is None:
-        abort(404)
-    if current_user.role is not Role.TRAINER:
-        abort(403)
+    equipment = get_or_404(Equipment, equipment_id, current_user, "request_certification")
     result = certification_requests.request_certification(
         db.session, actor=current_user, equipment=equipment, now=utc_now())
     db.session.commit()
@@ -280,11 +254,7 @@ def ask(equipment_id: int) -> Response:
 
 
 def _decide_request(request_id: int, grant: bool) -> Response:
-    certification_request = db.session.get(CertificationRequest, request_id)
-    if certification_request is None:
-        abort(404)
-    if not may(current_user, "grant_certification", certification_request.user):
-        abort(403)
+    certification_request = get_or_404(CertificationRequest, request_id, current_user, "decide")
     form = RequestDecisionForm()
     if not form.validate_on_submit():
         for errors in form.errors.values():

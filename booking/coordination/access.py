@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 from flask import abort
 from flask_login import current_user, login_required
 
-from booking.permissions import is_staff
+from booking.permissions import may
+from models import Establishment
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -21,7 +22,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 def staff_required(view: F) -> F:
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not is_staff(current_user):
+        if not may(current_user, "coordinate", Establishment):
             abort(403)
         return view(*args, **kwargs)
 

@@ -18,20 +18,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from models import ClosureKind, EquipmentStatus
-
-CLOSURE_KIND_LABELS = {
-    ClosureKind.MAINTENANCE: _l("Maintenance"),
-    ClosureKind.HOLIDAYS: _l("School holidays"),
-    ClosureKind.SHUTDOWN: _l("Shutdown"),
-    ClosureKind.OTHER: _l("Other"),
-}
-
-EQUIPMENT_STATUS_LABELS = {
-    EquipmentStatus.ACTIVE: _l("Active"),
-    EquipmentStatus.MAINTENANCE: _l("In maintenance"),
-    EquipmentStatus.RETIRED: _l("Retired"),
-}
+from booking.labels import CLOSURE_KIND_LABELS, EQUIPMENT_STATUS_LABELS
+from models import ClosureKind
 
 WEEKDAY_LABELS = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
                   _l("Saturday"), _l("Sunday"))

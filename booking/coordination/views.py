@@ -4,13 +4,13 @@ on all; every decision goes through the same services as the API."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import Select, case, or_, select
+from sqlalchemy import case, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
@@ -28,20 +28,22 @@ from booking.coordination.forms import (
     parse_hours,
 )
 from booking.extensions import db
+from booking.handlers import get_or_404, submit
 from booking.i18n import display_zone, local_day_names
 from booking.pagination import paginate
-from booking.permissions import coordinates, is_admin, may
-from booking.services.bookings.approvals import pending_for, review
+from booking.permissions import may
+from booking.services.accounts.access import coordinated_establishments, members
+from booking.services.bookings.approvals import pending_for, review, reviews
 from booking.services.bookings.operations import decide_booking
 from booking.services.bookings.rules import describe_opening_hours
+from booking.services.closures.access import managed_closures
 from booking.services.closures.operations import (
-    closure_owner,
     closure_target,
     create_closure,
     delete_closure,
 )
+from booking.services.equipment.hours import wall_clock
 from booking.services.equipment.operations import update_equipment
-from booking.services.errors import DomainError, Forbidden, NotFound
 from booking.timeutil import utc_now
 from models import (
     Booking,
@@ -51,14 +53,15 @@ from models import (
     Equipment,
     EquipmentStatus,
     Establishment,
-    Role,
-    User,
 )
 
 bp = Blueprint("coordination", __name__, url_prefix="/coordination")
 # Ids of the URLs: beyond the database integer they are simply not found (404).
 ID = "int(min=1, max=2147483647)"
 
+# Where a refused closure's error goes ("fields": the last one named, e.g. the end).
+CLOSURE_FIELDS = {"start": "start", "end": "end", "reason": "reason", "kind": "",
+                  "establishment_id": "", "equipment_id": ""}
 # A pending booking whose decision deadline is this close is flagged urgent.
 URGENT = timedelta(hours=24)
 
@@ -78,42 +81,27 @@ def _page() -> int:
 
 def _decidable(booking_id: int) -> Booking:
     """The booking, 404 if unseen, 403 if the user may not decide it."""
-    booking = db.session.get(Booking, booking_id)
-    if booking is None or not may(current_user, "view", booking):
-        abort(404)
-    if not may(current_user, "decide", booking):
-        abort(403)
-    return booking
+    return get_or_404(Booking, booking_id, current_user, "decide")
 
 
 @bp.route("/approvals")
 @staff_required
 def queue() -> str:
     page = paginate(db.session, pending_for(current_user), _page())
-    rows = [review(db.session, b) for b in page.items if may(current_user, "decide", b)]
+    rows = reviews(db.session, [b for b in page.items if may(current_user, "decide", b)])
     return render_template("coordination/queue.html", page=page, rows=rows,
                            urgent_before=utc_now() + URGENT)
 
 
 def _decided(booking: Booking, approve: bool, reason: str | None = None) -> Response | None:
     """Decide; on a refusal (already decided...) flash it and return None."""
-    try:
-        decide_booking(db.session, actor=current_user, booking=booking, approve=approve,
-                       now=utc_now(), reason=reason)
-    except (Forbidden, NotFound):
-        raise
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return None
-    db.session.commit()
-    if approve:
-        flash(_("Approved: %(title)s on %(equipment)s.", title=booking.title,
-                equipment=booking.equipment.name), "success")
-    else:
-        flash(_("Rejected: %(title)s on %(equipment)s. The booker can read your reason.",
-                title=booking.title, equipment=booking.equipment.name), "success")
-    return redirect(url_for("coordination.queue", page=_page()))
+    done = submit(lambda: decide_booking(db.session, actor=current_user, booking=booking,
+                                         approve=approve, now=utc_now(), reason=reason),
+                  success=_("Approved: %(title)s on %(equipment)s.", title=booking.title,
+                            equipment=booking.equipment.name) if approve else
+                  _("Rejected: %(title)s on %(equipment)s. The booker can read your reason.",
+                    title=booking.title, equipment=booking.equipment.name))
+    return redirect(url_for("coordination.queue", page=_page())) if done else None
 
 
 @bp.route(f"/approvals/<{ID}:booking_id>/approve", methods=["POST"])
@@ -145,10 +133,7 @@ def reject(booking_id: int) -> str | Response:
 
 
 def _own_establishments() -> list[Establishment]:
-    stmt = select(Establishment).order_by(Establishment.name)
-    if not is_admin(current_user):
-        stmt = stmt.where(Establishment.id == current_user.establishment_id)
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(coordinated_establishments(current_user)))
 
 
 def _closure_choices(form: ClosureForm) -> None:
@@ -167,30 +152,9 @@ def _closure_choices(form: ClosureForm) -> None:
     ]
 
 
-def _visible_closures() -> Select[Any]:
-    stmt = select(Closure)
-    if not is_admin(current_user):
-        own = current_user.establishment_id
-        stmt = stmt.where(or_(
-            Closure.establishment_id == own,
-            Closure.equipment_id.in_(select(Equipment.id).where(
-                Equipment.establishment_id == own))))
-    return stmt
-
-
-def _place_error(form: ClosureForm, error: DomainError) -> None:
-    """Next to its field ("fields": the last one named, e.g. the end), else on top."""
-    name = error.details.get("field") or (error.details.get("fields") or [None])[-1]
-    field = {"start": form.start, "end": form.end, "reason": form.reason}.get(name)
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
-
-
 def _paris(value: datetime) -> datetime:
     """Times entered in these pages are read in Paris time."""
-    return value.replace(tzinfo=display_zone()).astimezone(UTC)
+    return wall_clock(value.date(), value.time(), display_zone())
 
 
 @bp.route("/closures", methods=["GET", "POST"])
@@ -202,27 +166,23 @@ def closures() -> str | Response:
         form.target.data = request.args["target"]
     if form.validate_on_submit():
         scope, _sep, raw_id = form.target.data.partition("-")
-        try:
+
+        def close() -> Closure:
             target = closure_target(
                 db.session,
                 establishment_id=int(raw_id) if scope == "establishment" else None,
                 equipment_id=int(raw_id) if scope == "equipment" else None)
-            if not coordinates(current_user, target.owner_id):
-                abort(403)
-            closure = create_closure(
+            return create_closure(
                 db.session, target, actor=current_user, now=utc_now(),
                 start=_paris(form.start.data), end=_paris(form.end.data),
                 reason=form.reason.data, kind=ClosureKind(form.kind.data))
-        except DomainError as error:
-            db.session.rollback()
-            _place_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Closure declared: %(reason)s.", reason=closure.reason), "success")
+
+        if submit(close, form=form, fields=CLOSURE_FIELDS,
+                  success=lambda c: _("Closure declared: %(reason)s.", reason=c.reason)):
             return redirect(url_for("coordination.closures"))
     now = utc_now()
     upcoming = Closure.end_at > now
-    stmt = _visible_closures().order_by(
+    stmt = managed_closures(current_user).order_by(
         case((upcoming, 0), else_=1),
         case((upcoming, Closure.start_at), else_=None),
         Closure.start_at.desc(), Closure.id)
@@ -244,18 +204,12 @@ def _closure_targets(items: list[Closure]) -> dict[int, Establishment | Equipmen
 @bp.route(f"/closures/<{ID}:closure_id>/delete", methods=["GET", "POST"])
 @staff_required
 def delete(closure_id: int) -> str | Response:
-    closure = db.session.get(Closure, closure_id)
-    if closure is None:
-        abort(404)
-    if not coordinates(current_user, closure_owner(db.session, closure)):
-        abort(403)
+    closure = get_or_404(Closure, closure_id, current_user, "delete")
     form = DeleteForm()
-    if form.validate_on_submit():
-        reason = closure.reason
-        delete_closure(db.session, closure, actor=current_user, now=utc_now())
-        db.session.commit()
-        flash(_("Closure deleted: %(reason)s. Its period can be booked again.",
-                reason=reason), "success")
+    if form.validate_on_submit() and submit(
+            lambda: delete_closure(db.session, closure, actor=current_user, now=utc_now()),
+            success=_("Closure deleted: %(reason)s. Its period can be booked again.",
+                      reason=closure.reason)):
         return redirect(url_for("coordination.closures"))
     return render_template("coordination/closure_delete.html", closure=closure, form=form,
                            target=_closure_targets([closure])[closure.id])
@@ -266,14 +220,11 @@ def delete(closure_id: int) -> str | Response:
 
 def _establishment_shown(form: EstablishmentFilterForm) -> Establishment:
     """A coordinator's own establishment; an admin picks one (default the first)."""
-    if not is_admin(current_user):
-        establishment = current_user.establishment
-        if establishment is None:
-            abort(403)
-        return establishment
-    establishments = list(db.session.scalars(select(Establishment).order_by(Establishment.name)))
+    establishments = list(db.session.scalars(coordinated_establishments(current_user)))
     if not establishments:
         abort(404)
+    if len(establishments) == 1 and not may(current_user, "manage", Establishment):
+        return establishments[0]
     form.establishment.choices = [SelectChoice(e.id, f"{e.name} ({e.city})")
                                   for e in establishments]
     chosen = {e.id: e for e in establishments}.get(form.establishment.data or 0)
@@ -298,9 +249,7 @@ def equipment() -> str:
         select(Equipment).where(Equipment.establishment_id == establishment.id)
         .options(selectinload(Equipment.opening_hours), selectinload(Equipment.parent))),
         key=_line_order)
-    accounts = list(db.session.scalars(
-        select(User).where(User.establishment_id == establishment.id)
-        .order_by(case((User.role == Role.COORDINATOR, 0), else_=1), User.name)))
+    accounts = list(db.session.scalars(members(establishment)))
     return render_template(
         "coordination/equipment.html", form=form, establishment=establishment,
         machines=[(m, describe_opening_hours(m, local_day_names())) for m in machines],
@@ -310,11 +259,7 @@ def equipment() -> str:
 @bp.route(f"/equipment/<{ID}:equipment_id>/edit", methods=["GET", "POST"])
 @staff_required
 def edit_equipment(equipment_id: int) -> str | Response:
-    machine = db.session.get(Equipment, equipment_id)
-    if machine is None:
-        abort(404)
-    if not may(current_user, "manage", machine):
-        abort(403)
+    machine = get_or_404(Equipment, equipment_id, current_user, "manage")
     form = EquipmentForm()
     if request.method == "GET":
         form.status.data = machine.status.value
@@ -326,22 +271,13 @@ def edit_equipment(equipment_id: int) -> str | Response:
         hours = [{"weekday": day, "opens": opens, "closes": closes}
                  for day, field in enumerate(form.hours_fields())
                  for opens, closes in parse_hours(field.data)]
-        try:
-            update_equipment(db.session, actor=current_user, equipment=machine, now=utc_now(),
-                             data={"status": EquipmentStatus(form.status.data),
-                                   "status_reason": (form.status_reason.data or "").strip(),
-                                   "opening_hours": hours})
-        except (Forbidden, NotFound):
-            raise
-        except DomainError as error:
-            db.session.rollback()
-            if error.details.get("field") == "status_reason":
-                form.status_reason.errors = [*form.status_reason.errors, error.message]
-            else:
-                form.form_errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(_("%(name)s saved.", name=machine.name), "success")
+        if submit(lambda: update_equipment(
+                db.session, actor=current_user, equipment=machine, now=utc_now(),
+                data={"status": EquipmentStatus(form.status.data),
+                      "status_reason": (form.status_reason.data or "").strip(),
+                      "opening_hours": hours}),
+                form=form, fields={"status_reason": "status_reason", "status": ""},
+                success=_("%(name)s saved.", name=machine.name)):
             return redirect(url_for("coordination.equipment",
                                     establishment=machine.establishment_id))
     return render_template("coordination/equipment_edit.html", form=form, equipment=machine)

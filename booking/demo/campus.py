@@ -4,35 +4,47 @@ An empty booking system explains nothing, so this module loads the CosmetoPharma
 Centre-Val de Loire campus of PRODUCT.md, in French: establishments of the four
 départements, the pilot packaging line and its components, the emulsion reactor,
 the cleanroom, cobot cells and instruments, certified (and not so certified)
-trainers, two companies with their projects, and a few weeks of bookings. The
-bookings are laid out by a small planner so that each one passes the booking
-rules (opening hours, slot grid, French public holidays, closures, the trainer's
-certifications, no overlap including changeover): the demo must never show what
-the application itself would refuse.
+trainers, two companies with their projects, and a few weeks of bookings.
+
+Projects and bookings go through the services, each made by the account the story
+names (a company requests, a coordinator approves; a trainer books, or a
+coordinator books for a trainer), so the demo passes every rule the application
+applies and can never show what the application itself would refuse. A booking
+the service refuses on its wished day (holiday, closure, conflict, a trainer not
+certified that day...) slides to the next day, a bounded number of times.
 
 Loading is idempotent: rows are matched by their natural key (code, e-mail,
 company name, project title, closure and booking uid) and existing rows are left
 as they are, so a second call creates nothing. It flushes; the caller commits.
+Booking notifications are not sent; approving a project tells its company
+contact, as any approval does.
 """
 
 from __future__ import annotations
 
-import calendar
-from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import holidays
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from booking.services.accounts.operations import create_user
+from booking.services.bookings.operations import BookingRequest, create_booking
+from booking.services.certifications.operations import add_months
+from booking.services.equipment.hours import wall_clock, zone_of
+from booking.services.errors import (
+    BeyondHorizon,
+    CertificationRequired,
+    Closed,
+    Conflict,
+    InPast,
+    OutsideOpeningHours,
+)
+from booking.services.policy import CAMPUS_ZONE, Policy
+from booking.services.projects.operations import approve_project, request_project
 from models import (
-    SLOT_HOLDING_STATUSES,
     Booking,
     BookingPurpose,
-    BookingStatus,
     Certification,
     CertificationType,
     Closure,
@@ -43,7 +55,6 @@ from models import (
     EquipmentStatus,
     Establishment,
     EstablishmentKind,
-    Occupancy,
     OpeningHours,
     Project,
     ProjectStatus,
@@ -51,12 +62,15 @@ from models import (
     User,
 )
 
-PARIS = ZoneInfo("Europe/Paris")
 PASSWORD = "plateforme-demo"  # noqa: S105 - the published password of the demo accounts
 BOOKING_UID = "demo-{}@plateforme.cosmetopharma"
 CLOSURE_UID = "demo-closure-{}@plateforme.cosmetopharma"
-SEARCH_DAYS = 21  # how far the planner moves a booking from its wished day
-EK, EC, P, S = EstablishmentKind, EquipmentCategory, BookingPurpose, BookingStatus
+SEARCH_DAYS = 21  # how many days a refused booking may slide from its wished day
+# The refusals that depend on the day: the booking tries the next one. Any other
+# refusal (grid, duration, capacity, who may book) is a mistake in the tables below.
+DAY_REFUSALS = (Closed, OutsideOpeningHours, InPast, BeyondHorizon, Conflict,
+                CertificationRequired)
+EK, EC, P = EstablishmentKind, EquipmentCategory, BookingPurpose
 
 # --- The campus -----------------------------------------------------------------------
 
@@ -225,54 +239,58 @@ COBOT_BAC = "Programmation d'un cobot — Bac pro PCEPC"
 SUN_FILL = "Lot pilote crème solaire — conditionnement"
 SUN_MIX = "Lot pilote crème solaire — fabrication de l'émulsion"
 # A row books the same slot in each of its weeks (counted from the next Monday); booking
-# number ``first + i`` (its uid) is the row's i-th week. Weekday 0 is Monday. No booking
-# of ORL-COBOT-01 is on (or moved by a holiday to) a Tuesday: in the demo story the trainer
-# books every Tuesday morning there himself.
-# first, equipment, weeks, weekday, start, minutes, title, purpose, status, trainer,
-# booked by, participants, project
+# number ``first + i`` (its uid) is the row's i-th week. Weekday 0 is Monday. Who books
+# decides the status, as rule 6 says: a coordinator of the owning establishment confirms
+# at once, so the bookings the story shows as confirmed on a machine that requires
+# approval are made by the coordinator for the trainer; those left pending are asked for
+# by a trainer (on such a machine, for a project, or outside their establishment). No
+# booking of ORL-COBOT-01 is on (or moved by a holiday to) a Tuesday: in the demo story
+# the trainer books every Tuesday morning there himself.
+# first, equipment, weeks, weekday, start, minutes, title, purpose, trainer, booked by,
+# participants, project
 BOOKINGS = [
-    (1, "ORL-COBOT-01", (0, 1, 2, 3, 4), 3, "14:00", 180, COBOT_BAC, P.TRAINING, S.CONFIRMED,
-     JULIEN, JULIEN, 12, None),
+    (1, "ORL-COBOT-01", (0, 1, 2, 3, 4), 3, "14:00", 180, COBOT_BAC, P.TRAINING, JULIEN, JULIEN,
+     12, None),
     (6, "ORL-COBOT-01", (2,), 4, "09:00", 120, "Atelier découverte de la cobotique — collégiens",
-     P.DISCOVERY_WORKSHOP, S.CONFIRMED, JULIEN, JULIEN, 10, None),
+     P.DISCOVERY_WORKSHOP, JULIEN, JULIEN, 10, None),
     (7, "TRS-JUM-01", (2,), 2, "09:00", 180, "Jumeau numérique de la ligne de conditionnement",
-     P.TRAINING, S.PENDING, JULIEN, JULIEN, 12, None),
+     P.TRAINING, JULIEN, JULIEN, 12, None),  # pending: outside his establishment
     (8, "BLO-TEXT-01", (1,), 4, "09:00", 120, "Texture des crèmes — BTS métiers de la chimie",
-     P.TRAINING, S.CONFIRMED, JULIEN, C_BLOIS, 12, None),
+     P.TRAINING, JULIEN, C_BLOIS, 12, None),
     (9, "TRS-LC-01", (0, 1, 2), 1, "08:00", 240, "TP conditionnement — Master 2 pharmacie "
-     "industrielle", P.TRAINING, S.CONFIRMED, CLAIRE, CLAIRE, 8, None),
-    (12, "TRS-LC-01", (0,), 3, "13:00", 300, SUN_FILL, P.INDUSTRIAL_PROJECT, S.CONFIRMED, CLAIRE,
-     C_TOURS, 8, "solaire"),
-    (13, "TRS-LC-01", (2,), 3, "13:00", 300, SUN_FILL, P.INDUSTRIAL_PROJECT, S.PENDING, CLAIRE,
-     C_TOURS, 8, "solaire"),
+     "industrielle", P.TRAINING, CLAIRE, C_TOURS, 8, None),
+    (12, "TRS-LC-01", (0,), 3, "13:00", 300, SUN_FILL, P.INDUSTRIAL_PROJECT, CLAIRE, C_TOURS, 8,
+     "solaire"),
+    (13, "TRS-LC-01", (2,), 3, "13:00", 300, SUN_FILL, P.INDUSTRIAL_PROJECT, CLAIRE, CLAIRE, 8,
+     "solaire"),  # pending: a project session asked for by its trainer
     (14, "TRS-LC-01-ETIQ", (1,), 2, "09:00", 180, "Changement de format de l'étiqueteuse",
-     P.TRAINING, S.CONFIRMED, CLAIRE, CLAIRE, 4, None),
+     P.TRAINING, CLAIRE, C_TOURS, 4, None),
     (15, "TRS-LC-01-REMP", (1,), 2, "13:30", 120, "Validation du dosage de la remplisseuse",
-     P.TRAINING, S.CONFIRMED, CLAIRE, CLAIRE, 4, None),
-    (16, "TRS-REA-01", (0,), 0, "09:00", 240, SUN_MIX, P.INDUSTRIAL_PROJECT, S.CONFIRMED, CLAIRE,
-     C_TOURS, 8, "solaire"),
+     P.TRAINING, CLAIRE, C_TOURS, 4, None),
+    (16, "TRS-REA-01", (0,), 0, "09:00", 240, SUN_MIX, P.INDUSTRIAL_PROJECT, CLAIRE, C_TOURS, 8,
+     "solaire"),
     (17, "TRS-REA-01", (0,), 2, "09:00", 180, "Émulsification H/E — licence professionnelle",
-     P.TRAINING, S.CONFIRMED, CLAIRE, CLAIRE, 8, None),
-    (18, "TRS-REA-01", (1,), 0, "09:00", 240, SUN_MIX, P.INDUSTRIAL_PROJECT, S.PENDING, CLAIRE,
-     C_TOURS, 8, "solaire"),
+     P.TRAINING, CLAIRE, C_TOURS, 8, None),
+    (18, "TRS-REA-01", (1,), 0, "09:00", 240, SUN_MIX, P.INDUSTRIAL_PROJECT, CLAIRE, CLAIRE, 8,
+     "solaire"),  # pending
     (19, "TRS-ZAC-01", (0, 2), 4, "09:00", 180, "Habillage et accès en ZAC — initiation",
-     P.TRAINING, S.CONFIRMED, CLAIRE, CLAIRE, 8, None),
+     P.TRAINING, CLAIRE, C_TOURS, 8, None),
     (21, "TRS-ZAC-01", (3,), 1, "14:00", 120, "Audit BPF de la zone à atmosphère contrôlée",
-     P.OTHER, S.PENDING, CLAIRE, CLAIRE, 4, None),
+     P.OTHER, CLAIRE, CLAIRE, 4, None),  # pending: the cleanroom requires approval
     (22, "TRS-HPLC-01", (1, 3), 3, "09:00", 240, "Dosage HPLC d'un sérum — contrôle qualité",
-     P.TRAINING, S.CONFIRMED, CLAIRE, CLAIRE, 6, None),
+     P.TRAINING, CLAIRE, CLAIRE, 6, None),
     (24, "TRS-LC-01", (3,), 0, "08:00", 240, "Maintenance préventive de la ligne",
-     P.MAINTENANCE, S.CONFIRMED, CLAIRE, C_TOURS, None, None),
+     P.MAINTENANCE, CLAIRE, C_TOURS, None, None),
     (25, "CHA-COBOT-01", (0, 1, 2), 1, "09:00", 240, "Cobotique pour la reconversion "
-     "professionnelle", P.TRAINING, S.CONFIRMED, KARIM, KARIM, 10, None),
+     "professionnelle", P.TRAINING, KARIM, KARIM, 10, None),
     (28, "CHA-COBOT-01", (1,), 5, "08:00", 240, "Portes ouvertes — démonstration de cobot",
-     P.DISCOVERY_WORKSHOP, S.CONFIRMED, KARIM, C_CHARTRES, 12, None),
+     P.DISCOVERY_WORKSHOP, KARIM, C_CHARTRES, 12, None),
     (29, "DRX-MAINT-01", (0, 1, 2), 2, "13:30", 180, "Maintenance conditionnelle — capteurs "
-     "connectés", P.TRAINING, S.CONFIRMED, SOPHIE, SOPHIE, 10, None),
+     "connectés", P.TRAINING, SOPHIE, SOPHIE, 10, None),
     (32, "BLO-TEXT-01", (2,), 4, "14:00", 120, "Découverte des métiers de la cosmétique",
-     P.DISCOVERY_WORKSHOP, S.CONFIRMED, SOPHIE, C_BLOIS, 15, None),
+     P.DISCOVERY_WORKSHOP, SOPHIE, C_BLOIS, 15, None),
     (33, "CHA-COBOT-01", (3,), 0, "09:00", 180, "Cobot et maintenance 4.0 — BTS MS", P.TRAINING,
-     S.PENDING, SOPHIE, SOPHIE, 10, None),
+     SOPHIE, SOPHIE, 10, None),  # pending: outside her establishment
 ]
 
 COUNT_KEYS = ("establishments", "companies", "certification_types", "equipment",
@@ -280,11 +298,13 @@ COUNT_KEYS = ("establishments", "companies", "certification_types", "equipment",
               "occupancies")
 
 
-def load_demo_campus(session: Session, *, now: datetime) -> dict[str, int]:
-    """Add whatever of the demo campus is missing; return the rows created, per kind."""
+def load_demo_campus(session: Session, *, now: datetime,
+                     policy: Policy | None = None) -> dict[str, int]:
+    """Add whatever of the demo campus is missing; return the rows created, per kind.
+    ``policy`` is the app's (Policy.from_config), for the booking horizon."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be an aware datetime")
-    loader = _Loader(session, now.astimezone(UTC))
+    loader = _Loader(session, now.astimezone(UTC), policy or Policy())
     for step in (loader.add_establishments, loader.add_companies, loader.add_types,
                  loader.add_equipment, loader.add_users, loader.add_certifications,
                  loader.add_projects, loader.add_closures, loader.add_bookings):
@@ -294,27 +314,16 @@ def load_demo_campus(session: Session, *, now: datetime) -> dict[str, int]:
 
 
 def _local(day: date, hhmm: str) -> datetime:
-    """The UTC instant of a Europe/Paris wall-clock time."""
-    return datetime.combine(day, time.fromisoformat(hhmm), tzinfo=PARIS).astimezone(UTC)
-
-
-def _add_months(day: date, months: int) -> date:
-    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
-
-
-def _held(item: Equipment) -> list[Equipment]:
-    """The occupancy rows a booking of ``item`` writes (booking.services.bookings.occupancy):
-    a line with its components, a component alone."""
-    return [item, *item.components]
+    """The UTC instant of a wall-clock time on the campus."""
+    return wall_clock(day, time.fromisoformat(hhmm), CAMPUS_ZONE)
 
 
 class _Loader:
     """One load: the rows found or created so far, by natural key, and the counts."""
 
-    def __init__(self, session: Session, now: datetime) -> None:
-        self.session, self.now = session, now
-        self.today = now.astimezone(PARIS).date()
+    def __init__(self, session: Session, now: datetime, policy: Policy) -> None:
+        self.session, self.now, self.policy = session, now, policy
+        self.today = now.astimezone(CAMPUS_ZONE).date()
         self.monday = self.today + timedelta(days=7 - self.today.weekday())  # next Monday
         self.counts = dict.fromkeys(COUNT_KEYS, 0)
         self.projects: dict[str, Project] = {}
@@ -334,7 +343,7 @@ class _Loader:
             if code not in self.est:
                 self.est[code] = self._add("establishments", Establishment(
                     code=code, name=name, city=city, department=department, kind=kind,
-                    timezone="Europe/Paris", created_at=self.now))
+                    timezone=CAMPUS_ZONE.key, created_at=self.now))
 
     def add_companies(self) -> None:
         rows = self.session.scalars(select(Company).where(
@@ -391,31 +400,33 @@ class _Loader:
             if (user.id, kind.id) in held:
                 continue
             until = self.today + timedelta(days=expires_in)
-            first = _add_months(until, -kind.validity_months) + timedelta(days=1)
+            first = add_months(until, -kind.validity_months) + timedelta(days=1)
             self._add("certifications", Certification(
                 user_id=user.id, certification_type_id=kind.id, valid_from=first,
                 valid_until=until, granted_by_id=self.users[granter].id,
                 granted_at=min(self.now, _local(first, "09:00"))))
 
     def add_projects(self) -> None:
+        """Requested by the company's contact; approved ones by their coordinator, who
+        assigns the trainer (services.projects, their rules and their audit)."""
         for spec in PROJECTS:
             company, requester = self.companies[spec["company"]], self.users[spec["by"]]
             project = self.session.scalar(select(Project).where(
                 Project.company_id == company.id, Project.title == spec["title"]))
             if project is None:
-                decider = self.users.get(spec["decided_by"] or "")
                 first, last = spec["weeks"]
-                project = self._add("projects", Project(
-                    company=company, requested_by=requester, title=spec["title"],
-                    description=spec["description"], objectives=spec["objectives"],
+                project = request_project(
+                    self.session, actor=requester, now=self.now, title=spec["title"],
                     learners=spec["learners"], wanted_from=self.monday + timedelta(weeks=first),
                     wanted_to=self.monday + timedelta(weeks=last, days=4),
-                    contact_name=requester.name, contact_email=requester.email,
-                    status=spec["status"], trainer=self.users.get(spec["trainer"] or ""),
-                    decided_by_id=decider.id if decider else None,
-                    decided_at=self.now if decider else None, decision_reason=spec["reason"],
-                    equipment=[self.equipment[code] for code in spec["equipment"]],
-                    created_at=self.now, updated_at=self.now))
+                    equipment_ids=[self.equipment[code].id for code in spec["equipment"]],
+                    description=spec["description"], objectives=spec["objectives"],
+                    contact_name=requester.name, contact_email=requester.email)
+                if spec["status"] is ProjectStatus.APPROVED:
+                    approve_project(self.session, project, actor=self.users[spec["decided_by"]],
+                                    now=self.now, trainer_id=self.users[spec["trainer"]].id,
+                                    reason=spec["reason"])
+                self.counts["projects"] += 1
             self.projects[spec["key"]] = project
 
     def add_closures(self) -> None:
@@ -439,105 +450,36 @@ class _Loader:
                   for i, week in enumerate(row[1])]
         uids = [BOOKING_UID.format(n) for n, _, _ in wanted]
         existing = set(self.session.scalars(select(Booking.uid).where(Booking.uid.in_(uids))))
-        planner = _Planner(self.session, self.now)
-        for n, week, (code, _, weekday, hhmm, minutes, title, purpose, status, trainer_email,
+        for n, week, (code, _, weekday, hhmm, minutes, title, purpose, trainer_email,
                       booker_email, participants, project_key) in wanted:
             if BOOKING_UID.format(n) in existing:
                 continue
-            item, trainer = self.equipment[code], self.users[trainer_email]
-            offset = time.fromisoformat(hhmm)
-            if (minutes % item.slot_minutes or not item.min_minutes <= minutes <= item.max_minutes
-                    or (offset.hour * 60 + offset.minute) % item.slot_minutes):
-                raise ValueError(f"demo booking {n} breaks the rules of {code}")
-            day = self.monday + timedelta(weeks=week, days=weekday)
-            slot = planner.place(item, trainer, day, hhmm, minutes)
-            if slot is None:  # the campus is already too busy around that day: leave it out
+            project = self.projects.get(project_key or "")
+            booking = self._book(
+                self.users[booker_email], self.equipment[code],
+                self.monday + timedelta(weeks=week, days=weekday), time.fromisoformat(hhmm),
+                timedelta(minutes=minutes), title=title, purpose=purpose,
+                trainer_id=self.users[trainer_email].id, participants=participants,
+                project_id=project.id if project is not None else None)
+            if booking is None:  # the campus is already too busy around that day: leave it out
                 continue
-            booking = Booking(
-                uid=BOOKING_UID.format(n), equipment=item, start_at=slot[0], end_at=slot[1],
-                title=title, purpose=purpose, status=status, trainer=trainer,
-                booked_by=self.users[booker_email], participants=participants,
-                project=self.projects.get(project_key or ""), created_at=self.now,
-                updated_at=self.now)
-            self._settle(booking, item)
+            booking.uid = BOOKING_UID.format(n)  # the demo's natural key, for the next load
+            self.counts["bookings"] += 1
+            self.counts["occupancies"] += len(booking.occupancies)
 
-    def _settle(self, booking: Booking, item: Equipment) -> None:
-        """Record the decision the booking rules call for, and what the booking occupies."""
-        if booking.status is S.PENDING:
-            booking.decision_deadline = min(
-                self.now + timedelta(hours=item.approval_deadline_hours), booking.start_at)
-        elif (item.requires_approval or booking.project is not None
-              or booking.booked_by.establishment_id != item.establishment_id):
-            decider = next((u for u in self.users.values() if u.role is Role.COORDINATOR
-                            and u.establishment_id == item.establishment_id), None)
-            booking.decided_by_id = decider.id if decider else None
-            booking.decided_at = self.now
-        until = booking.end_at + timedelta(minutes=item.changeover_minutes)
-        booking.occupancies = [
-            Occupancy(booking_status=booking.status, equipment_id=held.id,
-                      starts_at=booking.start_at, ends_at=until)
-            for held in _held(item)]
-        self._add("bookings", booking)
-        self.counts["occupancies"] += len(booking.occupancies)
-
-
-class _Planner:
-    """Moves each demo booking from its wished day to the first day where it passes the
-    booking rules against everything already in the database and already planned."""
-
-    def __init__(self, session: Session, now: datetime) -> None:
-        self.now = now
-        self.public_holidays = holidays.France()
-        self.busy: dict[Any, list[tuple[datetime, datetime]]] = defaultdict(list)
-        for eq_id, start, end in session.execute(
-            select(Occupancy.equipment_id, Occupancy.starts_at, Occupancy.ends_at).where(
-                Occupancy.booking_status.in_(SLOT_HOLDING_STATUSES), Occupancy.ends_at > now)):
-            self.busy[eq_id].append((start, end))
-        for trainer_id, start, end in session.execute(
-            select(Booking.trainer_id, Booking.start_at, Booking.end_at).where(
-                Booking.status.in_(SLOT_HOLDING_STATUSES), Booking.end_at > now,
-                Booking.trainer_id.is_not(None))):
-            self.busy["trainer", trainer_id].append((start, end))
-        self.closures = session.execute(select(
-            Closure.establishment_id, Closure.equipment_id, Closure.start_at, Closure.end_at
-        ).where(Closure.end_at > now)).all()
-        self.certifications: dict[tuple[int, int], list[Certification]] = defaultdict(list)
-        for cert in session.scalars(select(Certification)):
-            self.certifications[cert.user_id, cert.certification_type_id].append(cert)
-
-    def place(self, item: Equipment, trainer: User, day: date, hhmm: str, minutes: int
-              ) -> tuple[datetime, datetime] | None:
+    def _book(self, actor: User, item: Equipment, day: date, at: time, duration: timedelta,
+              **fields: Any) -> Booking | None:
+        """Book ``item`` through the booking service at ``at`` (its local time) on
+        ``day``, or on the first following day the service accepts; None when it
+        refuses them all."""
+        zone = zone_of(item)
         for shift in range(SEARCH_DAYS):
-            start = _local(day + timedelta(days=shift), hhmm)
-            end = start + timedelta(minutes=minutes)
-            if self._fits(item, trainer, start, end):
-                until = end + timedelta(minutes=item.changeover_minutes)
-                for held in _held(item):
-                    self.busy[held.id].append((start, until))
-                self.busy["trainer", trainer.id].append((start, end))
-                return start, end
+            start = wall_clock(day + timedelta(days=shift), at, zone)
+            request = BookingRequest(equipment_id=item.id, start=start, end=start + duration,
+                                     **fields)
+            try:
+                return create_booking(self.session, actor=actor, request=request, now=self.now,
+                                      policy=self.policy, notify=False)
+            except DAY_REFUSALS:
+                continue
         return None
-
-    def _fits(self, item: Equipment, trainer: User, start: datetime, end: datetime) -> bool:
-        local_start, local_end = start.astimezone(PARIS), end.astimezone(PARIS)
-        day = local_start.date()
-        if start <= self.now or local_end.date() != day:
-            return False
-        if not any(h.weekday == day.weekday() and h.opens <= local_start.time()
-                   and local_end.time() <= h.closes for h in item.opening_hours):
-            return False
-        if not item.open_on_holidays and day in self.public_holidays:
-            return False
-        held = _held(item)
-        ids = {h.id for h in held}
-        if any(c.start_at < end and start < c.end_at
-               and (c.equipment_id in ids or c.establishment_id == item.establishment_id)
-               for c in self.closures):
-            return False
-        required = {t.id for e in [item, *item.components] for t in e.required_certification_types}
-        if not all(any(c.covers(day, day) for c in self.certifications[trainer.id, t])
-                   for t in required):
-            return False
-        until = end + timedelta(minutes=item.changeover_minutes)
-        spans = [(h.id, until) for h in held] + [(("trainer", trainer.id), end)]
-        return not any(s < stop and start < e for key, stop in spans for s, e in self.busy[key])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request
@@ -15,6 +15,7 @@ from booking.equipment.forms import CatalogueForm, WeekForm
 from booking.equipment.week import build_week
 from booking.extensions import db
 from booking.i18n import display_zone, local_day_names
+from booking.labels import CATEGORY_LABELS
 from booking.permissions import may
 from booking.search import contains
 from booking.services.bookings.availability import availability
@@ -31,14 +32,6 @@ from models import (
 )
 
 bp = Blueprint("equipment", __name__, url_prefix="/equipment")
-
-CATEGORY_LABELS = {
-    EquipmentCategory.PILOT_LINE: _l("Pilot line"),
-    EquipmentCategory.TRAINING_EQUIPMENT: _l("Training equipment"),
-    EquipmentCategory.ANALYSIS_INSTRUMENT: _l("Analysis instrument"),
-    EquipmentCategory.ROOM: _l("Room"),
-    EquipmentCategory.OTHER: _l("Other"),
-}
 
 
 @bp.app_context_processor
@@ -60,7 +53,7 @@ def _catalogue_form() -> CatalogueForm:
 
 
 def _local(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=display_zone()).astimezone(UTC) if value else None
+    return hours.wall_clock(value.date(), value.time(), display_zone()) if value else None
 
 
 @bp.route("")

@@ -22,8 +22,9 @@ from sqlalchemy.orm import joinedload
 
 from booking.extensions import db
 from booking.services.bookings.visibility import filtered, visible_bookings
-from booking.services.feeds.exports import PARIS, bookings_csv
+from booking.services.feeds.exports import bookings_csv
 from booking.services.feeds.ical import calendar_of, to_bytes
+from booking.services.policy import CAMPUS_ZONE
 from booking.timeutil import utc_now
 from models import SLOT_HOLDING_STATUSES, Booking, BookingStatus
 
@@ -64,9 +65,9 @@ def _filters() -> dict[str, Any]:
     if first is not None and last is not None and last < first:
         abort(400, description=_("“to” must not be before “from”."))
     if first is not None:
-        args["from_"] = datetime.combine(first, time(), tzinfo=PARIS)
+        args["from_"] = datetime.combine(first, time(), tzinfo=CAMPUS_ZONE)
     if last is not None:
-        args["to"] = datetime.combine(last + timedelta(days=1), time(), tzinfo=PARIS)
+        args["to"] = datetime.combine(last + timedelta(days=1), time(), tzinfo=CAMPUS_ZONE)
     return args
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import npgettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
@@ -23,11 +24,11 @@ from wtforms.validators import DataRequired
 
 from booking.coordination.access import staff_required
 from booking.extensions import db
-from booking.permissions import is_admin
+from booking.services.accounts.access import coordinated_establishments
 from booking.services.closures.imports import MAX_BYTES, import_closures
 from booking.services.errors import DomainError, Forbidden
 from booking.timeutil import utc_now
-from models import Equipment, Establishment
+from models import Equipment
 
 bp = Blueprint("imports", __name__, url_prefix="/coordination")
 TARGET_FIELDS = ("establishment_id", "equipment_id")
@@ -47,10 +48,7 @@ class ImportForm(FlaskForm):
 
 
 def _target_choices(form: ImportForm) -> None:
-    stmt = select(Establishment).order_by(Establishment.name)
-    if not is_admin(current_user):
-        stmt = stmt.where(Establishment.id == current_user.establishment_id)
-    establishments = list(db.session.scalars(stmt))
+    establishments = list(db.session.scalars(coordinated_establishments(current_user)))
     by_id = {e.id: e for e in establishments}
     machines = db.session.scalars(select(Equipment).where(
         Equipment.establishment_id.in_(list(by_id))).order_by(Equipment.name))
@@ -96,10 +94,17 @@ def upload() -> str | Response:
                 field.errors = [*field.errors, error.message]
             else:
                 db.session.commit()
-                flash(_("Import done: %(created)d closure(s) created, %(updated)d updated, "
-                        "%(unchanged)d unchanged, %(removed)d removed, %(skipped)d skipped.",
-                        created=summary.created, updated=summary.updated,
-                        unchanged=summary.unchanged, removed=summary.removed,
-                        skipped=summary.skipped), "success")
+                counts = [
+                    npgettext("closures import", "%(num)d closure created",
+                              "%(num)d closures created", summary.created),
+                    npgettext("closures import", "%(num)d updated", "%(num)d updated",
+                              summary.updated),
+                    npgettext("closures import", "%(num)d unchanged", "%(num)d unchanged",
+                              summary.unchanged),
+                    npgettext("closures import", "%(num)d removed", "%(num)d removed",
+                              summary.removed),
+                    npgettext("closures import", "%(num)d skipped", "%(num)d skipped",
+                              summary.skipped)]
+                flash(_("Import done: %(counts)s.", counts=", ".join(counts)), "success")
                 return redirect(url_for("imports.upload"))
     return render_template("imports/upload.html", form=form)

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from booking.extensions import db
-from booking.permissions import is_admin, is_staff
+from booking.permissions import require
 from booking.timeutil import utc_now
 from models import JobRun, SchedulerLease
 
@@ -35,8 +35,7 @@ def _interval(spec: Any) -> timedelta | None:
 @bp.route("")
 @login_required
 def index() -> str:
-    if not is_staff(current_user):
-        abort(403)
+    require(current_user, "view", JobRun)
     from scheduler.jobs import JOBS
 
     last_ids = dict(db.session.execute(
@@ -61,8 +60,7 @@ def index() -> str:
 @bp.route("/<job_id>/run", methods=["POST"])
 @login_required
 def run_now(job_id: str) -> Response:
-    if not is_admin(current_user):
-        abort(403)
+    require(current_user, "run", JobRun)
     from scheduler.jobs import job_by_id, run_job
 
     try:

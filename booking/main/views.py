@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
 from flask_login import current_user, login_required
 from sqlalchemy import select, text
@@ -14,9 +12,11 @@ from werkzeug.wrappers import Response
 from booking.auth.views import safe_next
 from booking.extensions import db
 from booking.i18n import display_zone
+from booking.permissions import is_trainer
 from booking.services.bookings.agenda import pending_approvals_count, upcoming_bookings
+from booking.services.policy import EXPIRING_WITHIN
 from booking.timeutil import utc_now
-from models import Certification, Role
+from models import Certification
 
 bp = Blueprint("main", __name__)
 
@@ -34,7 +34,7 @@ def dashboard() -> str:
     now = utc_now()
     user = current_user
     certifications: list[Certification] = []
-    if user.role is Role.TRAINER:
+    if is_trainer(user):
         certifications = list(
             db.session.scalars(
                 select(Certification)
@@ -50,7 +50,7 @@ def dashboard() -> str:
         pending_count=pending_approvals_count(db.session, user),
         certifications=certifications,
         today=today,
-        soon=today + timedelta(days=30),
+        soon=today + EXPIRING_WITHIN,
     )
 
 

@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, Length
 
 from booking.extensions import db
 from booking.handlers import get_or_404, submit
+from booking.labels import PROJECT_STATUS_LABELS as STATUS_LABELS
 from booking.pagination import paginate
 from booking.permissions import may, require
 from booking.projects.forms import (
@@ -49,15 +50,6 @@ from models import (
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
 
-STATUS_LABELS = {
-    ProjectStatus.REQUESTED: _l("Awaiting approval"),
-    ProjectStatus.APPROVED: _l("Approved"),
-    ProjectStatus.SCHEDULED: _l("Scheduled"),
-    ProjectStatus.IN_PROGRESS: _l("In progress"),
-    ProjectStatus.COMPLETED: _l("Completed"),
-    ProjectStatus.REJECTED: _l("Rejected"),
-    ProjectStatus.CANCELLED: _l("Cancelled"),
-}
 # The badge of each status (a word and a glyph, never a colour alone).
 STATUS_BADGES = {
     ProjectStatus.REQUESTED: "pending", ProjectStatus.APPROVED: "confirmed",

@@ -30,12 +30,21 @@ from booking.coordination.access import staff_required
 from booking.extensions import db
 from booking.reports.forms import ALL, ReportForm
 from booking.reports.svg import Bar, bar_chart, column_chart
-from booking.services.equipment.hours import CERTIFICATION_ZONE as PARIS
+from booking.services.errors import DomainError
+from booking.services.policy import CAMPUS_ZONE
+from booking.services.reports.access import default_establishment
 from booking.services.reports.activity import activity
 from booking.services.reports.spreadsheet import SEPARATORS, utilisation_csv
-from booking.services.reports.utilisation import GROUPS, MAX_DAYS, Row, report
+from booking.services.reports.utilisation import (
+    FIRST_DAY,
+    GROUPS,
+    LAST_DAY,
+    Row,
+    check_range,
+    report,
+)
 from booking.timeutil import utc_now
-from models import Establishment, Role
+from models import Establishment
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -50,7 +59,6 @@ SHARING_PATTERNS = {"own": 0, "other": 1, "company": 2, "none": 3}
 SECTIONS = ("equipment", "month", "purpose", "sharing", "company", "establishment")
 MAX_ID = 2**31 - 1
 # Dates outside these are typing mistakes, and would overflow date arithmetic.
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2200, 12, 31)
 
 
 # --- numbers in the page's language --------------------------------------------
@@ -107,18 +115,14 @@ def _choose(form: ReportForm, known: set[int], today: date) -> Choice | None:
     last = form.last_excluded.data or (
         default_last if not form.first.data else month_of(first)[1] if in_bounds else first)
     if not form.first.errors and not form.last_excluded.errors:
-        if not (in_bounds and FIRST_DAY <= last <= LAST_DAY):
-            form.last_excluded.errors = [_("Choose dates between %(first)s and %(last)s.",
-                                           first=FIRST_DAY.year, last=LAST_DAY.year)]
-        elif last <= first:
-            form.last_excluded.errors = [_("“To” must come after “From”.")]
-        elif (last - first).days > MAX_DAYS:
-            form.last_excluded.errors = [_("A report covers at most %(n)d days.", n=MAX_DAYS)]
+        try:
+            check_range(first, last)
+        except DomainError as error:
+            form.last_excluded.errors = [error.message]
     raw = request.args.get("establishment_id")
     establishment_id: int | None = None
     if raw is None:
-        establishment_id = (current_user.establishment_id
-                            if current_user.role is Role.COORDINATOR else None)
+        establishment_id = default_establishment(current_user)
     elif raw not in ("", ALL):
         if not (raw.isascii() and raw.isdigit()) or int(raw) not in known:
             form.establishment_id.errors = [_("Choose an establishment of the list.")]
@@ -186,7 +190,7 @@ def _chart(group: str, rows: list[Row], labels: list[str], period: str) -> Marku
 @staff_required
 def utilisation_page() -> tuple[str, int] | str:
     now = utc_now()
-    today = now.astimezone(PARIS).date()
+    today = now.astimezone(CAMPUS_ZONE).date()
     establishments = _establishments()
     form = ReportForm(request.args)
     form.establishment_id.choices = [(ALL, _("All establishments"))] + [
@@ -248,12 +252,13 @@ def _day(name: str, default: date) -> date:
 def utilisation_csv_download() -> Response:
     """The rows of one group, as the API gives them; the whole campus unless
     ``establishment_id`` says otherwise."""
-    today = utc_now().astimezone(PARIS).date()
+    today = utc_now().astimezone(CAMPUS_ZONE).date()
     first = _day("from", month_of(today)[0])
     last = _day("to", month_of(first)[1])
-    if last <= first or (last - first).days > MAX_DAYS:
-        abort(400, description=_("“to” must come after “from”, at most %(n)d days later.",
-                                 n=MAX_DAYS))
+    try:
+        check_range(first, last)
+    except DomainError as error:
+        abort(400, description=error.message)
     group_by = request.args.get("group_by", "equipment")
     if group_by not in GROUPS:
         abort(400, description=_("group_by is one of %(groups)s.", groups=", ".join(GROUPS)))

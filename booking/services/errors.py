@@ -1,13 +1,17 @@
 """Typed domain errors; each carries the error code of API.md and its HTTP status.
 
 A message is an English template with named parameters, marked for
-translation with :func:`N_`; it is translated only when shown (``message``),
-in the language of the request if there is one, so services stay free of
-requests and locales.
+translation with :func:`N_` (or :func:`Nn_` when a number chooses between a
+singular and a plural); it is translated only when shown (``message``), in the
+language of the request if there is one, so services stay free of requests and
+locales. Parameters are shown then too: an enumeration by its translated label,
+a date or time by Babel in the reader's language (see :mod:`booking.labels`),
+another domain error by its own message; ``details`` keep the raw values.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -16,25 +20,57 @@ def N_(template: str) -> str:
     return template
 
 
-def translate(template: str, params: dict[str, Any]) -> str:
-    try:
-        from flask import has_app_context
-        from flask_babel import gettext
+@dataclass(frozen=True)
+class Plural:
+    """A message with a plural form; the parameter ``count`` chooses the form."""
 
-        if has_app_context():
-            return gettext(template, **params)
-    except ImportError:  # pragma: no cover - Flask-Babel is a dependency
-        pass
-    return template % params if params else template
+    singular: str
+    plural: str
+    count: str = "n"
+
+    def choose(self, params: dict[str, Any]) -> str:
+        return self.singular if params[self.count] == 1 else self.plural
+
+
+def Nn_(singular: str, plural: str, count: str = "n") -> Plural:
+    """Mark a message and its plural for extraction (``ngettext`` when shown)."""
+    return Plural(singular, plural, count)
+
+
+def _english(template: str | Plural, params: dict[str, Any]) -> str:
+    text = template.choose(params) if isinstance(template, Plural) else template
+    return text % params if params else text
+
+
+def translate(template: str | Plural, params: dict[str, Any]) -> str:
+    """``template`` in the reader's language (English outside an app), each
+    parameter shown for that reader."""
+    from flask import has_app_context
+    from flask_babel import get_locale, gettext, ngettext
+
+    if not has_app_context():
+        return _english(template, {k: _shown(v, "en") for k, v in params.items()})
+    values = {k: _shown(v, get_locale() or "en") for k, v in params.items()}
+    if isinstance(template, Plural):
+        return ngettext(template.singular, template.plural, params[template.count], **values)
+    return gettext(template, **values)
+
+
+def _shown(value: Any, locale: Any) -> Any:
+    from booking.labels import shown  # here, not at the top: the labels import the models
+
+    if isinstance(value, DomainError):
+        return value.message
+    return shown(value, locale)
 
 
 class DomainError(Exception):
     code = "validation"
     status = 422
 
-    def __init__(self, template: str, details: dict[str, Any] | None = None, *,
+    def __init__(self, template: str | Plural, details: dict[str, Any] | None = None, *,
                  code: str | None = None, **params: Any) -> None:
-        super().__init__(template % params if params else template)
+        super().__init__(_english(template, params))
         self.template = template
         self.params = params
         self.details = details or {}

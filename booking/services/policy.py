@@ -1,15 +1,29 @@
-"""Settings the booking rules read, passed in as plain values."""
+"""Settings the booking rules read, passed in as plain values, and the campus
+constants every service shares (one definition each, imported everywhere)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+# The campus's own zone: certification days, reports, digests, CSV exports and the
+# demo are read in it (an equipment's bookings in its establishment's zone, which
+# falls back to this one).
+CAMPUS_ZONE = ZoneInfo("Europe/Paris")
+# Holders and their coordinators are warned this many days before a certification
+# ends; the widest window is what the pages and reports call "expiring".
+CERTIFICATION_WARNING_DAYS = (30, 7)
+EXPIRING_WITHIN = timedelta(days=max(CERTIFICATION_WARNING_DAYS))
 
 
 @dataclass(frozen=True)
 class Policy:
+    # How far ahead bookings are accepted, and how far ahead the certification
+    # watch looks for bookings whose trainer will not be certified.
     horizon_days: int = 400
     # The right-hand side of booking UIDs: the site's own host, never a constant.
     uid_domain: str = "plateforme.invalid"
@@ -19,3 +33,7 @@ class Policy:
     def from_config(cls, config: Mapping[str, Any]) -> Policy:
         host = urlsplit(config.get("BASE_URL", "")).hostname or "plateforme.invalid"
         return cls(horizon_days=int(config.get("BOOKING_HORIZON_DAYS", 400)), uid_domain=host)
+
+    @property
+    def horizon(self) -> timedelta:
+        return timedelta(days=self.horizon_days)

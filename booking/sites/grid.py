@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from booking.equipment.week import display_step, monday_of
 from booking.services.bookings.availability import Availability, availability
 from booking.services.equipment import hours
+from booking.services.policy import CAMPUS_ZONE
 from models import Booking, Equipment, EquipmentStatus, Establishment
 
 DEFAULT_DAY = (time(8), time(18))
@@ -102,7 +103,7 @@ def zone_of_site(establishment: Establishment) -> ZoneInfo:
     try:
         return ZoneInfo(establishment.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        return hours.CERTIFICATION_ZONE
+        return CAMPUS_ZONE
 
 
 def machines_of(session: Session, establishment: Establishment) -> list[Row]:
@@ -112,7 +113,10 @@ def machines_of(session: Session, establishment: Establishment) -> list[Row]:
     machines = list(session.scalars(
         select(Equipment).where(Equipment.establishment_id == establishment.id,
                                 Equipment.status != EquipmentStatus.RETIRED)
-        .options(selectinload(Equipment.opening_hours), selectinload(Equipment.establishment))
+        # availability() reads each machine's components and line: loaded here,
+        # in one statement each, rather than one per machine.
+        .options(selectinload(Equipment.opening_hours), selectinload(Equipment.establishment),
+                 selectinload(Equipment.components), selectinload(Equipment.parent))
         .order_by(Equipment.name, Equipment.code)))
     ids = {m.id for m in machines}
     children: dict[int, list[Equipment]] = {}

@@ -16,21 +16,15 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from booking.extensions import db
+from booking.labels import KIND_LABELS
 from booking.permissions import may
 from booking.sites.forms import VIEWS, SiteCalendarForm
 from booking.sites.grid import build_day, build_week, zone_of_site
 from booking.timeutil import utc_now
-from models import Equipment, EquipmentStatus, Establishment, EstablishmentKind
+from models import Equipment, EquipmentStatus, Establishment
 
 bp = Blueprint("sites", __name__, url_prefix="/sites")
 
-KIND_LABELS = {
-    EstablishmentKind.LYCEE: _l("High school"),
-    EstablishmentKind.UNIVERSITE: _l("University"),
-    EstablishmentKind.ECOLE: _l("Engineering school"),
-    EstablishmentKind.ORGANISME_FORMATION: _l("Training institute"),
-    EstablishmentKind.ENTREPRISE: _l("Company"),
-}
 # Dates outside this range are typing mistakes, and would overflow date arithmetic.
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2200, 12, 31)
 

@@ -3,10 +3,11 @@ background jobs page."""
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, case, select
 
 from booking.permissions import (
     PROJECT_TRAINER_ROLES,
+    STAFF,
     coordinates,
     is_admin,
     is_staff,
@@ -86,3 +87,9 @@ def active_trainers() -> Select[tuple[User]]:
     """Trainer accounts that may run sessions, by name."""
     return (select(User).where(User.role.in_(PROJECT_TRAINER_ROLES), User.active.is_(True))
             .order_by(User.name, User.id))
+
+
+def members(establishment: Establishment) -> Select[tuple[User]]:
+    """The accounts of an establishment, its coordinators first."""
+    return (select(User).where(User.establishment_id == establishment.id)
+            .order_by(case((User.role.in_(STAFF), 0), else_=1), User.name))

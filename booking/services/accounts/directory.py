@@ -15,10 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from booking.permissions import belongs_to_company, require
 from booking.services import audit
 from booking.services.accounts import operations as accounts
 from booking.services.errors import N_, Conflict, ValidationError
-from models import Company, Establishment, User
+from models import Company, Establishment, Role, User
 
 ESTABLISHMENT_FIELDS = ("code", "name", "city", "department", "kind", "timezone")
 
@@ -65,6 +66,7 @@ def _check_establishment(session: Session, values: dict[str, Any],
 
 def create_establishment(session: Session, *, actor: User, now: datetime,
                          **values: Any) -> Establishment:
+    require(actor, "create", Establishment)
     _check_establishment(session, values)
     establishment = Establishment(
         created_at=now, **{k: v for k, v in values.items() if k in ESTABLISHMENT_FIELDS}
@@ -80,6 +82,7 @@ def create_establishment(session: Session, *, actor: User, now: datetime,
 
 def update_establishment(session: Session, establishment: Establishment, *, actor: User,
                          now: datetime, **values: Any) -> Establishment:
+    require(actor, "manage", establishment)
     _check_establishment(session, values, establishment)
     changed = {}
     for name in ESTABLISHMENT_FIELDS:
@@ -103,6 +106,7 @@ def update_establishment(session: Session, establishment: Establishment, *, acto
 
 
 def create_company(session: Session, *, actor: User, now: datetime, name: str) -> Company:
+    require(actor, "create", Company)
     conflict = Conflict(N_("A company is already named %(name)s."), {"field": "name"},
                         name=name)
     # Names are matched without case elsewhere (``users create --company``).
@@ -117,9 +121,19 @@ def create_company(session: Session, *, actor: User, now: datetime, name: str) -
 
 def create_account(session: Session, *, actor: User, now: datetime, email: str, name: str,
                    role: str, password: str, establishment_id: int | None = None,
-                   company_id: int | None = None) -> User:
-    """accounts.create_user, with a taken e-mail answered as a conflict (409)."""
+                   company_id: int | None = None, new_company: str | None = None) -> User:
+    """accounts.create_user, with a taken e-mail answered as a conflict (409);
+    ``new_company`` creates the account's company with it."""
+    require(actor, "create", User, N_("Only an admin creates accounts."))
     address = accounts.normalise_email(email)
+    if new_company:
+        if company_id is not None:
+            raise ValidationError(N_("Choose a company or name a new one, not both."),
+                                  {"field": "new_company"})
+        if role not in {r.value for r in Role} or not belongs_to_company(Role(role)):
+            raise ValidationError(N_("Only company accounts belong to a company."),
+                                  {"field": "new_company"})
+        company_id = create_company(session, actor=actor, now=now, name=new_company).id
     conflict = Conflict(N_("An account already uses %(email)s."), {"field": "email"},
                         email=address)
     if session.scalar(select(User.id).where(User.email == address)) is not None:

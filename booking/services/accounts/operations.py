@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from booking.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
+from booking.permissions import belongs_to_company, needs_establishment
 from booking.services import audit
 from booking.services.errors import N_, InvalidState, ValidationError
 from models import ApiToken, Company, Establishment, LoginSession, Role, User
@@ -21,7 +22,8 @@ def normalise_email(email: str) -> str:
             email.strip(), check_deliverability=False, test_environment=True
         ).normalized.lower()
     except EmailNotValidError as exc:
-        raise ValidationError(f"invalid e-mail address: {exc}", {"field": "email"}) from exc
+        raise ValidationError(N_("“%(value)s” is not a valid e-mail address."),
+                              {"field": "email"}, value=email.strip()) from exc
 
 
 def create_user(
@@ -44,18 +46,18 @@ def create_user(
         role_value = Role(role)
     except ValueError:
         raise ValidationError(
-            f"unknown role {role!r}: one of {', '.join(r.value for r in Role)}",
-            {"field": "role"},
+            N_("Unknown role “%(value)s”: one of %(roles)s."),
+            {"field": "role"}, value=role, roles=", ".join(r.value for r in Role),
         ) from None
     address = normalise_email(email)
     if not name.strip():
-        raise ValidationError("name is empty", {"field": "name"})
+        raise ValidationError(N_("The name is empty."), {"field": "name"})
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(
-            f"password shorter than {MIN_PASSWORD_LENGTH} characters", {"field": "password"}
-        )
+        raise ValidationError(N_("The password needs at least %(n)d characters."),
+                              {"field": "password"}, n=MIN_PASSWORD_LENGTH)
     if session.scalar(select(User.id).where(User.email == address)) is not None:
-        raise ValidationError(f"an account already uses {address}", {"field": "email"})
+        raise ValidationError(N_("An account already uses %(email)s."), {"field": "email"},
+                              email=address)
 
     establishment = None
     if establishment_code is not None:
@@ -64,14 +66,14 @@ def create_user(
         )
         if establishment is None:
             raise ValidationError(
-                f"no establishment with code {establishment_code!r}",
-                {"field": "establishment"},
+                N_("No establishment has the code “%(value)s”."),
+                {"field": "establishment"}, value=establishment_code,
             )
     elif establishment_id is not None:
         establishment = session.get(Establishment, establishment_id)
         if establishment is None:
             raise ValidationError(
-                f"no establishment with id {establishment_id}", {"field": "establishment_id"}
+                N_("No establishment %(id)d."), {"field": "establishment_id"}, id=establishment_id
             )
 
     company = None
@@ -80,19 +82,22 @@ def create_user(
             select(Company).where(func.lower(Company.name) == company_name.strip().lower())
         )
         if company is None:
-            raise ValidationError(f"no company named {company_name!r}", {"field": "company"})
+            raise ValidationError(N_("No company is named “%(value)s”."), {"field": "company"},
+                                  value=company_name)
     elif company_id is not None:
         company = session.get(Company, company_id)
         if company is None:
-            raise ValidationError(f"no company with id {company_id}", {"field": "company_id"})
+            raise ValidationError(N_("No company %(id)d."), {"field": "company_id"},
+                                  id=company_id)
 
-    if role_value is Role.COMPANY and company is None:
-        raise ValidationError("a company account needs its company", {"field": "company"})
-    if role_value is not Role.COMPANY and company is not None:
-        raise ValidationError("only company accounts belong to a company", {"field": "company"})
-    if role_value is Role.COORDINATOR and establishment is None:
+    if belongs_to_company(role_value) and company is None:
+        raise ValidationError(N_("A company account needs its company."), {"field": "company"})
+    if not belongs_to_company(role_value) and company is not None:
+        raise ValidationError(N_("Only company accounts belong to a company."),
+                              {"field": "company"})
+    if needs_establishment(role_value) and establishment is None:
         raise ValidationError(
-            "a coordinator account needs its establishment", {"field": "establishment"}
+            N_("A coordinator account needs its establishment."), {"field": "establishment"}
         )
 
     user = User(
@@ -120,9 +125,8 @@ def change_password(
 ) -> None:
     """Set a new password and end every other login of the account."""
     if len(new_password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(
-            f"password shorter than {MIN_PASSWORD_LENGTH} characters", {"field": "password"}
-        )
+        raise ValidationError(N_("The password needs at least %(n)d characters."),
+                              {"field": "password"}, n=MIN_PASSWORD_LENGTH)
     user.password_hash = hash_password(new_password)
     user.password_changed_at = now
     stmt = (

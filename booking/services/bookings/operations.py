@@ -31,6 +31,7 @@ from booking.services.errors import (
     N_,
     Forbidden,
     InvalidState,
+    Nn_,
     NotFound,
     ValidationError,
 )
@@ -94,7 +95,9 @@ def resolve(session: Session, actor: User, request: BookingRequest) -> Resolved:
                                   {"field": "participants"})
         if equipment.capacity is not None and request.participants > equipment.capacity:
             raise ValidationError(
-                N_("%(equipment)s takes at most %(capacity)d learners, not %(n)d."),
+                Nn_("%(equipment)s takes at most %(capacity)d learner, not %(n)d.",
+                    "%(equipment)s takes at most %(capacity)d learners, not %(n)d.",
+                    count="capacity"),
                 {"field": "participants"}, equipment=equipment.name,
                 capacity=equipment.capacity, n=request.participants)
     project = _project(session, actor, request.project_id)
@@ -184,6 +187,7 @@ def create_booking(session: Session, *, actor: User, request: BookingRequest, no
                      reason=request.override_reason)
     if resolved.project is not None and resolved.project.status is ProjectStatus.APPROVED:
         resolved.project.status = ProjectStatus.SCHEDULED
+        resolved.project.updated_at = now
         audit.record(session, actor=actor, action="project.status", object_type="project",
                      object_id=resolved.project.id, now=now, before="approved",
                      after="scheduled")

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_day_names
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from booking.labels import Span
 from booking.services.bookings.occupancy import (
     collisions,
     held_until,
@@ -34,13 +37,16 @@ from booking.services.errors import (
     NotAligned,
     OutsideOpeningHours,
     ValidationError,
+    translate,
 )
 from booking.services.policy import CAMPUS_ZONE, Policy
 from models import Certification, CertificationType, Equipment, EquipmentStatus, User
 
 
-def fmt(value: datetime, zone: ZoneInfo) -> str:
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+def fmt(value: datetime, zone: ZoneInfo) -> datetime:
+    """The instant in the equipment's zone: a message shows it in the reader's
+    language (booking.labels), never as ISO or a strftime pattern."""
+    return value.astimezone(zone)
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,7 @@ def check_calendar(session: Session, slot: Slot) -> None:
             if name is not None:
                 raise Closed(N_("%(day)s is a public holiday (%(name)s): %(equipment)s "
                                 "does not open on public holidays."),
-                             {"holiday": day.isoformat()}, day=day.isoformat(), name=name,
+                             {"holiday": day.isoformat()}, day=day, name=HolidayName(day),
                              equipment=eq.name)
     held_ids = [e.id for e in related_equipment(eq)]
     closures = hours.closures_meeting(session, held_ids, eq.establishment_id,
@@ -125,23 +131,62 @@ def check_calendar(session: Session, slot: Slot) -> None:
     opening = hours.opening_intervals(eq, slot.start, slot.end, skip_holidays=False)
     if not any(s <= slot.start and slot.end <= e for s, e in opening):
         raise OutsideOpeningHours(
-            N_("%(equipment)s is not open for the whole of %(start)s – %(end)s; "
+            N_("%(equipment)s is not open for the whole of %(when)s; "
                "its opening hours are %(hours)s."),
-            equipment=eq.name, start=fmt(slot.start, zone), end=fmt(slot.end, zone),
-            hours=describe_opening_hours(eq))
+            equipment=eq.name, when=Span(fmt(slot.start, zone), fmt(slot.end, zone)),
+            hours=WeeklyHours.of(eq))
 
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass(frozen=True)
+class HolidayName:
+    """A public holiday's name as a message parameter, in the reader's language."""
+
+    day: date
+
+    def shown_in(self, locale: Any) -> str:
+        language = "fr" if locale.language == "fr" else "en_US"
+        return hours.holiday_name(self.day, language) or ""
+
+    def __str__(self) -> str:
+        return hours.holiday_name(self.day, "en_US") or ""
+
+
+@dataclass(frozen=True)
+class WeeklyHours:
+    """Opening hours as a message parameter, with the weekdays written in the
+    reader's language when shown (copied: a message may be shown after a rollback)."""
+
+    intervals: tuple[tuple[int, time, time], ...]
+
+    @classmethod
+    def of(cls, equipment: Equipment) -> WeeklyHours:
+        return cls(tuple((h.weekday, h.opens, h.closes) for h in equipment.opening_hours))
+
+    def shown_in(self, locale: Any) -> str:
+        names = get_day_names("abbreviated", locale=locale)
+        return describe_hours(self.intervals, [names[day] for day in range(7)])
+
+    def __str__(self) -> str:
+        return describe_hours(self.intervals)
 
 
 def describe_opening_hours(equipment: Equipment,
                            day_names: Sequence[str] = WEEKDAYS) -> str:
     """E.g. "Mon–Fri 08:00–18:00, Sat 08:00–12:00": consecutive days with the
     same hours are grouped."""
+    return describe_hours([(h.weekday, h.opens, h.closes) for h in equipment.opening_hours],
+                          day_names)
+
+
+def describe_hours(intervals: Iterable[tuple[int, time, time]],
+                   day_names: Sequence[str] = WEEKDAYS) -> str:
     by_day: dict[int, str] = {}
-    for h in equipment.opening_hours:
-        hours = f"{h.opens:%H:%M}–{h.closes:%H:%M}"
-        by_day[h.weekday] = f"{by_day[h.weekday]}, {hours}" if h.weekday in by_day else hours
+    for weekday, opens, closes in intervals:
+        hours = f"{opens:%H:%M}–{closes:%H:%M}"
+        by_day[weekday] = f"{by_day[weekday]}, {hours}" if weekday in by_day else hours
     parts: list[str] = []
     days = sorted(by_day)
     while days:
@@ -199,6 +244,24 @@ def missing_from(certifications: Iterable[Certification], types: Iterable[Certif
     return missing
 
 
+@dataclass(frozen=True)
+class MissingTypes:
+    """The missing certification types as a message parameter: "CACES R486 (R486),
+    held until <date>", the date written in the reader's language when shown."""
+
+    types: tuple[tuple[str, str, date | None], ...]
+
+    def shown_in(self, _locale: Any) -> str:
+        return ", ".join(
+            translate(N_("%(name)s (%(code)s), held until %(date)s"),
+                      {"name": name, "code": code, "date": until})
+            if until else f"{name} ({code})" for name, code, until in self.types)
+
+    def __str__(self) -> str:
+        return ", ".join(f"{name} ({code})" + (f", held until {until}" if until else "")
+                         for name, code, until in self.types)
+
+
 def check_certifications(session: Session, slot: Slot, trainer: User | None) -> None:
     """Rule 5: the trainer holds every required type for the whole booking."""
     missing = missing_certifications(session, trainer, required_types(slot.equipment),
@@ -208,9 +271,7 @@ def check_certifications(session: Session, slot: Slot, trainer: User | None) -> 
     details = {"missing": [{"id": t.id, "code": t.code, "name": t.name,
                             "held_until": until.isoformat() if until else None}
                            for t, until in missing]}
-    names = ", ".join(
-        f"{t.name} ({t.code})" + (f", held until {until.isoformat()}" if until else "")
-        for t, until in missing)
+    names = MissingTypes(tuple((t.name, t.code, until) for t, until in missing))
     if trainer is None:
         raise CertificationRequired(
             N_("%(equipment)s needs a trainer holding: %(missing)s."), details,

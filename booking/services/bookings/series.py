@@ -35,6 +35,7 @@ from booking.services.errors import (
     CertificationRequired,
     DomainError,
     Forbidden,
+    Nn_,
     NotFound,
     ValidationError,
 )
@@ -60,16 +61,25 @@ class SeriesResult:
 
 
 class SeriesRefused(DomainError):
-    """All or nothing: some occurrences fail, so none is booked."""
+    """All or nothing: some occurrences fail, so none is booked. Only for
+    several occurrences: one booking refused is told its rule's own error."""
 
     def __init__(self, skipped: list[Skipped], total: int) -> None:
         first = skipped[0].error
         super().__init__(
-            N_("%(failed)d of %(total)d occurrences cannot be booked, so none was. "
-               "First refusal: %(first)s"),
+            Nn_("%(failed)d of %(total)d occurrences cannot be booked, so none was. "
+                "First refusal: %(first)s",
+                "%(failed)d of %(total)d occurrences cannot be booked, so none was. "
+                "First refusal: %(first)s", count="failed"),
             {"occurrences": [occurrence_details(s) for s in skipped], **first.details},
-            code=first.code, failed=len(skipped), total=total, first=first.message)
+            code=first.code, failed=len(skipped), total=total, first=first)
         self.status = first.status
+
+
+def refusal(skipped: list[Skipped], total: int) -> DomainError:
+    """The error of a refused change: the rule's own when it addressed one
+    booking, else the series' (which carries the first rule's code)."""
+    return skipped[0].error if total == 1 else SeriesRefused(skipped, total)
 
 
 def occurrence_details(skipped: Skipped) -> dict[str, object]:
@@ -125,12 +135,13 @@ def expand(rule: str, start: datetime, end: datetime, zone: ZoneInfo,
     occurrences = []
     for local in recurrence:
         if len(occurrences) == policy.max_occurrences:
-            raise ValidationError(N_("A series has at most %(n)d occurrences."),
+            raise ValidationError(Nn_("A series has at most %(n)d occurrence.",
+                                      "A series has at most %(n)d occurrences."),
                                   {"field": "rrule"}, n=policy.max_occurrences)
         if not hours.exists_locally(local, zone):
             raise ValidationError(
                 N_("%(time)s does not exist on %(day)s (the clocks change)."),
-                {"field": "rrule"}, time=local.strftime("%H:%M"), day=local.date().isoformat())
+                {"field": "rrule"}, time=local.time(), day=local.date())
         occurrence_start = local.astimezone(UTC)
         occurrences.append((occurrence_start, occurrence_start + duration))
     if not occurrences:
@@ -167,7 +178,7 @@ def create_series(session: Session, *, actor: User, request: BookingRequest, rul
             except DomainError as exc:
                 skipped.append(Skipped(start.astimezone(zone), end.astimezone(zone), exc))
         if skipped and (not skip_conflicts or not created):
-            raise SeriesRefused(skipped, len(occurrences))
+            raise refusal(skipped, len(occurrences))
         audit.record(session, actor=actor, action="series.create", object_type="series",
                      object_id=series.id, now=now, rrule=series.rrule,
                      created=len(created), skipped=len(skipped))
@@ -230,7 +241,7 @@ def move_in_scope(session: Session, *, actor: User, booking: Booking, scope: str
                 skipped.append(Skipped((new_start or target.start_at).astimezone(zone),
                                        (new_end or target.end_at).astimezone(zone), exc))
         if skipped:
-            raise SeriesRefused(skipped, len(targets))
+            raise refusal(skipped, len(targets))
     return sorted(moved, key=lambda b: b.start_at)
 
 

@@ -24,6 +24,14 @@ def visible_bookings(user: User) -> Select[tuple[Booking]]:
     return stmt
 
 
+def my_bookings(user: User) -> Select[tuple[Booking]]:
+    """"My bookings": a company's; anyone else's own, as booker or trainer."""
+    stmt = visible_bookings(user)
+    if is_company(user):
+        return stmt
+    return stmt.where(or_(Booking.booked_by_id == user.id, Booking.trainer_id == user.id))
+
+
 def filtered(stmt: Select[tuple[Booking]], args: dict[str, Any]) -> Select[tuple[Booking]]:
     for key in ("equipment_id", "trainer_id", "project_id", "status"):
         if key in args:

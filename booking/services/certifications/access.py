@@ -3,7 +3,9 @@ and ask for or decide certification requests."""
 
 from __future__ import annotations
 
-from booking.permissions import is_admin, is_company, is_staff, is_trainer, rule
+from sqlalchemy import Select, select
+
+from booking.permissions import TRAINING_ROLES, is_admin, is_company, is_staff, is_trainer, rule
 from models import Certification, CertificationRequest, CertificationType, Equipment, User
 
 
@@ -58,3 +60,9 @@ def list_requests(user: User, kind: object) -> bool:
 def request_for(user: User, equipment: Equipment) -> bool:
     """Trainers ask for what a machine requires (coordinators grant themselves)."""
     return is_trainer(user)
+
+
+def certificate_holders() -> Select[tuple[User]]:
+    """Active accounts that may hold certifications (trainers, coordinators), by name."""
+    return (select(User).where(User.role.in_(TRAINING_ROLES), User.active.is_(True))
+            .order_by(User.name))

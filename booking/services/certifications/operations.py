@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,9 +16,8 @@ from booking.permissions import require
 from booking.services import audit
 from booking.services.accounts.directory import insert_unique
 from booking.services.errors import N_, Conflict, InvalidState, ValidationError
+from booking.services.policy import CAMPUS_ZONE
 from models import Certification, CertificationType, User
-
-CAMPUS_ZONE = ZoneInfo("Europe/Paris")
 
 
 def add_months(day: date, months: int) -> date:

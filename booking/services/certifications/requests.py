@@ -20,6 +20,7 @@ from booking.services.bookings.rules import required_types
 from booking.services.certifications import operations as certifications
 from booking.services.certifications.held import types_held_on
 from booking.services.errors import N_, InvalidState
+from booking.services.policy import CAMPUS_ZONE
 from models import (
     Certification,
     CertificationRequest,
@@ -46,7 +47,7 @@ def request_certification(session: Session, *, actor: User, equipment: Equipment
     trainer does not hold today. Idempotent: open requests are not repeated."""
     require(actor, "request_certification", equipment,
             N_("Only a trainer asks for a certification."))
-    today = now.astimezone(certifications.CAMPUS_ZONE).date()
+    today = now.astimezone(CAMPUS_ZONE).date()
     held = types_held_on(session, actor, today)
     missing = [t for t in required_types(equipment) if t.id not in held]
     open_types = set(session.scalars(select(CertificationRequest.certification_type_id).where(

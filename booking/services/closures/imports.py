@@ -25,18 +25,22 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Component
 from icalendar.parser import Contentline
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from booking.permissions import may
 from booking.services import audit
 from booking.services.closures.operations import ClosureTarget, closure_target
-from booking.services.errors import N_, Forbidden, ValidationError
+from booking.services.errors import N_, Conflict, Forbidden, ValidationError
 from models import Closure, ClosureKind, Equipment, Establishment, User
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_UID = 255  # Closure.source_uid
 NEWLINE = re.compile(r"\r?\n")  # as icalendar splits lines
 NOT_SINGLE = ("RRULE", "RDATE", "RECURRENCE-ID")
+# The partial unique indexes of models/closure.py, as PostgreSQL and SQLite name them.
+UID_TAKEN = re.compile(r"\buq_closure_(establishment|equipment)_id_source_uid\b"
+                       r"|closure\.(establishment|equipment)_id, closure\.source_uid")
 
 
 @dataclass(frozen=True)
@@ -241,7 +245,9 @@ def read_events(data: bytes, zone: ZoneInfo) -> list[_Event]:
 
 def _lock(session: Session, target: ClosureTarget) -> None:
     """Two imports into one target wait for each other (PostgreSQL; SQLite's
-    writers already queue): the UID check and the insert stay together."""
+    writers already queue): the UID check and the insert stay together. The
+    guarantee is the database's (one UID per scope, partial unique indexes);
+    a writer that went past the lock is refused there, see ``import_closures``."""
     model = Equipment if target.equipment is not None else Establishment
     target_id = target.equipment.id if target.equipment is not None else target.owner_id
     session.execute(select(model.id).where(model.id == target_id).with_for_update())
@@ -266,6 +272,30 @@ def import_closures(session: Session, *, actor: User, data: bytes,
         Closure.equipment_id.is_(None) if scope_equipment is None
         else Closure.equipment_id == scope_equipment,
         Closure.source_uid.is_not(None)))}
+    try:
+        # In a savepoint: a refusal by the UID indexes undoes exactly this import.
+        with session.begin_nested():
+            counts = _apply(session, events, existing, actor=actor, now=now,
+                            establishment_id=scope_establishment,
+                            equipment_id=scope_equipment)
+    except IntegrityError as exc:
+        if not UID_TAKEN.search(str(exc.orig)):
+            raise
+        raise Conflict(N_("Closures with the same UIDs were added here while the file was "
+                          "being imported. Import the file again to update them."),
+                       {"field": "file"}) from None
+    audit.record(session, actor=actor, action="closure.import",
+                 object_type="equipment" if scope_equipment else "establishment",
+                 object_id=scope_equipment or target.owner_id, now=now, file=source_name,
+                 establishment_id=scope_establishment, equipment_id=scope_equipment,
+                 **counts)
+    return ImportSummary(**counts)
+
+
+def _apply(session: Session, events: list[_Event], existing: dict[str | None, Closure], *,
+           actor: User, now: datetime, establishment_id: int | None,
+           equipment_id: int | None) -> dict[str, int]:
+    """Create, update or remove the target's closures by UID; the counts of each."""
     counts = dict.fromkeys(("created", "updated", "unchanged", "removed", "skipped"), 0)
     for event in events:
         closure = existing.get(event.uid)
@@ -276,7 +306,7 @@ def import_closures(session: Session, *, actor: User, data: bytes,
             continue
         if closure is None:
             session.add(Closure(
-                establishment_id=scope_establishment, equipment_id=scope_equipment,
+                establishment_id=establishment_id, equipment_id=equipment_id,
                 start_at=event.start, end_at=event.end, kind=event.kind, reason=event.reason,
                 source_uid=event.uid, created_by_id=actor.id, created_at=now))
             counts["created"] += 1
@@ -290,9 +320,4 @@ def import_closures(session: Session, *, actor: User, data: bytes,
             setattr(closure, key, value)
         counts["updated"] += 1
     session.flush()
-    audit.record(session, actor=actor, action="closure.import",
-                 object_type="equipment" if scope_equipment else "establishment",
-                 object_id=scope_equipment or target.owner_id, now=now, file=source_name,
-                 establishment_id=scope_establishment, equipment_id=scope_equipment,
-                 **counts)
-    return ImportSummary(**counts)
+    return counts

@@ -16,17 +16,17 @@ import holidays
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from booking.services.policy import CAMPUS_ZONE
 from models import Closure, Equipment
 
 Interval = tuple[datetime, datetime]
-CERTIFICATION_ZONE = ZoneInfo("Europe/Paris")
 
 
 def zone_of(equipment: Equipment) -> ZoneInfo:
     try:
         return ZoneInfo(equipment.establishment.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        return CERTIFICATION_ZONE
+        return CAMPUS_ZONE
 
 
 def local_days(start: datetime, end: datetime, zone: ZoneInfo) -> list[date]:
@@ -37,7 +37,8 @@ def local_days(start: datetime, end: datetime, zone: ZoneInfo) -> list[date]:
 
 
 def wall_clock(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """The UTC instant of a local wall-clock time."""
+    """The UTC instant of a local wall-clock time: the one conversion of the times
+    typed in the pages (and of the demo's), so each page reads them alike."""
     return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
 
 
@@ -50,12 +51,13 @@ def exists_locally(value: datetime, zone: ZoneInfo) -> bool:
 
 
 @lru_cache(maxsize=64)
-def _french_holidays(year: int) -> dict[date, str]:
-    return dict(holidays.France(years=year))
+def _french_holidays(year: int, language: str | None = None) -> dict[date, str]:
+    return dict(holidays.France(years=year, language=language))
 
 
-def holiday_name(day: date) -> str | None:
-    return _french_holidays(day.year).get(day)
+def holiday_name(day: date, language: str | None = None) -> str | None:
+    """The holiday's name, in ``language`` ("fr" or "en_US") when given."""
+    return _french_holidays(day.year, language).get(day)
 
 
 def holidays_between(first: date, last: date) -> list[tuple[date, str]]:

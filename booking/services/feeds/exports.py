@@ -30,9 +30,9 @@ from sqlalchemy.orm import Session
 
 from booking.services.feeds.content import scope_bookings
 from booking.services.feeds.ical import Audience, calendar_of, to_bytes
+from booking.services.policy import CAMPUS_ZONE
 from models import Booking, Equipment, Establishment, FeedScope
 
-PARIS = ZoneInfo("Europe/Paris")
 CSV_WEEKS = 8
 CSV_COLUMNS = ("date", "start", "end", "equipment_code", "equipment_name", "title",
                "purpose", "status", "trainer", "participants")
@@ -60,7 +60,7 @@ def _text(value: str | None) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
-def bookings_csv(bookings: Iterable[Booking], zone: ZoneInfo = PARIS) -> bytes:
+def bookings_csv(bookings: Iterable[Booking], zone: ZoneInfo = CAMPUS_ZONE) -> bytes:
     """UTF-8 with a BOM (so spreadsheet programs read the accents) and ``;``
     between fields (what a French spreadsheet expects); times in ``zone``."""
     out = io.StringIO()
@@ -88,7 +88,7 @@ def calendar_bytes(bookings: Iterable[Booking], *, name: str, now: datetime,
                                 audience=Audience(details=True), stable_stamp=True))
 
 
-def csv_window(now: datetime, zone: ZoneInfo = PARIS) -> tuple[datetime, datetime]:
+def csv_window(now: datetime, zone: ZoneInfo = CAMPUS_ZONE) -> tuple[datetime, datetime]:
     """From the start of today (local) for :data:`CSV_WEEKS` weeks: the file
     changes once a day at most by itself, not at every run."""
     today = now.astimezone(zone).date()

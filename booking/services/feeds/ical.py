@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone
 
+from booking.services.policy import CAMPUS_ZONE
 from models import Booking, BookingStatus
 
 PRODID = "-//CosmetoPharma Centre-Val de Loire//Plateforme//FR"
@@ -81,7 +82,7 @@ def calendar_of(bookings: Iterable[Booking], *, name: str, now: datetime, base_u
     if method:
         cal.add("method", method)
     cal.add("x-wr-calname", name)
-    cal.add("x-wr-timezone", "Europe/Paris")
+    cal.add("x-wr-timezone", CAMPUS_ZONE.key)
     cal.add("refresh-interval", timedelta(minutes=refresh_minutes),
             parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", f"PT{refresh_minutes}M")

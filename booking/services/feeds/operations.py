@@ -80,8 +80,8 @@ def create_feed(session: Session, *, actor: User, now: datetime, scope: FeedScop
     the actor already follows with a live feed is a conflict naming that feed."""
     target = scope_target(session, scope, scope_id)
     if target is None or not may_follow(actor, scope, target):
-        raise NotFound(N_("No %(scope)s %(id)s to follow."), {"scope": scope.value},
-                       scope=scope.value, id=scope_id)
+        raise NotFound(N_("No “%(scope)s” %(id)s to follow."), {"scope": scope.value},
+                       scope=scope, id=scope_id)
     existing = live_feed(session, actor, scope, scope_id)
     if existing is not None:
         raise Conflict(N_("You already have a link for this calendar."),

@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from booking.labels import Span
 from booking.services.equipment.hours import zone_of
-from booking.services.errors import N_
+from booking.services.errors import N_, Nn_, Plural, translate
 from booking.services.feeds.ical import calendar_of
 from booking.services.messaging.outbox import Mail, enqueue
 from models import Booking, BookingStatus, Project, ProjectStatus, Role, User
@@ -26,29 +27,28 @@ SITE = "{site}"
 CANCELLING = (BookingStatus.CANCELLED, BookingStatus.REJECTED, BookingStatus.EXPIRED)
 
 
-def render(user: User, template: str, **params: Any) -> str:
+def render(user: User, template: str | Plural, **params: Any) -> str:
     """``template`` in the user's language (French unless they chose English)."""
     return render_in(user.locale or "fr", template, **params)
 
 
-def render_in(locale: str, template: str, **params: Any) -> str:
-    """``template`` in ``locale``; the English template outside an app context."""
-    try:
-        from flask import has_app_context
-        from flask_babel import force_locale, gettext
+def render_in(locale: str, template: str | Plural, **params: Any) -> str:
+    """``template`` in ``locale``, its parameters shown for that reader (dates
+    and times by Babel, enumerations by their labels: see errors.translate);
+    the English template outside an app context."""
+    from flask import has_app_context
+    from flask_babel import force_locale
 
-        if has_app_context():
-            with force_locale(locale):
-                return gettext(template, **params)
-    except ImportError:  # pragma: no cover
-        pass
-    return template % params if params else template
+    if not has_app_context():
+        return translate(template, params)
+    with force_locale(locale):
+        return translate(template, params)
 
 
-def _when(booking: Booking) -> str:
+def _when(booking: Booking) -> Span:
+    """The booking's times in its equipment's zone; written in the reader's language."""
     zone = zone_of(booking.equipment)
-    start, end = booking.start_at.astimezone(zone), booking.end_at.astimezone(zone)
-    return f"{start:%d/%m/%Y %H:%M}–{end:%H:%M}"
+    return Span(booking.start_at.astimezone(zone), booking.end_at.astimezone(zone))
 
 
 def _invitation(bookings: list[Booking], now: datetime) -> tuple[str, str]:
@@ -65,9 +65,20 @@ def _people(booking: Booking) -> list[User]:
 
 
 def coordinators_of(session: Session, establishment_id: int) -> list[User]:
-    return list(session.scalars(select(User).where(
-        User.role == Role.COORDINATOR, User.establishment_id == establishment_id,
-        User.active.is_(True))))
+    return coordinators_by_establishment(session, [establishment_id])[establishment_id]
+
+
+def coordinators_by_establishment(session: Session,
+                                  establishment_ids: Iterable[int]) -> dict[int, list[User]]:
+    """The active coordinators of each establishment, in one statement (a job
+    telling many establishments asks once)."""
+    found: dict[int, list[User]] = {i: [] for i in set(establishment_ids)}
+    if found:
+        for user in session.scalars(select(User).where(
+                User.role == Role.COORDINATOR, User.establishment_id.in_(sorted(found)),
+                User.active.is_(True)).order_by(User.id)):
+            found[user.establishment_id].append(user)
+    return found
 
 
 def _send(session: Session, users: Iterable[User], bookings: list[Booking], *, now: datetime,
@@ -124,25 +135,28 @@ def series_booked(session: Session, bookings: list[Booking], *, now: datetime) -
     first = bookings[0]
     _send(session, _people(first), bookings, now=now,
           key=f"series:{first.series_id}:{len(bookings)}",
-          subject=N_("Series booked: %(title)s (%(n)d sessions)"),
-          body=N_("%(n)d sessions of %(equipment)s are booked, from %(when)s."),
+          subject=Nn_("Series booked: %(title)s (%(n)d session)",
+                      "Series booked: %(title)s (%(n)d sessions)"),
+          body=Nn_("%(n)d session of %(equipment)s is booked, from %(when)s.",
+                   "%(n)d sessions of %(equipment)s are booked, from %(when)s."),
           title=first.title, n=len(bookings), equipment=first.equipment.name,
           when=_when(first))
     pending = [b for b in bookings if b.status is BookingStatus.PENDING]
     if pending:
         _send(session, coordinators_of(session, first.equipment.establishment_id), pending,
               now=now, invite=False, key=f"series:{first.series_id}:decide",
-              subject=N_("To approve: %(n)d sessions of %(equipment)s"),
-              body=N_("%(booker)s asks for %(n)d sessions of %(equipment)s from %(when)s."),
+              subject=Nn_("To approve: %(n)d session of %(equipment)s",
+                          "To approve: %(n)d sessions of %(equipment)s"),
+              body=Nn_("%(booker)s asks for %(n)d session of %(equipment)s from %(when)s.",
+                       "%(booker)s asks for %(n)d sessions of %(equipment)s from %(when)s."),
               n=len(pending), equipment=first.equipment.name, when=_when(first),
               booker=first.booked_by.name)
 
 
-def _deadline(booking: Booking) -> str:
+def _deadline(booking: Booking) -> datetime | str:
     if booking.decision_deadline is None:
         return "-"
-    zone = zone_of(booking.equipment)
-    return f"{booking.decision_deadline.astimezone(zone):%d/%m/%Y %H:%M}"
+    return booking.decision_deadline.astimezone(zone_of(booking.equipment))
 
 
 PROJECT_MESSAGES = {

@@ -9,25 +9,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from booking.services.equipment.hours import zone_of
-from booking.services.errors import N_
+from booking.services.errors import N_, Nn_
 from booking.services.messaging.notifications import SITE, render
 from booking.services.messaging.outbox import Mail, enqueue
+from booking.services.policy import CAMPUS_ZONE
 from models import Booking, BookingStatus, Equipment, Role, User
 
-PARIS = ZoneInfo("Europe/Paris")
 LONGEST_REMINDER = timedelta(hours=168)
-DIGEST_HOUR = 7  # local time, Europe/Paris
+DIGEST_HOUR = 7  # local time, CAMPUS_ZONE
 
 
-def _local(value: datetime, booking: Booking) -> str:
-    zone = zone_of(booking.equipment)
-    return f"{value.astimezone(zone):%d/%m/%Y %H:%M}"
+def _local(value: datetime, booking: Booking) -> datetime:
+    """In the equipment's zone; a message writes it in its reader's language."""
+    return value.astimezone(zone_of(booking.equipment))
 
 
 def send_reminders(session: Session, *, now: datetime) -> int:
@@ -63,7 +62,7 @@ def send_reminders(session: Session, *, now: datetime) -> int:
 def send_digests(session: Session, *, now: datetime) -> int:
     """Each morning, one message per coordinator listing the bookings that
     await their decision (none when there is nothing to decide)."""
-    local = now.astimezone(PARIS)
+    local = now.astimezone(CAMPUS_ZONE)
     if local.hour < DIGEST_HOUR:
         return 0
     pending = session.scalars(
@@ -80,11 +79,15 @@ def send_digests(session: Session, *, now: datetime) -> int:
         User.establishment_id.in_(list(by_establishment))))
     for coordinator in coordinators:
         waiting = by_establishment[coordinator.establishment_id]
-        lines = [f"- {_local(b.start_at, b)} {b.equipment.name}: {b.title} ({b.booked_by.name})"
+        lines = [render(coordinator, N_("- %(when)s %(equipment)s: %(title)s (%(booker)s)"),
+                        when=_local(b.start_at, b), equipment=b.equipment.name, title=b.title,
+                        booker=b.booked_by.name)
                  for b in waiting]
-        body = render(coordinator, N_("%(n)d bookings await your decision:"), n=len(waiting))
+        body = render(coordinator, Nn_("%(n)d booking awaits your decision:",
+                                       "%(n)d bookings await your decision:"), n=len(waiting))
         mail = Mail(coordinator.email,
-                    render(coordinator, N_("%(n)d bookings to approve"), n=len(waiting)),
+                    render(coordinator, Nn_("%(n)d booking to approve",
+                                            "%(n)d bookings to approve"), n=len(waiting)),
                     body + "\n" + "\n".join(lines) + f"\n\n{SITE}/coordination/approvals")
         key = f"digest:{coordinator.id}:{local.date().isoformat()}"
         if enqueue(session, mail, now=now, dedupe_key=key) is not None:

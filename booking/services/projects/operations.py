@@ -8,17 +8,18 @@ company contact of each new status (notifications.project_changed).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from booking.permissions import may, may_train_projects, require
 from booking.services import audit
 from booking.services.accounts.access import active_trainers
 from booking.services.bookings.operations import ACTIVE, cancel_booking
-from booking.services.bookings.rules import missing_certifications, required_types
+from booking.services.bookings.rules import missing_from, required_types
 from booking.services.equipment.hours import wall_clock
 from booking.services.errors import N_, Forbidden, InvalidState, NotFound, ValidationError
 from booking.services.messaging import notifications
@@ -26,13 +27,13 @@ from booking.services.policy import CAMPUS_ZONE
 from booking.services.projects.access import FINAL
 from models import (
     Booking,
+    Certification,
     CertificationType,
     Equipment,
     Project,
     ProjectStatus,
     User,
 )
-
 
 CANNOT_CANCEL = N_("This project is “%(status)s”: it can no longer be cancelled.")
 
@@ -199,13 +200,30 @@ def trainer_fits(session: Session, project: Project) -> list[TrainerFit]:
     """Every active trainer, by name, checked (rule 5) against the types required
     by each wanted machine and its components, for every day from wanted_from
     to wanted_to (Paris days, both included)."""
+    # A constant number of statements, however many machines and trainers: the
+    # machines with their components and required types, the trainers (with the
+    # establishment the page shows), and all their certifications of those types.
+    wanted = [e.id for e in project.equipment]
+    machines = session.scalars(
+        select(Equipment).where(Equipment.id.in_(wanted))
+        .options(selectinload(Equipment.required_certification_types),
+                 selectinload(Equipment.components)
+                 .selectinload(Equipment.required_certification_types))).all() \
+        if wanted else []
     types: dict[int, CertificationType] = {}
-    for equipment in project.equipment:
+    for equipment in machines:
         for ctype in required_types(equipment):
             types.setdefault(ctype.id, ctype)
     needed = sorted(types.values(), key=lambda t: t.code)
     start = wall_clock(project.wanted_from, time(0), CAMPUS_ZONE)
     end = wall_clock(project.wanted_to + timedelta(days=1), time(0), CAMPUS_ZONE)
-    trainers = session.scalars(active_trainers())
-    return [TrainerFit(trainer, missing_certifications(session, trainer, needed, start, end))
+    trainers = session.scalars(
+        active_trainers().options(selectinload(User.establishment))).all()
+    held: dict[int, list[Certification]] = defaultdict(list)
+    if needed and trainers:
+        for cert in session.scalars(select(Certification).where(
+                Certification.user_id.in_([t.id for t in trainers]),
+                Certification.certification_type_id.in_([t.id for t in needed]))):
+            held[cert.user_id].append(cert)
+    return [TrainerFit(trainer, missing_from(held[trainer.id], needed, start, end))
             for trainer in trainers]

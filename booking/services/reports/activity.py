@@ -21,17 +21,15 @@ Each figure is one aggregate query: nothing here reads the history row by row.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from booking.services.equipment import hours
+from booking.services.policy import CAMPUS_ZONE, EXPIRING_WITHIN
 from booking.services.reports.utilisation import COUNTED, range_bounds
 from models import Booking, BookingStatus, Certification, Equipment, User
-
-EXPIRY_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -105,9 +103,9 @@ def activity(session: Session, first: date, last_excluded: date,
                 User.establishment_id == establishment_id)
         return session.scalar(stmt) or 0
 
-    today = (now.astimezone(hours.CERTIFICATION_ZONE).date() if now is not None
+    today = (now.astimezone(CAMPUS_ZONE).date() if now is not None
              else last_excluded)
-    until = today + timedelta(days=EXPIRY_DAYS)
+    until = today + EXPIRING_WITHIN
 
     def count(*statuses: BookingStatus) -> int:
         return sum(by_status.get(s, (0, 0))[0] for s in statuses)

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session, selectinload
 from booking.services.bookings.occupancy import MAX_SPAN
 from booking.services.equipment import hours
 from booking.services.errors import N_, ValidationError
+from booking.services.policy import CAMPUS_ZONE
 from models import (
     Booking,
     BookingStatus,
@@ -58,6 +59,8 @@ SHARING_LABELS = {"own": "owner's establishment", "other": "another establishmen
                   "company": "a company", "none": "no establishment"}
 COUNTED = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
 MAX_DAYS = 400
+# The years a report may cover (beyond them, dates are typing errors).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2200, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -88,13 +91,23 @@ def _hours(intervals: Iterable[tuple[datetime, datetime]]) -> float:
     return sum((e - s).total_seconds() for s, e in intervals) / 3600
 
 
-def range_bounds(first: date, last_excluded: date) -> tuple[datetime, datetime]:
+def check_range(first: date, last_excluded: date) -> None:
+    """The one rule of a report's range, for the pages, the CSV and the API:
+    supported years, "to" after "from", at most MAX_DAYS days."""
+    if not (FIRST_DAY <= first <= LAST_DAY and FIRST_DAY <= last_excluded <= LAST_DAY):
+        raise ValidationError(N_("Choose dates between %(first)s and %(last)s."),
+                              {"fields": ["from", "to"]}, first=FIRST_DAY.year,
+                              last=LAST_DAY.year)
     if first >= last_excluded:
         raise ValidationError(N_("“to” must come after “from”."), {"field": "to"})
     if (last_excluded - first).days > MAX_DAYS:
         raise ValidationError(N_("A report covers at most %(n)d days."), {"field": "to"},
                               n=MAX_DAYS)
-    zone = hours.CERTIFICATION_ZONE
+
+
+def range_bounds(first: date, last_excluded: date) -> tuple[datetime, datetime]:
+    check_range(first, last_excluded)
+    zone = CAMPUS_ZONE
     return hours.wall_clock(first, time(0), zone), hours.wall_clock(last_excluded,
                                                                            time(0), zone)
 
@@ -262,7 +275,7 @@ def _by_kind(scope: _Scope, group_by: str) -> list[Row]:
 
 
 def _by_month(scope: _Scope) -> list[Row]:
-    zone = hours.CERTIFICATION_ZONE
+    zone = CAMPUS_ZONE
     months = month_starts(scope.first, scope.last_excluded)
     bounds = [hours.wall_clock(a, time(0), zone) for a, _b in months] + [scope.end]
     open_by = [0.0] * len(months)
