@@ -58,6 +58,9 @@ def create_app(config: str | type[Config] | dict[str, Any] | None = None) -> Fla
     register_extensions(app)
     register_blueprints(app)
     register_hooks(app)
+    from booking.handlers import register_template_helpers
+
+    register_template_helpers(app)
     register_commands(app)
     return app
 

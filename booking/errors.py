@@ -20,6 +20,8 @@ def _wants_json() -> bool:
 
 
 def _json_error(status: int, code: str, message: str, details: dict | None = None) -> Response:
+    # The OpenAPI document describes this body by booking.api.fields.ErrorSchema
+    # (tests/test_api_style.py compares the two): change both together.
     response = jsonify({"error": code, "message": message, "details": details or {}})
     response.status_code = status
     return response

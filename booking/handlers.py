@@ -16,11 +16,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from flask import flash
+from flask import Flask, flash
+from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from booking.extensions import db
-from booking.permissions import require
+from booking.permissions import may, require
 from booking.services.errors import N_, DomainError, Forbidden, NotFound
 from models import User
 
@@ -79,12 +80,14 @@ class Outcome(Generic[T]):
 
 def submit(call: Callable[[], T], *, form: FlaskForm | None = None,
            success: str | Callable[[T], str] | None = None, category: str = "success",
-           fields: Mapping[str, str] | None = None) -> Outcome[T]:
+           fields: Mapping[str, str] | None = None,
+           on_error: Callable[[DomainError], None] | None = None) -> Outcome[T]:
     """Run a service call; commit and flash ``success`` when it answers.
 
     A refusal (any domain error but NotFound/Forbidden, which go on to the
     error pages) rolls back everything the call wrote, goes onto ``form``
-    (or into an error flash without a form) and is answered as not done.
+    (or into an error flash without a form; or to ``on_error``) and is
+    answered as not done.
     """
     try:
         result = call()
@@ -93,7 +96,9 @@ def submit(call: Callable[[], T], *, form: FlaskForm | None = None,
         raise
     except DomainError as error:
         db.session.rollback()
-        if form is not None:
+        if on_error is not None:
+            on_error(error)
+        elif form is not None:
             place_error(form, error, fields)
         else:
             flash(error.message, "error")
@@ -102,3 +107,18 @@ def submit(call: Callable[[], T], *, form: FlaskForm | None = None,
     if success is not None:
         flash(success(result) if callable(success) else success, category)
     return Outcome(True, result)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """``can(action, "Kind")`` in templates: what the reader may do, asked of
+    the same rules as the services (templates never compare roles)."""
+    from booking.services.reports.access import Reports
+    from models import Booking, Certification, Equipment, Establishment, JobRun, Project
+
+    kinds: dict[str, type] = {k.__name__: k for k in (
+        Booking, Certification, Equipment, Establishment, JobRun, Project, Reports)}
+
+    def can(action: str, obj: object) -> bool:
+        return may(current_user, action, kinds[obj] if isinstance(obj, str) else obj)
+
+    app.jinja_env.globals["can"] = can

@@ -26,7 +26,7 @@ from tests.conftest import NOW, ROOT, csrf_token_of
 
 PARIS = ZoneInfo("Europe/Paris")
 WED = date(2027, 1, 13)  # NOW is Tuesday 12 January 2027, 09:00 in Paris
-NBSP = "\u00a0"
+NBSP, THIN = "\u00a0", "\u2009"  # French typography; Babel's interval spaces
 
 
 def paris(day: date, hour: int) -> datetime:
@@ -77,8 +77,8 @@ def test_a_refused_move_of_one_booking_names_its_rule_not_the_series(app, db, cl
     assert answer.status_code == 200
     page = text_of(answer.get_data(as_text=True))
     assert (f"Cellule robotisée n’est pas ouvert sur toute la plage mer. 13 janv. 2027, "
-            f"19:00 – 20:00{NBSP}; ses horaires d’ouverture sont{NBSP}: lun.–ven. 08:00–18:00."
-            ) in page
+            f"19:00{THIN}–{THIN}20:00{NBSP}; ses horaires d’ouverture sont{NBSP}: "
+            "lun.–ven. 08:00–18:00.") in page
     assert "Impossible de réserver" not in page
     assert "occurrence" not in page
     assert db.get(Booking, booking.id).start_at == paris(WED, 9)

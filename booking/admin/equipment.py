@@ -6,7 +6,7 @@ written by booking.services.equipment, the same functions as the API's.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -22,10 +22,10 @@ from booking.admin.forms import (
 )
 from booking.equipment.views import CATEGORY_LABELS
 from booking.extensions import db
+from booking.handlers import get_or_404, submit
 from booking.pagination import paginate
-from booking.permissions import may
 from booking.services.equipment.operations import create_equipment, update_equipment
-from booking.services.errors import DomainError, Forbidden, NotFound
+from booking.services.errors import DomainError
 from booking.timeutil import utc_now
 from models import CertificationType, Equipment, EquipmentCategory, Establishment
 
@@ -99,17 +99,11 @@ def equipment_new() -> str | Response:
         form.fill_default_hours()
     if form.validate_on_submit():
         data = {**form.data_for_service(), "establishment_id": establishment.id}
-        try:
-            equipment = create_equipment(db.session, actor=current_user, data=data,
-                                         now=utc_now())
-        except (Forbidden, NotFound):
-            raise
-        except DomainError as error:
-            db.session.rollback()
-            _place(form, error)
-        else:
-            db.session.commit()
-            flash(_("Equipment %(name)s created.", name=equipment.name), "success")
+        done = submit(lambda: create_equipment(db.session, actor=current_user, data=data,
+                                               now=utc_now()),
+                      on_error=lambda error: _place(form, error),
+                      success=lambda e: _("Equipment %(name)s created.", name=e.name))
+        if done:
             return redirect(url_for("admin.equipment_list"))
     return render_template("admin/equipment_form.html", form=form, equipment=None,
                            establishment=establishment, hours_fit=True)
@@ -117,11 +111,7 @@ def equipment_new() -> str | Response:
 
 @bp.route("/equipment/<int:equipment_id>/edit", methods=["GET", "POST"])
 def equipment_edit(equipment_id: int) -> str | Response:
-    equipment = db.session.get(Equipment, equipment_id)
-    if equipment is None:
-        abort(404)
-    if not may(current_user, "manage", equipment):
-        abort(403)
+    equipment = get_or_404(Equipment, equipment_id, current_user, "manage")
     form = EquipmentForm()
     establishment = equipment.establishment
     _fill_choices(form, establishment, equipment)
@@ -129,17 +119,12 @@ def equipment_edit(equipment_id: int) -> str | Response:
     if request.method == "GET":
         hours_fit = form.fill_from(equipment)
     if form.validate_on_submit():
-        try:
-            update_equipment(db.session, actor=current_user, equipment=equipment,
-                             data=form.data_for_service(), now=utc_now())
-        except (Forbidden, NotFound):
-            raise
-        except DomainError as error:
-            db.session.rollback()
-            _place(form, error)
-        else:
-            db.session.commit()
-            flash(_("Equipment %(name)s saved.", name=equipment.name), "success")
+        done = submit(lambda: update_equipment(db.session, actor=current_user,
+                                               equipment=equipment,
+                                               data=form.data_for_service(), now=utc_now()),
+                      on_error=lambda error: _place(form, error),
+                      success=_("Equipment %(name)s saved.", name=equipment.name))
+        if done:
             return redirect(url_for("admin.equipment_list"))
     return render_template("admin/equipment_form.html", form=form, equipment=equipment,
                            establishment=establishment, hours_fit=hours_fit)

@@ -22,6 +22,7 @@ from booking.admin.forms import (
     place_error,
 )
 from booking.extensions import db
+from booking.handlers import submit
 from booking.pagination import paginate
 from booking.permissions import may
 from booking.services.accounts import directory
@@ -106,19 +107,11 @@ def establishments() -> str:
 @bp.route("/establishments/new", methods=["GET", "POST"])
 def establishment_new() -> str | Response:
     form = EstablishmentForm()
-    if form.validate_on_submit():
-        try:
-            establishment = directory.create_establishment(
-                db.session, actor=current_user, now=utc_now(), **_establishment_values(form))
-        except (Forbidden, NotFound):
-            raise
-        except DomainError as error:
-            db.session.rollback()
-            place_error(form, error, ESTABLISHMENT_ERRORS)
-        else:
-            db.session.commit()
-            flash(_("Establishment %(name)s created.", name=establishment.name), "success")
-            return redirect(url_for("admin.establishments"))
+    if form.validate_on_submit() and submit(lambda: directory.create_establishment(
+            db.session, actor=current_user, now=utc_now(), **_establishment_values(form)),
+            form=form, fields=ESTABLISHMENT_ERRORS,
+            success=lambda e: _("Establishment %(name)s created.", name=e.name)):
+        return redirect(url_for("admin.establishments"))
     return render_template("admin/establishment_form.html", form=form, establishment=None)
 
 
@@ -129,19 +122,11 @@ def establishment_edit(establishment_id: int) -> str | Response:
     form.with_department(establishment.department)
     if request.method == "GET":
         form.kind.data = establishment.kind.value
-    if form.validate_on_submit():
-        try:
-            directory.update_establishment(db.session, establishment, actor=current_user,
-                                           now=utc_now(), **_establishment_values(form))
-        except (Forbidden, NotFound):
-            raise
-        except DomainError as error:
-            db.session.rollback()
-            place_error(form, error, ESTABLISHMENT_ERRORS)
-        else:
-            db.session.commit()
-            flash(_("Establishment %(name)s saved.", name=establishment.name), "success")
-            return redirect(url_for("admin.establishments"))
+    if form.validate_on_submit() and submit(lambda: directory.update_establishment(
+            db.session, establishment, actor=current_user, now=utc_now(),
+            **_establishment_values(form)), form=form, fields=ESTABLISHMENT_ERRORS,
+            success=lambda e: _("Establishment %(name)s saved.", name=e.name)):
+        return redirect(url_for("admin.establishments"))
     return render_template("admin/establishment_form.html", form=form,
                            establishment=establishment)
 

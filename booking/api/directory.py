@@ -34,6 +34,7 @@ from booking.services.accounts import directory
 from booking.services.certifications import operations as certifications
 from booking.services.closures import operations as closure_ops
 from booking.services.errors import N_, Forbidden, NotFound, ValidationError
+from booking.services.policy import CAMPUS_ZONE
 from booking.timeutil import utc_now
 from models import (
     Certification,
@@ -47,7 +48,7 @@ from models import (
     User,
 )
 
-PARIS = "Europe/Paris"
+PARIS = CAMPUS_ZONE.key
 
 establishments = Blueprint("Establishments", __name__, url_prefix="/api/v1/establishments",
                            description="Establishments of the campus; admins write.")

@@ -38,11 +38,12 @@ from booking.api.fields import (
 )
 from booking.extensions import db
 from booking.permissions import is_staff
+from booking.services.policy import CAMPUS_ZONE
 from booking.services.projects import operations as projects
 from booking.timeutil import utc_now
 from models import Project, ProjectStatus, Role, User
 
-PARIS = "Europe/Paris"
+PARIS = CAMPUS_ZONE.key
 
 blp = Blueprint("Projects", __name__, url_prefix="/api/v1/projects",
                 description="Industrial teaching projects requested by companies.")

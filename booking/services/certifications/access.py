@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from sqlalchemy import Select, select
 
-from booking.permissions import TRAINING_ROLES, is_admin, is_company, is_staff, is_trainer, rule
+from booking.permissions import (
+    TRAINING_ROLES,
+    is_admin,
+    is_company,
+    is_staff,
+    is_trainer,
+    may_train,
+    rule,
+)
 from models import Certification, CertificationRequest, CertificationType, Equipment, User
 
 
@@ -66,3 +74,9 @@ def certificate_holders() -> Select[tuple[User]]:
     """Active accounts that may hold certifications (trainers, coordinators), by name."""
     return (select(User).where(User.role.in_(TRAINING_ROLES), User.active.is_(True))
             .order_by(User.name))
+
+
+@rule(Certification, "hold")
+def hold(user: User, kind: object) -> bool:
+    """Trainers and coordinators hold certifications (pages show theirs)."""
+    return may_train(user)
