@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from booking.permissions import may, require
-from booking.services.feeds.access import may_follow as open_feed_scope
 from booking.services.errors import Forbidden, NotFound
+from booking.services.feeds.access import may_follow as open_feed_scope
 from models import Booking, BookingPurpose, BookingStatus, FeedScope, Project, Role
 
 
