@@ -18,14 +18,12 @@ from booking.admin.forms import (
     DeactivateForm,
     ReactivateForm,
     ResetPasswordForm,
-    place_error,
 )
 from booking.extensions import db
 from booking.handlers import get_or_404, submit
 from booking.pagination import paginate
 from booking.services.accounts import directory
 from booking.services.accounts import operations as accounts
-from booking.services.errors import DomainError
 from booking.timeutil import utc_now
 from models import Company, Establishment, Role, User
 
@@ -82,61 +80,43 @@ def _create_account(form: AccountForm) -> User | None:
     return done.value
 
 
-@bp.route("/accounts/<int:user_id>/deactivate", methods=["GET", "POST"])
+@bp.route("/accounts/<id:user_id>/deactivate", methods=["GET", "POST"])
 def account_deactivate(user_id: int) -> str | Response:
     """Asks to confirm; then the account can no longer log in and its open
     logins and API tokens end."""
     user = _account(user_id)
     form = DeactivateForm()
-    if form.validate_on_submit():
-        try:
-            accounts.deactivate_user(db.session, user, actor=current_user, now=utc_now(),
-                                     reason=form.reason.data)
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(_("The account of %(name)s is deactivated; its sessions are closed.",
-                    name=user.name), "success")
-            return redirect(url_for("admin.accounts_list"))
+    if form.validate_on_submit() and submit(lambda: accounts.deactivate_user(
+            db.session, user, actor=current_user, now=utc_now(), reason=form.reason.data),
+            form=form, success=_("The account of %(name)s is deactivated; its sessions "
+                                 "are closed.", name=user.name)):
+        return redirect(url_for("admin.accounts_list"))
     return render_template("admin/account_confirm.html", user=user, form=form,
                            action="deactivate")
 
 
-@bp.route("/accounts/<int:user_id>/reactivate", methods=["GET", "POST"])
+@bp.route("/accounts/<id:user_id>/reactivate", methods=["GET", "POST"])
 def account_reactivate(user_id: int) -> str | Response:
     user = _account(user_id)
     form = ReactivateForm()
-    if form.validate_on_submit():
-        try:
-            accounts.reactivate_user(db.session, user, actor=current_user, now=utc_now())
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(_("The account of %(name)s is active again.", name=user.name), "success")
-            return redirect(url_for("admin.accounts_list"))
+    if form.validate_on_submit() and submit(
+            lambda: accounts.reactivate_user(db.session, user, actor=current_user,
+                                             now=utc_now()),
+            form=form, success=_("The account of %(name)s is active again.", name=user.name)):
+        return redirect(url_for("admin.accounts_list"))
     return render_template("admin/account_confirm.html", user=user, form=form,
                            action="reactivate")
 
 
-@bp.route("/accounts/<int:user_id>/password", methods=["GET", "POST"])
+@bp.route("/accounts/<id:user_id>/password", methods=["GET", "POST"])
 def account_password(user_id: int) -> str | Response:
     """The admin sets a new password; every open login of the account ends."""
     user = _account(user_id)
     form = ResetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            accounts.reset_password(db.session, user, form.password.data, actor=current_user,
-                                    now=utc_now())
-        except DomainError as error:
-            db.session.rollback()
-            place_error(form, error, {"password": "password"})
-        else:
-            db.session.commit()
-            flash(_("New password set for %(name)s; their sessions are closed.",
-                    name=user.name), "success")
-            return redirect(url_for("admin.accounts_list"))
+    if form.validate_on_submit() and submit(
+            lambda: accounts.reset_password(db.session, user, form.password.data,
+                                            actor=current_user, now=utc_now()),
+            form=form, success=_("New password set for %(name)s; their sessions are closed.",
+                                 name=user.name)):
+        return redirect(url_for("admin.accounts_list"))
     return render_template("admin/account_password.html", user=user, form=form)

@@ -109,7 +109,7 @@ def equipment_new() -> str | Response:
                            establishment=establishment, hours_fit=True)
 
 
-@bp.route("/equipment/<int:equipment_id>/edit", methods=["GET", "POST"])
+@bp.route("/equipment/<id:equipment_id>/edit", methods=["GET", "POST"])
 def equipment_edit(equipment_id: int) -> str | Response:
     equipment = get_or_404(Equipment, equipment_id, current_user, "manage")
     form = EquipmentForm()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -19,15 +19,12 @@ from booking.admin.forms import (
     KIND_LABELS,
     CertificationTypeForm,
     EstablishmentForm,
-    place_error,
 )
 from booking.extensions import db
-from booking.handlers import submit
+from booking.handlers import get_or_404, submit
 from booking.pagination import paginate
-from booking.permissions import may
 from booking.services.accounts import directory
 from booking.services.certifications import operations as certifications
-from booking.services.errors import DomainError, Forbidden, NotFound
 from booking.timeutil import utc_now
 from models import (
     CertificationType,
@@ -77,12 +74,7 @@ def index() -> str:
 
 
 def _establishment(establishment_id: int) -> Establishment:
-    establishment = db.session.get(Establishment, establishment_id)
-    if establishment is None:
-        abort(404)
-    if not may(current_user, "manage", establishment):
-        abort(403)
-    return establishment
+    return get_or_404(Establishment, establishment_id, current_user, "manage")
 
 
 def _establishment_values(form: EstablishmentForm) -> dict[str, Any]:
@@ -115,7 +107,7 @@ def establishment_new() -> str | Response:
     return render_template("admin/establishment_form.html", form=form, establishment=None)
 
 
-@bp.route("/establishments/<int:establishment_id>/edit", methods=["GET", "POST"])
+@bp.route("/establishments/<id:establishment_id>/edit", methods=["GET", "POST"])
 def establishment_edit(establishment_id: int) -> str | Response:
     establishment = _establishment(establishment_id)
     form = EstablishmentForm(obj=establishment if request.method == "GET" else None)
@@ -149,19 +141,11 @@ def certification_types() -> str:
 @bp.route("/certification-types/new", methods=["GET", "POST"])
 def certification_type_new() -> str | Response:
     form = CertificationTypeForm()
-    if form.validate_on_submit():
-        try:
-            ctype = certifications.create_type(
-                db.session, actor=current_user, now=utc_now(), code=form.code.data.strip(),
-                name=form.name.data.strip(), validity_months=form.validity_months.data,
-                description=(form.description.data or "").strip())
-        except (Forbidden, NotFound):
-            raise
-        except DomainError as error:
-            db.session.rollback()
-            place_error(form, error, TYPE_ERRORS)
-        else:
-            db.session.commit()
-            flash(_("Certification type %(name)s created.", name=ctype.name), "success")
-            return redirect(url_for("admin.certification_types"))
+    if form.validate_on_submit() and submit(lambda: certifications.create_type(
+            db.session, actor=current_user, now=utc_now(), code=form.code.data.strip(),
+            name=form.name.data.strip(), validity_months=form.validity_months.data,
+            description=(form.description.data or "").strip()), form=form,
+            fields=TYPE_ERRORS,
+            success=lambda t: _("Certification type %(name)s created.", name=t.name)):
+        return redirect(url_for("admin.certification_types"))
     return render_template("admin/certification_type_form.html", form=form)

@@ -14,6 +14,7 @@ from booking.auth.forms import LoginForm, PasswordForm
 from booking.auth.passwords import hash_password, needs_rehash, verify_password
 from booking.auth.sessions import end_login_session, start_login_session
 from booking.extensions import db
+from booking.handlers import commit
 from booking.services.accounts.operations import change_password
 from booking.services.errors import ValidationError
 from booking.timeutil import utc_now
@@ -54,7 +55,7 @@ def login() -> str | Response:
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(form.password.data or "")
             start_login_session(user, now=now)
-            db.session.commit()
+            commit()
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(safe_next(request.args.get("next")))
         form.password.errors.append(_("Unknown e-mail or wrong password."))
@@ -65,7 +66,7 @@ def login() -> str | Response:
 @login_required
 def logout() -> Response:
     end_login_session(current_user, now=utc_now())
-    db.session.commit()
+    commit()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -87,7 +88,7 @@ def password() -> str | Response:
             except ValidationError as exc:
                 form.new_password.errors.append(exc.message)
             else:
-                db.session.commit()
+                commit()
                 flash(_("Your password is changed; your other sessions are closed."), "success")
                 return redirect(url_for("main.dashboard"))
     return render_template("auth/password.html", form=form)

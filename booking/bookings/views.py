@@ -26,7 +26,7 @@ from sqlalchemy.orm import joinedload
 
 from booking.bookings.forms import PURPOSE_LABELS, BookingForm, CancelForm, MoveForm
 from booking.extensions import db
-from booking.handlers import get_or_404, place_error, submit
+from booking.handlers import commit, get_or_404, place_error, submit
 from booking.i18n import local_when
 from booking.pagination import paginate
 from booking.permissions import may
@@ -239,7 +239,7 @@ def _book(booking_request: BookingRequest, rule: str | None, skip: bool) -> Resp
     if rule:
         result = create_series(db.session, actor=current_user, request=booking_request,
                                rule=rule, skip_conflicts=skip, now=utc_now(), policy=_policy())
-        db.session.commit()
+        commit()
         flash(ngettext("%(num)d occurrence booked.", "%(num)d occurrences booked.",
                        len(result.created)), "success")
         for skipped in result.skipped:
@@ -248,7 +248,7 @@ def _book(booking_request: BookingRequest, rule: str | None, skip: bool) -> Resp
     else:
         booking = create_booking(db.session, actor=current_user, request=booking_request,
                                  now=utc_now(), policy=_policy())
-        db.session.commit()
+        commit()
         if booking.status is BookingStatus.PENDING:
             flash(_("Booking requested: a coordinator will approve it."), "info")
         else:
@@ -270,7 +270,7 @@ def mine() -> str:
     return render_template("bookings/mine.html", page=page, tab=tab, now=now)
 
 
-@bp.route("/<int:booking_id>")
+@bp.route("/<id:booking_id>")
 @login_required
 def show(booking_id: int) -> str:
     booking = _load(booking_id, "view")
@@ -279,7 +279,7 @@ def show(booking_id: int) -> str:
                            can_change=may(current_user, "change", booking))
 
 
-@bp.route("/<int:booking_id>/cancel", methods=["GET", "POST"])
+@bp.route("/<id:booking_id>/cancel", methods=["GET", "POST"])
 @login_required
 def cancel(booking_id: int) -> str | Response:
     booking = _load(booking_id, "cancel")
@@ -294,7 +294,7 @@ def cancel(booking_id: int) -> str | Response:
     return render_template("bookings/cancel.html", booking=booking, form=form)
 
 
-@bp.route("/<int:booking_id>/move", methods=["GET", "POST"])
+@bp.route("/<id:booking_id>/move", methods=["GET", "POST"])
 @login_required
 def move(booking_id: int) -> str | Response:
     booking = _load(booking_id, "change")
@@ -316,7 +316,7 @@ def move(booking_id: int) -> str | Response:
     return render_template("bookings/move.html", booking=booking, form=form)
 
 
-@bp.route("/<int:booking_id>.ics")
+@bp.route("/<id:booking_id>.ics")
 @login_required
 def ics(booking_id: int) -> Response:
     booking = _load(booking_id, "view")

@@ -135,7 +135,7 @@ def create() -> str | Response:
     return redirect(url_for("calendars.feeds", _anchor=f"feed-{feed.id}"))
 
 
-@bp.route("/<int:feed_id>/regenerate", methods=["GET", "POST"])
+@bp.route("/<id:feed_id>/regenerate", methods=["GET", "POST"])
 @login_required
 def regenerate(feed_id: int) -> str | Response:
     feed = _load(feed_id)
@@ -149,7 +149,7 @@ def regenerate(feed_id: int) -> str | Response:
     return _confirm(feed, form, "regenerate")
 
 
-@bp.route("/<int:feed_id>/revoke", methods=["GET", "POST"])
+@bp.route("/<id:feed_id>/revoke", methods=["GET", "POST"])
 @login_required
 def revoke(feed_id: int) -> str | Response:
     feed = _load(feed_id)

@@ -26,13 +26,12 @@ from booking.certifications.forms import (
 )
 from booking.coordination.access import staff_required
 from booking.extensions import db
-from booking.handlers import get_or_404, place_error, submit
+from booking.handlers import commit, get_or_404, submit
 from booking.labels import ROLE_LABELS
 from booking.pagination import paginate
 from booking.services.certifications import operations as certifications
 from booking.services.certifications import requests as certification_requests
 from booking.services.certifications.access import certificate_holders
-from booking.services.errors import DomainError, Forbidden, NotFound
 from booking.services.policy import CAMPUS_ZONE, EXPIRING_WITHIN
 from booking.timeutil import utc_now
 from models import (
@@ -48,8 +47,6 @@ from models import (
 bp = Blueprint("certifications", __name__, url_prefix="/certifications")
 # Where a service's refusal goes on the grant and renew forms.
 CERTIFICATION_FIELDS = {"certification_type_id": "certification_type"}
-# Ids of the URLs: beyond the database integer they are simply not found (404).
-ID = "int(min=1, max=2147483647)"
 
 def _today() -> date:
     return utc_now().astimezone(CAMPUS_ZONE).date()
@@ -173,7 +170,7 @@ def _certification(certification_id: int) -> Certification:
     return get_or_404(Certification, certification_id, current_user)
 
 
-@bp.route(f"/<{ID}:certification_id>/renew", methods=["GET", "POST"])
+@bp.route("/<id:certification_id>/renew", methods=["GET", "POST"])
 @staff_required
 def renew(certification_id: int) -> str | Response:
     """Confirm step: the new period follows the old one (or starts today)."""
@@ -188,26 +185,23 @@ def renew(certification_id: int) -> str | Response:
         form.valid_until.data = certifications.add_months(
             start, certification.certification_type.validity_months)
     if form.validate_on_submit():
-        try:
+        def renew_and_settle() -> Certification:
             renewed = certifications.renew(db.session, certification, actor=current_user,
                                            now=now, valid_until=form.valid_until.data)
             certification_requests.settle_open_requests(db.session, renewed,
                                                         actor=current_user, now=now)
-        except DomainError as error:
-            db.session.rollback()
-            place_error(form, error, CERTIFICATION_FIELDS)
-        else:
-            db.session.commit()
-            flash(_("%(type)s of %(name)s renewed from %(start)s to %(end)s.",
-                    type=renewed.certification_type.name, name=renewed.user.name,
-                    start=format_date(renewed.valid_from), end=format_date(renewed.valid_until)),
-                  "success")
+            return renewed
+
+        if submit(renew_and_settle, form=form, fields=CERTIFICATION_FIELDS, success=lambda r: _(
+                "%(type)s of %(name)s renewed from %(start)s to %(end)s.",
+                type=r.certification_type.name, name=r.user.name,
+                start=format_date(r.valid_from), end=format_date(r.valid_until))):
             return redirect(url_for("certifications.index"))
     return render_template("certifications/renew.html", certification=certification,
                            form=form, start=start)
 
 
-@bp.route(f"/<{ID}:certification_id>/revoke", methods=["GET", "POST"])
+@bp.route("/<id:certification_id>/revoke", methods=["GET", "POST"])
 @staff_required
 def revoke(certification_id: int) -> str | Response:
     certification = get_or_404(Certification, certification_id, current_user, "revoke")
@@ -216,16 +210,11 @@ def revoke(certification_id: int) -> str | Response:
         return redirect(url_for("certifications.index"))
     form = RevokeForm()
     if form.validate_on_submit():
-        try:
-            certifications.revoke(db.session, certification, actor=current_user,
-                                  now=utc_now(), reason=form.reason.data)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("%(type)s of %(name)s revoked.", type=certification.certification_type.name,
-                    name=certification.user.name), "success")
+        submit(lambda: certifications.revoke(db.session, certification, actor=current_user,
+                                             now=utc_now(), reason=form.reason.data),
+               success=_("%(type)s of %(name)s revoked.",
+                         type=certification.certification_type.name,
+                         name=certification.user.name))
         return redirect(url_for("certifications.index"))
     return render_template("certifications/revoke.html", certification=certification,
                            form=form)
@@ -234,14 +223,14 @@ def revoke(certification_id: int) -> str | Response:
 # --- requests ---------------------------------------------------------------------
 
 
-@bp.route(f"/request/<{ID}:equipment_id>", methods=["POST"], endpoint="request")
+@bp.route("/request/<id:equipment_id>", methods=["POST"], endpoint="request")
 @login_required
 def ask(equipment_id: int) -> Response:
     """A trainer asks for the certifications an equipment requires."""
     equipment = get_or_404(Equipment, equipment_id, current_user, "request_certification")
     result = certification_requests.request_certification(
         db.session, actor=current_user, equipment=equipment, now=utc_now())
-    db.session.commit()
+    commit()
     if result.created:
         flash(_("Asked for %(names)s: a coordinator will answer.", names=", ".join(
             r.certification_type.name for r in result.created)), "success")
@@ -262,34 +251,23 @@ def _decide_request(request_id: int, grant: bool) -> Response:
                 flash(str(error), "error")
         return redirect(url_for("certifications.index"))
     holder, ctype = certification_request.user, certification_request.certification_type
-    try:
-        certification = certification_requests.decide(
-            db.session, certification_request, actor=current_user, grant=grant,
-            now=utc_now(), valid_until=form.valid_until.data if grant else None,
-            reason=form.reason.data)
-    except (Forbidden, NotFound):
-        raise
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        if certification is not None:
-            flash(_("%(type)s granted to %(name)s until %(date)s.", type=ctype.name,
-                    name=holder.name, date=format_date(certification.valid_until)), "success")
-        else:
-            flash(_("Request of %(name)s for %(type)s declined.", name=holder.name,
-                    type=ctype.name), "success")
+    submit(lambda: certification_requests.decide(
+        db.session, certification_request, actor=current_user, grant=grant, now=utc_now(),
+        valid_until=form.valid_until.data if grant else None, reason=form.reason.data),
+        success=lambda certification: _(
+            "%(type)s granted to %(name)s until %(date)s.", type=ctype.name, name=holder.name,
+            date=format_date(certification.valid_until)) if certification is not None else _(
+            "Request of %(name)s for %(type)s declined.", name=holder.name, type=ctype.name))
     return redirect(url_for("certifications.index"))
 
 
-@bp.route(f"/requests/<{ID}:request_id>/grant", methods=["POST"])
+@bp.route("/requests/<id:request_id>/grant", methods=["POST"])
 @staff_required
 def grant_request(request_id: int) -> Response:
     return _decide_request(request_id, True)
 
 
-@bp.route(f"/requests/<{ID}:request_id>/decline", methods=["POST"])
+@bp.route("/requests/<id:request_id>/decline", methods=["POST"])
 @staff_required
 def decline_request(request_id: int) -> Response:
     return _decide_request(request_id, False)

@@ -56,8 +56,6 @@ from models import (
 )
 
 bp = Blueprint("coordination", __name__, url_prefix="/coordination")
-# Ids of the URLs: beyond the database integer they are simply not found (404).
-ID = "int(min=1, max=2147483647)"
 
 # Where a refused closure's error goes ("fields": the last one named, e.g. the end).
 CLOSURE_FIELDS = {"start": "start", "end": "end", "reason": "reason", "kind": "",
@@ -104,14 +102,14 @@ def _decided(booking: Booking, approve: bool, reason: str | None = None) -> Resp
     return redirect(url_for("coordination.queue", page=_page())) if done else None
 
 
-@bp.route(f"/approvals/<{ID}:booking_id>/approve", methods=["POST"])
+@bp.route("/approvals/<id:booking_id>/approve", methods=["POST"])
 @staff_required
 def approve(booking_id: int) -> Response:
     booking = _decidable(booking_id)  # the CSRF token was checked by CSRFProtect
     return _decided(booking, True) or redirect(url_for("coordination.queue", page=_page()))
 
 
-@bp.route(f"/approvals/<{ID}:booking_id>/reject", methods=["GET", "POST"])
+@bp.route("/approvals/<id:booking_id>/reject", methods=["GET", "POST"])
 @staff_required
 def reject(booking_id: int) -> str | Response:
     """A confirm step: the page says what is rejected and asks why."""
@@ -201,7 +199,7 @@ def _closure_targets(items: list[Closure]) -> dict[int, Establishment | Equipmen
             establishments[c.establishment_id] for c in items}
 
 
-@bp.route(f"/closures/<{ID}:closure_id>/delete", methods=["GET", "POST"])
+@bp.route("/closures/<id:closure_id>/delete", methods=["GET", "POST"])
 @staff_required
 def delete(closure_id: int) -> str | Response:
     closure = get_or_404(Closure, closure_id, current_user, "delete")
@@ -256,7 +254,7 @@ def equipment() -> str:
         accounts=accounts)
 
 
-@bp.route(f"/equipment/<{ID}:equipment_id>/edit", methods=["GET", "POST"])
+@bp.route("/equipment/<id:equipment_id>/edit", methods=["GET", "POST"])
 @staff_required
 def edit_equipment(equipment_id: int) -> str | Response:
     machine = get_or_404(Equipment, equipment_id, current_user, "manage")

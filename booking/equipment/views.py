@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from booking.equipment.forms import CatalogueForm, WeekForm
 from booking.equipment.week import build_week
 from booking.extensions import db
+from booking.handlers import get_or_404
 from booking.i18n import display_zone, local_day_names
 from booking.labels import CATEGORY_LABELS
 from booking.permissions import may
@@ -103,12 +104,10 @@ def _free_during(machines: list[Equipment], start: datetime, end: datetime) -> l
     return free
 
 
-@bp.route("/<int:equipment_id>")
+@bp.route("/<id:equipment_id>")
 @login_required
 def page(equipment_id: int) -> str:
-    equipment = db.session.get(Equipment, equipment_id)
-    if equipment is None:
-        abort(404)
+    equipment = get_or_404(Equipment, equipment_id, current_user)
     form = WeekForm(request.args)
     now = utc_now()
     zone = hours.zone_of(equipment)

@@ -8,10 +8,9 @@ writes nothing) and matches the events by UID.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import npgettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
@@ -24,9 +23,10 @@ from wtforms.validators import DataRequired
 
 from booking.coordination.access import staff_required
 from booking.extensions import db
+from booking.handlers import submit
 from booking.services.accounts.access import coordinated_establishments
 from booking.services.closures.imports import MAX_BYTES, import_closures
-from booking.services.errors import DomainError, Forbidden
+from booking.services.errors import DomainError
 from booking.timeutil import utc_now
 from models import Equipment
 
@@ -80,31 +80,21 @@ def upload() -> str | Response:
             form.target.errors = [*form.target.errors, _("Choose what closes.")]
         else:
             upload_file = form.file.data
-            try:
-                summary = import_closures(
-                    db.session, actor=current_user, data=upload_file.read(),
-                    establishment_id=ids[0], equipment_id=ids[1], now=utc_now(),
-                    source_name=secure_filename(upload_file.filename or "") or None)
-            except Forbidden:
-                raise
-            except DomainError as error:
-                db.session.rollback()
+
+            def place(error: DomainError) -> None:
                 # An unknown target (a stale page) is the select's error, the rest the file's.
                 field = form.target if error.details.get("field") in TARGET_FIELDS else form.file
                 field.errors = [*field.errors, error.message]
-            else:
-                db.session.commit()
-                counts = [
-                    npgettext("closures import", "%(num)d closure created",
-                              "%(num)d closures created", summary.created),
-                    npgettext("closures import", "%(num)d updated", "%(num)d updated",
-                              summary.updated),
-                    npgettext("closures import", "%(num)d unchanged", "%(num)d unchanged",
-                              summary.unchanged),
-                    npgettext("closures import", "%(num)d removed", "%(num)d removed",
-                              summary.removed),
-                    npgettext("closures import", "%(num)d skipped", "%(num)d skipped",
-                              summary.skipped)]
-                flash(_("Import done: %(counts)s.", counts=", ".join(counts)), "success")
+
+            if submit(lambda: import_closures(
+                    db.session, actor=current_user, data=upload_file.read(),
+                    establishment_id=ids[0], equipment_id=ids[1], now=utc_now(),
+                    source_name=secure_filename(upload_file.filename or "") or None),
+                    on_error=place, success=lambda summary: _(
+                        "Import done: %(created)d closure(s) created, %(updated)d updated, "
+                        "%(unchanged)d unchanged, %(removed)d removed, %(skipped)d skipped.",
+                        created=summary.created, updated=summary.updated,
+                        unchanged=summary.unchanged, removed=summary.removed,
+                        skipped=summary.skipped)):
                 return redirect(url_for("imports.upload"))
     return render_template("imports/upload.html", form=form)

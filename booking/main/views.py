@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from booking.auth.views import safe_next
 from booking.extensions import db
+from booking.handlers import commit
 from booking.i18n import display_zone
 from booking.permissions import is_trainer
 from booking.services.bookings.agenda import pending_approvals_count, upcoming_bookings
@@ -61,7 +62,7 @@ def set_language() -> Response:
         session["lang"] = lang
         if current_user.is_authenticated and current_user.locale != lang:
             current_user.locale = lang
-            db.session.commit()
+            commit()
     return redirect(safe_next(request.form.get("next")))
 
 

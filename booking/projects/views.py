@@ -183,13 +183,13 @@ def _cancel_reason(project: Project) -> str | None:
         .order_by(AuditEntry.id.desc()).limit(1))
 
 
-@bp.route("/<int:project_id>")
+@bp.route("/<id:project_id>")
 @login_required
 def show(project_id: int) -> str:
     return _render_show(_load(project_id))
 
 
-@bp.route("/<int:project_id>/approve", methods=["POST"])
+@bp.route("/<id:project_id>/approve", methods=["POST"])
 @login_required
 def approve(project_id: int) -> str | Response:
     """Approve with a trainer chosen among those certified for the whole project."""
@@ -215,7 +215,7 @@ def _decided_meanwhile(error: DomainError | None) -> bool:
     return False
 
 
-@bp.route("/<int:project_id>/reject", methods=["GET", "POST"])
+@bp.route("/<id:project_id>/reject", methods=["GET", "POST"])
 @login_required
 def reject(project_id: int) -> str | Response:
     """Asks to confirm, with the reason the company will read."""
@@ -232,7 +232,7 @@ def reject(project_id: int) -> str | Response:
     return render_template("projects/reject.html", project=project, form=form)
 
 
-@bp.route("/<int:project_id>/cancel", methods=["GET", "POST"])
+@bp.route("/<id:project_id>/cancel", methods=["GET", "POST"])
 @login_required
 def cancel(project_id: int) -> str | Response:
     """Asks to confirm, with a reason, and lists the sessions it cancels (those

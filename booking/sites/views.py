@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from booking.extensions import db
+from booking.handlers import get_or_404
 from booking.labels import KIND_LABELS
 from booking.permissions import may
 from booking.sites.forms import VIEWS, SiteCalendarForm
@@ -45,14 +46,10 @@ def index() -> str:
                            counts=counts, kind_labels=KIND_LABELS)
 
 
-@bp.route("/<int:establishment_id>", endpoint="calendar")
+@bp.route("/<id:establishment_id>", endpoint="calendar")
 @login_required
 def site_calendar(establishment_id: int) -> str | Response:
-    establishment = db.session.get(Establishment, establishment_id)
-    if establishment is None:
-        abort(404)
-    if not may(current_user, "view", establishment):
-        abort(403)
+    establishment = get_or_404(Establishment, establishment_id, current_user)
     form = SiteCalendarForm(request.args)
     sites = _establishments()
     form.site.choices = [SelectChoice(str(e.id), f"{e.city} — {e.name}") for e in sites]

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from booking.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
-from booking.permissions import belongs_to_company, needs_establishment
+from booking.permissions import belongs_to_company, needs_establishment, require
 from booking.services import audit
 from booking.services.errors import N_, InvalidState, ValidationError
 from models import ApiToken, Company, Establishment, LoginSession, Role, User
@@ -166,6 +166,7 @@ def deactivate_user(session: Session, user: User, *, actor: User, now: datetime,
                     reason: str | None = None) -> User:
     """Close an account: it can no longer log in, and its open logins end now.
     The row stays (bookings, certifications and audit entries refer to it)."""
+    require(actor, "manage", user)
     if user.id == actor.id:
         raise ValidationError(N_("You cannot deactivate your own account."))
     if not user.active:
@@ -179,6 +180,7 @@ def deactivate_user(session: Session, user: User, *, actor: User, now: datetime,
 
 
 def reactivate_user(session: Session, user: User, *, actor: User, now: datetime) -> User:
+    require(actor, "manage", user)
     if user.active:
         raise InvalidState(N_("This account is already active."))
     user.active = True
@@ -192,6 +194,7 @@ def reset_password(session: Session, user: User, new_password: str, *, actor: Us
                    now: datetime) -> User:
     """An admin sets a new password (the user forgot theirs, or it leaked): every
     login and API token of the account ends."""
+    require(actor, "manage", user)
     if len(new_password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(N_("The password needs at least %(n)d characters."),
                               {"field": "password"}, n=MIN_PASSWORD_LENGTH)
