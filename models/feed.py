@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, str_enum, utcnow
@@ -17,7 +17,13 @@ class Feed(Base):
     cannot read anyone's agenda."""
 
     __tablename__ = "feed"
-    __table_args__ = (Index("ix_feed_owner_id_scope", "owner_id", "scope", "scope_id"),)
+    __table_args__ = (
+        Index("ix_feed_owner_id_scope", "owner_id", "scope", "scope_id"),
+        # One live feed per owner and scope (migration 0005).
+        Index("uq_feed_owner_id_scope_live", "owner_id", "scope", "scope_id", unique=True,
+              sqlite_where=text("revoked_at IS NULL"),
+              postgresql_where=text("revoked_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))

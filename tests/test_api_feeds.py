@@ -9,10 +9,12 @@ from datetime import date
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from booking.services.feeds.operations import feed_for_token
 from models import AuditEntry, Feed, FeedScope, Project, Role
 from tests.api_helpers import Callers, assert_error, count
+from tests.conftest import NOW
 
 BASE_URL = "http://127.0.0.1:5000"  # TestingConfig's default
 
@@ -221,3 +223,22 @@ def test_one_live_feed_per_scope_as_on_the_page(as_, db, scopes) -> None:
         Feed.scope == FeedScope.TRAINER, Feed.scope_id == scopes["trainer"])) == 1
     assert as_("trainer").delete(f"/api/v1/feeds/{first.json['id']}").status_code == 204
     assert as_("trainer").post("/api/v1/feeds", json=body).status_code == 201
+
+
+def test_the_database_keeps_one_live_feed_per_scope(db, scopes, people) -> None:
+    """Migration 0005: a second live feed of one owner and scope is refused by
+    the database itself; a revoked one does not count."""
+    owner = people["trainer"]
+    first = Feed(owner_id=owner.id, scope=FeedScope.EQUIPMENT, scope_id=scopes["equipment"],
+                 secret="a" * 32, token_hash="h1", created_at=NOW)
+    db.add(first)
+    db.flush()
+    with pytest.raises(IntegrityError), db.begin_nested():
+        db.add(Feed(owner_id=owner.id, scope=FeedScope.EQUIPMENT,
+                    scope_id=scopes["equipment"], secret="b" * 32, token_hash="h2",
+                    created_at=NOW))
+    first.revoked_at = NOW
+    db.flush()
+    db.add(Feed(owner_id=owner.id, scope=FeedScope.EQUIPMENT, scope_id=scopes["equipment"],
+                secret="c" * 32, token_hash="h3", created_at=NOW))
+    db.flush()

@@ -21,7 +21,18 @@ from sqlalchemy.orm import Session
 
 from booking import create_app
 from booking.extensions import db as ext_db
-from models import Base, Closure, Equipment, EquipmentCategory, Establishment, EstablishmentKind
+from models import (
+    Base,
+    Closure,
+    Equipment,
+    EquipmentCategory,
+    Establishment,
+    EstablishmentKind,
+    Feed,
+    FeedScope,
+    Role,
+    User,
+)
 from tests.conftest import NOW, Database, _testing_overrides
 
 # Written by hand for PostgreSQL only (migration 0001), as migrations/env.py says.
@@ -134,7 +145,7 @@ def test_0004_stops_on_duplicate_uids_and_names_them(database: Database,
             site_id, machine_id = site.id, machine.id
 
         with pytest.raises(RuntimeError, match="Migration 0004 stopped") as stopped:
-            _migrate("head")
+            _migrate("0004")
         listed = [line.strip() for line in str(stopped.value).splitlines()[1:]]
         assert listed == [
             f"establishment {site_id}, UID 'hiver': closures "
@@ -148,7 +159,7 @@ def test_0004_stops_on_duplicate_uids_and_names_them(database: Database,
             session.execute(update(Closure).where(Closure.id.in_(
                 [*twice_on_site[1:], *twice_on_machine[1:]])).values(source_uid=None))
             session.commit()
-        _migrate("head")
+        _migrate("0004")
         assert _revision() == "0004"
         with Session(ext_db.engine) as session, pytest.raises(IntegrityError):
             _closure(session, "hiver", **on_site)
@@ -156,7 +167,45 @@ def test_0004_stops_on_duplicate_uids_and_names_them(database: Database,
         # Down to 0003 and up again keeps every closure.
         _migrate("0003", down=True)
         assert _revision() == "0003"
-        _migrate("head")
+        _migrate("0004")
         assert _revision() == "0004"
         with Session(ext_db.engine) as session:
             assert len(session.scalars(select(Closure.id)).all()) == 11
+
+
+def test_0005_keeps_the_oldest_live_feed_of_a_scope(database: Database,
+                                                   tmp_path: Path) -> None:
+    """Feeds duplicated by the API before issue 9: the oldest stays live, the
+    newer ones are revoked; feeds of other scopes and revoked ones are left;
+    then the database refuses a second live feed of one scope."""
+    with scratch_app(database, tmp_path):
+        _migrate("0004")
+        with Session(ext_db.engine) as session:
+            owner = User(email="t@example.org", name="T", role=Role.TRAINER,
+                         password_hash="x", created_at=NOW)
+            session.add(owner)
+            session.flush()
+            owner_id, made = owner.id, iter(range(100))
+
+            def feed(scope_id: int, revoked: bool = False) -> int:
+                row = Feed(owner_id=owner_id, scope=FeedScope.EQUIPMENT, scope_id=scope_id,
+                           secret="s", token_hash=f"h{next(made)}", created_at=NOW,
+                           revoked_at=NOW if revoked else None)
+                session.add(row)
+                session.flush()
+                return row.id
+
+            oldest, newer, newest = feed(1), feed(1), feed(1)
+            already_revoked, other_scope = feed(1, revoked=True), feed(2)
+            session.commit()
+        _migrate("0005")
+        assert _revision() == "0005"
+        with Session(ext_db.engine) as session:
+            live = set(session.scalars(select(Feed.id).where(Feed.revoked_at.is_(None))))
+            assert live == {oldest, other_scope}
+            revoked = set(session.scalars(select(Feed.id).where(Feed.revoked_at.is_not(None))))
+            assert revoked == {newer, newest, already_revoked}
+            session.add(Feed(owner_id=owner_id, scope=FeedScope.EQUIPMENT, scope_id=2,
+                             secret="s", token_hash="twin", created_at=NOW))
+            with pytest.raises(IntegrityError):
+                session.flush()

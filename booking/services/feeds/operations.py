@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from booking.permissions import require
@@ -88,8 +89,13 @@ def create_feed(session: Session, *, actor: User, now: datetime, scope: FeedScop
                        {"feed_id": existing.id})
     feed = Feed(owner_id=actor.id, scope=scope, scope_id=scope_id, created_at=now)
     _seal(feed, key)
-    session.add(feed)
-    session.flush()
+    try:
+        with session.begin_nested():  # a concurrent twin meets the unique index (0005)
+            session.add(feed)
+    except IntegrityError:
+        existing = live_feed(session, actor, scope, scope_id)
+        raise Conflict(N_("You already have a link for this calendar."),
+                       {"feed_id": existing.id if existing else None}) from None
     feed.token_hash = digest(feed_token(feed, key))
     session.flush()
     audit.record(session, actor=actor, action="feed.create", object_type="feed",
