@@ -30,6 +30,7 @@ from models import (
     Equipment,
     EquipmentStatus,
     Occupancy,
+    OutboxMessage,
     Project,
     ProjectStatus,
     Role,
@@ -274,3 +275,10 @@ def test_certifications_tell_their_stories(db: Session) -> None:
                for c in db.scalars(select(Certification)))
     coordinators = db.scalars(select(User).where(User.role == Role.COORDINATOR)).all()
     assert {u.establishment.department for u in coordinators} == {"45", "28", "37", "41"}
+
+
+def test_loading_the_demo_sends_no_mail(db: Session) -> None:
+    """Demo bookings and project decisions are made with notify=False: the
+    fictional company contact and trainers get nothing in the outbox."""
+    load_demo_campus(db, now=NOW)
+    assert db.scalar(select(func.count()).select_from(OutboxMessage)) == 0

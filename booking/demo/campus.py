@@ -425,7 +425,7 @@ class _Loader:
                 if spec["status"] is ProjectStatus.APPROVED:
                     approve_project(self.session, project, actor=self.users[spec["decided_by"]],
                                     now=self.now, trainer_id=self.users[spec["trainer"]].id,
-                                    reason=spec["reason"])
+                                    reason=spec["reason"], notify=False)
                 self.counts["projects"] += 1
             self.projects[spec["key"]] = project
 

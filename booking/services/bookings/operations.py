@@ -191,7 +191,8 @@ def create_booking(session: Session, *, actor: User, request: BookingRequest, no
         audit.record(session, actor=actor, action="project.status", object_type="project",
                      object_id=resolved.project.id, now=now, before="approved",
                      after="scheduled")
-        notifications.project_changed(session, resolved.project, now=now)
+        if notify:
+            notifications.project_changed(session, resolved.project, now=now)
     if notify:
         notifications.booking_changed(session, booking, now=now)
     return booking

@@ -98,7 +98,7 @@ def _decide(project: Project, *, actor: User, now: datetime, status: ProjectStat
 
 
 def approve_project(session: Session, project: Project, *, actor: User, now: datetime,
-                    trainer_id: int, reason: str | None = None) -> Project:
+                    trainer_id: int, reason: str | None = None, notify: bool = True) -> Project:
     """Approve a requested project and assign its trainer (an active trainer account)."""
     require(actor, "decide", project)
     _awaiting_decision(session, project)
@@ -111,7 +111,8 @@ def approve_project(session: Session, project: Project, *, actor: User, now: dat
     session.flush()
     audit.record(session, actor=actor, action="project.approve", object_type="project",
                  object_id=project.id, now=now, reason=reason or None, trainer_id=trainer.id)
-    notifications.project_changed(session, project, now=now, reason=reason)
+    if notify:
+        notifications.project_changed(session, project, now=now, reason=reason)
     return project
 
 
