@@ -17,6 +17,7 @@ visibility queries call them.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -29,6 +30,8 @@ Predicate = Callable[[User, Any], bool]
 STAFF = (Role.ADMIN, Role.COORDINATOR)
 # Who may run sessions as a booking's trainer (a coordinator may train too).
 TRAINING_ROLES = (Role.TRAINER, Role.COORDINATOR)
+# Who coordinates an establishment (and hears of its bookings).
+COORDINATING_ROLES = (Role.COORDINATOR,)
 # Who may be a project's trainer: trainers only.
 PROJECT_TRAINER_ROLES = (Role.TRAINER,)
 
@@ -116,6 +119,7 @@ def may(user: User | None, action: str, obj: Any) -> bool:
     """True when ``user`` may do ``action`` to ``obj``; unknown pairs are refused."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.active:
         return False
+    _load_rules()
     predicate = RULES.get((_kind(obj), action))
     return predicate is not None and predicate(user, obj)
 
@@ -127,6 +131,7 @@ def require(user: User, action: str, obj: T, refusal: str | None = None, **param
     Kinds without a "view" rule (and classes) are not hidden: their refusal is
     a Forbidden.
     """
+    _load_rules()
     kind = _kind(obj)
     hidden = not isinstance(obj, type) and (kind, "view") in RULES
     if hidden and not may(user, "view", obj):
@@ -138,16 +143,17 @@ def require(user: User, action: str, obj: T, refusal: str | None = None, **param
     return obj
 
 
+_ACCESS_MODULES = ("accounts", "bookings", "certifications", "closures", "equipment",
+                   "feeds", "projects", "reports")
+_loaded: list[bool] = []
+
+
 def _load_rules() -> None:
-    # Each aggregate registers its rules when its access module is imported.
-    from booking.services.accounts import access as _accounts  # noqa: F401
-    from booking.services.bookings import access as _bookings  # noqa: F401
-    from booking.services.certifications import access as _certifications  # noqa: F401
-    from booking.services.closures import access as _closures  # noqa: F401
-    from booking.services.equipment import access as _equipment  # noqa: F401
-    from booking.services.feeds import access as _feeds  # noqa: F401
-    from booking.services.projects import access as _projects  # noqa: F401
-    from booking.services.reports import access as _reports  # noqa: F401
-
-
-_load_rules()
+    """Import each aggregate's access module (they register with :func:`rule`).
+    Done at the first question rather than at import time: access modules
+    import services that import this module, in any order."""
+    if _loaded:
+        return
+    for name in _ACCESS_MODULES:
+        importlib.import_module(f"booking.services.{name}.access")
+    _loaded.append(True)

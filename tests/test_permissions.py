@@ -109,3 +109,25 @@ def test_inactive_or_anonymous_users_may_nothing(campus) -> None:
     people["admin"].active = False
     assert not may(people["admin"], "view", booking)
     assert not may(None, "view", booking)
+
+
+def test_every_action_asked_has_a_rule() -> None:
+    """An action asked for by name (may, require, get_or_404, can) that no
+    rule registers would be refused silently: each must exist in the table."""
+    import re
+    from pathlib import Path
+
+    from booking import permissions
+
+    permissions._load_rules()
+    registered = {action for _kind, action in permissions.RULES}
+    root = Path(__file__).resolve().parent.parent
+    asked: dict[str, str] = {}
+    pattern = re.compile(
+        r"""\b(?:may|require|get_or_404|can)\((?:[^()"']|\([^()]*\))*?["']([a-z_]+)["']""")
+    for path in [*root.glob("booking/**/*.py"), *root.glob("templates/**/*.html")]:
+        for action in pattern.findall(path.read_text(encoding="utf-8")):
+            asked.setdefault(action, str(path.relative_to(root)))
+    asked.pop("action", None)  # the placeholder of a docstring's example
+    assert len(asked) > 15
+    assert {a: where for a, where in asked.items() if a not in registered} == {}

@@ -29,6 +29,7 @@ from booking.extensions import db
 from booking.handlers import commit, get_or_404, submit
 from booking.labels import ROLE_LABELS
 from booking.pagination import paginate
+from booking.permissions import is_coordinator
 from booking.services.certifications import operations as certifications
 from booking.services.certifications import requests as certification_requests
 from booking.services.certifications.access import certificate_holders
@@ -40,7 +41,6 @@ from models import (
     CertificationRequestStatus,
     CertificationType,
     Equipment,
-    Role,
     User,
 )
 
@@ -59,7 +59,7 @@ def _holders() -> list[User]:
 
 def _holder_label(user: User) -> str:
     where = f" — {user.establishment.city}" if user.establishment else ""
-    role = f" ({ROLE_LABELS[user.role]})" if user.role is not Role.TRAINER else ""
+    role = f" ({ROLE_LABELS[user.role]})" if is_coordinator(user) else ""
     return f"{user.name}{role}{where}"
 
 

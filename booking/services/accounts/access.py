@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Select, case, select
 
 from booking.permissions import (
+    COORDINATING_ROLES,
     PROJECT_TRAINER_ROLES,
     STAFF,
     coordinates,
@@ -93,3 +94,10 @@ def members(establishment: Establishment) -> Select[tuple[User]]:
     """The accounts of an establishment, its coordinators first."""
     return (select(User).where(User.establishment_id == establishment.id)
             .order_by(case((User.role.in_(STAFF), 0), else_=1), User.name))
+
+
+def coordinators_of_establishments(ids: list[int]) -> Select[tuple[User]]:
+    """The active coordinators of these establishments (who hear of their bookings)."""
+    return (select(User).where(User.role.in_(COORDINATING_ROLES), User.active.is_(True),
+                               User.establishment_id.in_(sorted(set(ids))))
+            .order_by(User.id))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Select, or_, select
 
 from booking.permissions import coordinates, is_admin, is_staff, rule
-from booking.services.closures.operations import ClosureTarget
+from booking.services.closures.target import ClosureTarget
 from models import Closure, Equipment, User
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -10,24 +9,9 @@ from sqlalchemy.orm import Session
 
 from booking.permissions import require
 from booking.services import audit
+from booking.services.closures.target import ClosureTarget
 from booking.services.errors import N_, ValidationError
 from models import Closure, ClosureKind, Equipment, Establishment, User
-
-
-@dataclass(frozen=True)
-class ClosureTarget:
-    """What a closure closes: an establishment, or one piece of equipment of one."""
-
-    establishment: Establishment | None
-    equipment: Equipment | None
-
-    @property
-    def owner_id(self) -> int:
-        """The establishment whose coordinators manage the closure."""
-        if self.equipment is not None:
-            return self.equipment.establishment_id
-        assert self.establishment is not None
-        return self.establishment.id
 
 
 def closure_target(session: Session, *, establishment_id: int | None,

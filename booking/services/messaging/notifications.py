@@ -13,15 +13,15 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booking.labels import Span
+from booking.services.accounts.access import coordinators_of_establishments
 from booking.services.equipment.hours import zone_of
 from booking.services.errors import N_, Nn_, Plural, translate
 from booking.services.feeds.ical import calendar_of
 from booking.services.messaging.outbox import Mail, enqueue
-from models import Booking, BookingStatus, Project, ProjectStatus, Role, User
+from models import Booking, BookingStatus, Project, ProjectStatus, User
 
 SITE = "{site}"
 CANCELLING = (BookingStatus.CANCELLED, BookingStatus.REJECTED, BookingStatus.EXPIRED)
@@ -74,9 +74,7 @@ def coordinators_by_establishment(session: Session,
     telling many establishments asks once)."""
     found: dict[int, list[User]] = {i: [] for i in set(establishment_ids)}
     if found:
-        for user in session.scalars(select(User).where(
-                User.role == Role.COORDINATOR, User.establishment_id.in_(sorted(found)),
-                User.active.is_(True)).order_by(User.id)):
+        for user in session.scalars(coordinators_of_establishments(list(found))):
             found[user.establishment_id].append(user)
     return found
 

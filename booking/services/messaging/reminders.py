@@ -13,12 +13,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from booking.services.accounts.access import coordinators_of_establishments
 from booking.services.equipment.hours import zone_of
 from booking.services.errors import N_, Nn_
 from booking.services.messaging.notifications import SITE, render
 from booking.services.messaging.outbox import Mail, enqueue
 from booking.services.policy import CAMPUS_ZONE
-from models import Booking, BookingStatus, Equipment, Role, User
+from models import Booking, BookingStatus, Equipment
 
 LONGEST_REMINDER = timedelta(hours=168)
 DIGEST_HOUR = 7  # local time, CAMPUS_ZONE
@@ -74,9 +75,7 @@ def send_digests(session: Session, *, now: datetime) -> int:
     for booking in pending:
         by_establishment[booking.equipment.establishment_id].append(booking)
     queued = 0
-    coordinators = session.scalars(select(User).where(
-        User.role == Role.COORDINATOR, User.active.is_(True),
-        User.establishment_id.in_(list(by_establishment))))
+    coordinators = session.scalars(coordinators_of_establishments(list(by_establishment)))
     for coordinator in coordinators:
         waiting = by_establishment[coordinator.establishment_id]
         lines = [render(coordinator, N_("- %(when)s %(equipment)s: %(title)s (%(booker)s)"),
