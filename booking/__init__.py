@@ -7,17 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from werkzeug.routing import IntegerConverter
 
 from config import CONFIGS, DEFAULT_SECRET_KEY, Config
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class BoundedInt(IntegerConverter):
-    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
-        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: str | type[Config] | dict[str, Any] | None = None) -> Flask:
@@ -40,10 +33,8 @@ def create_app(config: str | type[Config] | dict[str, Any] | None = None) -> Fla
         if config not in CONFIGS:
             raise ValueError(f"unknown configuration {config!r}: one of {sorted(CONFIGS)}")
         config = CONFIGS[config]
-    # Every <int:…> in a URL is a 32-bit id: a larger number is no route (404),
-    # never a query the database would refuse with an error of its own.
-    app.url_map.converters["int"] = BoundedInt
-    # <id:…> for every id in a URL (booking.converters): the API uses it.
+    # <id:…> for every id in a URL, pages and API (booking.converters): a number
+    # beyond the database's integers is no route (404), never a failing query.
     from booking.converters import register_converters
 
     register_converters(app)

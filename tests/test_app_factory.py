@@ -61,3 +61,18 @@ def test_unknown_page_is_a_404_in_the_layout(client) -> None:
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert "<html" in response.get_data(as_text=True)
+
+
+def test_every_id_in_a_url_uses_the_bounded_id_converter(app) -> None:
+    """Pages and API alike: a rule's integer arguments go through <id:…>
+    (booking.converters), never <int:…>, so 2**31 is a 404, not a failing query."""
+    from werkzeug.routing import NumberConverter
+
+    from booking.converters import IdConverter
+
+    loose = [(rule.rule, name) for rule in app.url_map.iter_rules()
+             for name, converter in rule._converters.items()
+             if isinstance(converter, NumberConverter) and not isinstance(converter, IdConverter)]
+    assert loose == []
+    assert any(isinstance(c, IdConverter) for rule in app.url_map.iter_rules()
+               for c in rule._converters.values())

@@ -195,8 +195,11 @@ def test_upload_page_imports_with_csrf(client, db, login, site, now) -> None:
     answer = _upload(client, _read("zone-b.ics"), f"establishment-{est.id}", csrf_token_of(html))
     assert answer.status_code == 302, answer.get_data(as_text=True)[:500]
     assert len(_closures(db, establishment_id=est.id)) == 3
-    assert 'class="flash flash-success"' in client.get(answer.headers["Location"]).get_data(
-        as_text=True)
+    done = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert 'class="flash flash-success"' in done
+    # Each count agrees with its number in French (ngettext), never « fermeture(s) ».
+    assert ("Import terminé\u00a0: 3 fermetures créées, 0 mise à jour, 0 inchangée, "
+            "0 supprimée, 1 ignorée.") in done
 
 
 def test_upload_without_csrf_is_refused(client, db, login, site) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from booking.api.fields import text
 from booking.auth.passwords import verify_password
 from booking.extensions import db
+from booking.handlers import commit
 from booking.services.accounts.tokens import issue_token, revoke, user_for_token
 from booking.services.errors import DomainError
 from booking.timeutil import utc_now
@@ -78,7 +79,7 @@ def create_token(credentials: dict) -> dict:
         db.session, user, now=now,
         lifetime=timedelta(hours=current_app.config["API_TOKEN_HOURS"]),
     )
-    db.session.commit()
+    commit()
     return {"token": token, "expires_at": row.expires_at}
 
 
@@ -87,4 +88,4 @@ def create_token(credentials: dict) -> dict:
 def delete_current_token() -> None:
     """Revoke the token of this request."""
     revoke(g.api_token, now=utc_now())
-    db.session.commit()
+    commit()

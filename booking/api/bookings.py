@@ -13,6 +13,7 @@ from booking.api.auth import api_user
 from booking.api.common import load, page
 from booking.api.fields import Instant, PageArgs, integer, object_id, page_of, required_text, text
 from booking.extensions import db
+from booking.handlers import commit
 from booking.services.bookings.operations import BookingRequest, create_booking, decide_booking
 from booking.services.bookings.series import SCOPES, cancel_in_scope, create_series, move_in_scope
 from booking.services.bookings.visibility import filtered, visible_bookings
@@ -145,12 +146,12 @@ def post_booking(data: dict[str, Any]) -> Booking | Response:
     if not recurrence:
         booking = create_booking(db.session, actor=user, request=request, now=utc_now(),
                                  policy=_policy())
-        db.session.commit()
+        commit()
         return booking
     result = create_series(db.session, actor=user, request=request, rule=recurrence["rrule"],
                            skip_conflicts=recurrence["skip_conflicts"], now=utc_now(),
                            policy=_policy())
-    db.session.commit()
+    commit()
     body = SeriesAnswerSchema().dump({
         "series_id": result.series.id if result.series else None,
         "created": result.created,
@@ -188,7 +189,7 @@ def patch_booking(data: dict[str, Any], booking_id: int) -> Booking:
     move_in_scope(db.session, actor=user, booking=booking, scope=data["scope"], now=utc_now(),
                   policy=_policy(), start=data.get("start"), end=data.get("end"),
                   title=data.get("title"))
-    db.session.commit()
+    commit()
     return booking
 
 
@@ -201,7 +202,7 @@ def cancel(data: dict[str, Any], booking_id: int) -> Booking:
     booking = load(Booking, booking_id, user, "cancel")
     cancel_in_scope(db.session, actor=user, booking=booking, scope=data["scope"],
                     now=utc_now(), reason=data.get("reason"))
-    db.session.commit()
+    commit()
     return booking
 
 
@@ -210,7 +211,7 @@ def _decide(booking_id: int, data: dict[str, Any], approve: bool) -> Booking:
     booking = load(Booking, booking_id, user, "decide")
     decide_booking(db.session, actor=user, booking=booking, approve=approve, now=utc_now(),
                    reason=data.get("reason"))
-    db.session.commit()
+    commit()
     return booking
 
 

@@ -13,9 +13,9 @@ from sqlalchemy import Select, func, select
 
 from booking.api.auth import api_user
 from booking.extensions import db
-from booking.permissions import require
-from booking.services.errors import N_, Forbidden, NotFound
-from models import User
+from booking.handlers import get_or_404
+from booking.permissions import may
+from booking.services.errors import N_, Forbidden
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -28,12 +28,8 @@ def page(stmt: Select[Any], args: dict[str, Any]) -> dict[str, Any]:
     return {"items": items, "total": total or 0}
 
 
-def load(model: type[T], object_id: int, user: User, action: str = "view") -> T:
-    """Load or 404, then the permission check of booking.permissions (404/403)."""
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        raise NotFound(N_("Not found."))
-    return require(user, action, obj)
+# Load or 404, then the permission check (404/403): the pages' helper, for the API too.
+load = get_or_404
 
 
 def local_iso(value: datetime | None, zone: str) -> str | None:
@@ -43,15 +39,15 @@ def local_iso(value: datetime | None, zone: str) -> str | None:
     return value.astimezone(ZoneInfo(zone)).isoformat()
 
 
-def allow(predicate: Callable[[User], bool]) -> Callable[[F], F]:
-    """403 before the body is read, for an endpoint closed to a role whatever
-    the object (the predicate comes from booking.permissions). Put it right
-    under ``@blp.route``."""
+def allow(action: str, kind: type) -> Callable[[F], F]:
+    """403 before the body is read, for an endpoint whose action the caller may
+    not do whatever the object (``may(user, action, kind)``, booking.permissions).
+    Put it right under ``@blp.route``; the service checks the object again."""
 
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            if not predicate(api_user()):
+            if not may(api_user(), action, kind):
                 raise Forbidden(N_("Your role does not allow this."))
             return view(*args, **kwargs)
 

@@ -29,11 +29,11 @@ from booking.api.fields import (
     text,
 )
 from booking.extensions import db
-from booking.permissions import coordinates, is_admin, is_staff
+from booking.handlers import commit
 from booking.services.accounts import directory
 from booking.services.certifications import operations as certifications
 from booking.services.closures import operations as closure_ops
-from booking.services.errors import N_, Forbidden, NotFound, ValidationError
+from booking.services.errors import N_, NotFound, ValidationError
 from booking.services.policy import CAMPUS_ZONE
 from booking.timeutil import utc_now
 from models import (
@@ -169,14 +169,14 @@ def list_establishments(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @establishments.route("", methods=["POST"])
-@allow(is_admin)
+@allow("create", Establishment)
 @establishments.arguments(EstablishmentSchema)
 @establishments.response(201, EstablishmentSchema)
 def create_establishment(body: dict[str, Any]) -> Establishment:
     """Add an establishment (admin). A code already used is a 409."""
     establishment = directory.create_establishment(
         db.session, actor=api_user(), now=utc_now(), **body)
-    db.session.commit()
+    commit()
     return establishment
 
 
@@ -194,7 +194,7 @@ def update_establishment(body: dict[str, Any], establishment_id: int) -> Establi
     establishment = load(Establishment, establishment_id, api_user(), "manage")
     directory.update_establishment(
         db.session, establishment, actor=api_user(), now=utc_now(), **body)
-    db.session.commit()
+    commit()
     return establishment
 
 
@@ -202,7 +202,7 @@ def update_establishment(body: dict[str, Any], establishment_id: int) -> Establi
 
 
 @companies.route("", methods=["GET"])
-@allow(is_staff)
+@allow("list", Company)
 @companies.arguments(PageArgs, location="query")
 @companies.response(200, page_of(CompanySchema))
 def list_companies(args: dict[str, Any]) -> dict[str, Any]:
@@ -210,13 +210,13 @@ def list_companies(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @companies.route("", methods=["POST"])
-@allow(is_staff)
+@allow("create", Company)
 @companies.arguments(CompanySchema)
 @companies.response(201, CompanySchema)
 def create_company(body: dict[str, Any]) -> Company:
     """Add a company; a name already used (whatever its case) is a 409."""
     company = directory.create_company(db.session, actor=api_user(), now=utc_now(), **body)
-    db.session.commit()
+    commit()
     return company
 
 
@@ -231,12 +231,12 @@ def list_certification_types(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @certification_types.route("", methods=["POST"])
-@allow(is_admin)
+@allow("create", CertificationType)
 @certification_types.arguments(CertificationTypeSchema)
 @certification_types.response(201, CertificationTypeSchema)
 def create_certification_type(body: dict[str, Any]) -> CertificationType:
     ctype = certifications.create_type(db.session, actor=api_user(), now=utc_now(), **body)
-    db.session.commit()
+    commit()
     return ctype
 
 
@@ -244,7 +244,7 @@ def create_certification_type(body: dict[str, Any]) -> CertificationType:
 
 
 @users.route("", methods=["GET"])
-@allow(is_staff)
+@allow("list", User)
 @users.arguments(UserQuerySchema, location="query")
 @users.response(200, page_of(UserSchema))
 def list_users(args: dict[str, Any]) -> dict[str, Any]:
@@ -257,14 +257,14 @@ def list_users(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @users.route("", methods=["POST"])
-@allow(is_admin)
+@allow("create", User)
 @users.arguments(UserSchema)
 @users.response(201, UserSchema)
 def create_user(body: dict[str, Any]) -> User:
     """Create an account (admin). An e-mail already used is a 409."""
     body["role"] = body["role"].value
     user = directory.create_account(db.session, actor=api_user(), now=utc_now(), **body)
-    db.session.commit()
+    commit()
     return user
 
 
@@ -297,7 +297,7 @@ def grant_certification(body: dict[str, Any], user_id: int) -> Certification:
     holder = load(User, user_id, api_user(), "grant_certification")
     certification = certifications.grant(
         db.session, holder, actor=api_user(), now=utc_now(), **body)
-    db.session.commit()
+    commit()
     return certification
 
 
@@ -309,7 +309,7 @@ def revoke_certification(args: dict[str, Any], certification_id: int) -> None:
     certification = load(Certification, certification_id, api_user(), "revoke")
     certifications.revoke(db.session, certification, actor=api_user(), now=utc_now(),
                           reason=args.get("reason"))
-    db.session.commit()
+    commit()
 
 
 # --- closures -------------------------------------------------------------------------
@@ -324,7 +324,7 @@ def _closure_out(closure: Closure, zone: str) -> dict[str, Any]:
 
 
 @closures.route("", methods=["GET"])
-@allow(is_staff)
+@allow("list", Closure)
 @closures.arguments(ClosureQuerySchema, location="query")
 @closures.response(200, page_of(ClosureSchema))
 def list_closures(args: dict[str, Any]) -> dict[str, Any]:
@@ -346,7 +346,7 @@ def list_closures(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @closures.route("", methods=["POST"])
-@allow(is_staff)
+@allow("coordinate", Establishment)
 @closures.arguments(ClosureInSchema)
 @closures.response(201, ClosureSchema)
 def create_closure(body: dict[str, Any]) -> dict[str, Any]:
@@ -355,23 +355,19 @@ def create_closure(body: dict[str, Any]) -> dict[str, Any]:
     target = closure_ops.closure_target(
         db.session, establishment_id=body.pop("establishment_id"),
         equipment_id=body.pop("equipment_id"))
-    if not coordinates(user, target.owner_id):
-        raise Forbidden(N_("Only the coordinators of the establishment may close it."))
     closure = closure_ops.create_closure(db.session, target, actor=user, now=utc_now(), **body)
     zone = closure_ops.closure_zones(db.session, [closure])[closure.id]
-    db.session.commit()
+    commit()
     return _closure_out(closure, zone)
 
 
 @closures.route("/<id:closure_id>", methods=["DELETE"])
-@allow(is_staff)
+@allow("coordinate", Establishment)
 @closures.response(204)
 def delete_closure(closure_id: int) -> None:
     user = api_user()
     closure = db.session.get(Closure, closure_id)
     if closure is None:
         raise NotFound(N_("No closure %(id)s."), id=closure_id)
-    if not coordinates(user, closure_ops.closure_owner(db.session, closure)):
-        raise Forbidden(N_("Only the coordinators of the establishment may reopen it."))
     closure_ops.delete_closure(db.session, closure, actor=user, now=utc_now())
-    db.session.commit()
+    commit()

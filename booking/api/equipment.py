@@ -21,6 +21,7 @@ from booking.api.fields import (
     text,
 )
 from booking.extensions import db
+from booking.handlers import commit
 from booking.permissions import may
 from booking.search import contains
 from booking.services.bookings.availability import availability, load_with_hours
@@ -158,7 +159,7 @@ def list_equipment(args: dict[str, Any]) -> dict[str, Any]:
 def post_equipment(data: dict[str, Any]) -> Equipment:
     """Add equipment (admin, or a coordinator of its establishment)."""
     equipment = create_equipment(db.session, actor=api_user(), data=data, now=utc_now())
-    db.session.commit()
+    commit()
     return equipment
 
 
@@ -176,7 +177,7 @@ def patch_equipment(data: dict[str, Any], equipment_id: int) -> Equipment:
     equipment = load(Equipment, equipment_id, api_user(), "manage")
     update_equipment(db.session, actor=api_user(), equipment=equipment, data=data,
                      now=utc_now())
-    db.session.commit()
+    commit()
     return equipment
 
 

@@ -17,6 +17,7 @@ from booking.api.auth import api_user
 from booking.api.common import load, local_iso, page
 from booking.api.fields import DATE_TIME, PageArgs, object_id, page_of
 from booking.extensions import db
+from booking.handlers import commit
 from booking.services.errors import N_, NotFound
 from booking.services.feeds import operations as feeds
 from booking.timeutil import utc_now
@@ -72,7 +73,7 @@ def create_feed(body: dict[str, Any]) -> dict[str, Any]:
     """A new feed URL of a scope the caller may see (else 404)."""
     feed = feeds.create_feed(db.session, actor=api_user(), now=utc_now(),
                              key=current_app.config["SECRET_KEY"], **body)
-    db.session.commit()
+    commit()
     return _out(feed)
 
 
@@ -83,7 +84,7 @@ def regenerate_feed(feed_id: int) -> dict[str, Any]:
     feed = _own_feed(feed_id)
     feeds.regenerate_feed(db.session, feed, actor=api_user(), now=utc_now(),
                           key=current_app.config["SECRET_KEY"])
-    db.session.commit()
+    commit()
     return _out(feed)
 
 
@@ -93,4 +94,4 @@ def delete_feed(feed_id: int) -> None:
     """Revoke the feed: its URL answers 404 at once."""
     feed = _own_feed(feed_id)
     feeds.revoke_feed(db.session, feed, actor=api_user(), now=utc_now())
-    db.session.commit()
+    commit()

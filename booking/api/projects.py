@@ -21,7 +21,6 @@ from typing import Any
 
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from booking.api.auth import api_user
@@ -37,21 +36,18 @@ from booking.api.fields import (
     required_text,
 )
 from booking.extensions import db
-from booking.permissions import is_staff
+from booking.handlers import commit
 from booking.services.policy import CAMPUS_ZONE
 from booking.services.projects import operations as projects
+from booking.services.projects.access import visible_projects
 from booking.timeutil import utc_now
-from models import Project, ProjectStatus, Role, User
+from models import Project, ProjectStatus
 
 PARIS = CAMPUS_ZONE.key
 
 blp = Blueprint("Projects", __name__, url_prefix="/api/v1/projects",
                 description="Industrial teaching projects requested by companies.")
 BLUEPRINTS = [blp]
-
-
-def _is_company(user: User) -> bool:
-    return user.role is Role.COMPANY
 
 
 def _email_or_empty(value: str) -> None:
@@ -107,24 +103,14 @@ class ProjectCancelSchema(Schema):
     reason = required_text(2000)
 
 
-def _visible(user: User) -> Any:
-    """The projects ``user`` may see (booking.permissions.view_project, as a query)."""
-    stmt = select(Project)
-    if is_staff(user):
-        return stmt
-    if user.role is Role.COMPANY:
-        return stmt.where(Project.company_id == user.company_id)
-    return stmt.where(Project.trainer_id == user.id)
-
-
 @blp.route("", methods=["POST"])
-@allow(_is_company)
+@allow("request", Project)
 @blp.arguments(ProjectSchema)
 @blp.response(201, ProjectSchema)
 def request_project(body: dict[str, Any]) -> Project:
     """Request a project for the caller's company (company accounts only)."""
     project = projects.request_project(db.session, actor=api_user(), now=utc_now(), **body)
-    db.session.commit()
+    commit()
     return project
 
 
@@ -133,7 +119,7 @@ def request_project(body: dict[str, Any]) -> Project:
 @blp.response(200, page_of(ProjectSchema))
 def list_projects(args: dict[str, Any]) -> dict[str, Any]:
     """The projects the caller may see, newest first; filters ``status``, ``company_id``."""
-    stmt = (_visible(api_user()).options(selectinload(Project.equipment))
+    stmt = (visible_projects(api_user()).options(selectinload(Project.equipment))
             .order_by(Project.created_at.desc(), Project.id.desc()))
     for name in ("status", "company_id"):
         if name in args:
@@ -154,7 +140,7 @@ def approve_project(body: dict[str, Any], project_id: int) -> Project:
     """Approve a requested project and assign its trainer (coordinators, admins)."""
     project = load(Project, project_id, api_user(), "decide")
     projects.approve_project(db.session, project, actor=api_user(), now=utc_now(), **body)
-    db.session.commit()
+    commit()
     return project
 
 
@@ -165,7 +151,7 @@ def reject_project(body: dict[str, Any], project_id: int) -> Project:
     """Reject a requested project, saying why (coordinators, admins)."""
     project = load(Project, project_id, api_user(), "decide")
     projects.reject_project(db.session, project, actor=api_user(), now=utc_now(), **body)
-    db.session.commit()
+    commit()
     return project
 
 
@@ -177,5 +163,5 @@ def cancel_project(body: dict[str, Any], project_id: int) -> Project:
     until the sessions begin; coordinators, admins). An extension of API.md."""
     project = load(Project, project_id, api_user())
     projects.cancel_project(db.session, project, actor=api_user(), now=utc_now(), **body)
-    db.session.commit()
+    commit()
     return project

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import npgettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
@@ -25,7 +26,7 @@ from booking.coordination.access import staff_required
 from booking.extensions import db
 from booking.handlers import submit
 from booking.services.accounts.access import coordinated_establishments
-from booking.services.closures.imports import MAX_BYTES, import_closures
+from booking.services.closures.imports import MAX_BYTES, ImportSummary, import_closures
 from booking.services.errors import DomainError
 from booking.timeutil import utc_now
 from models import Equipment
@@ -69,6 +70,19 @@ def _target_ids(value: str) -> tuple[int | None, int | None] | None:
     return (target_id, None) if scope == "establishment" else (None, target_id)
 
 
+def _import_done(summary: ImportSummary) -> str:
+    """Each count with its own plural (French agrees each word with its number)."""
+    counts = [
+        npgettext("closures import", "%(num)d closure created", "%(num)d closures created",
+                  summary.created),
+        npgettext("closures import", "%(num)d updated", "%(num)d updated", summary.updated),
+        npgettext("closures import", "%(num)d unchanged", "%(num)d unchanged",
+                  summary.unchanged),
+        npgettext("closures import", "%(num)d removed", "%(num)d removed", summary.removed),
+        npgettext("closures import", "%(num)d skipped", "%(num)d skipped", summary.skipped)]
+    return _("Import done: %(counts)s.", counts=", ".join(counts))
+
+
 @bp.route("/import", methods=["GET", "POST"])
 @staff_required
 def upload() -> str | Response:
@@ -90,11 +104,6 @@ def upload() -> str | Response:
                     db.session, actor=current_user, data=upload_file.read(),
                     establishment_id=ids[0], equipment_id=ids[1], now=utc_now(),
                     source_name=secure_filename(upload_file.filename or "") or None),
-                    on_error=place, success=lambda summary: _(
-                        "Import done: %(created)d closure(s) created, %(updated)d updated, "
-                        "%(unchanged)d unchanged, %(removed)d removed, %(skipped)d skipped.",
-                        created=summary.created, updated=summary.updated,
-                        unchanged=summary.unchanged, removed=summary.removed,
-                        skipped=summary.skipped)):
+                    on_error=place, success=_import_done):
                 return redirect(url_for("imports.upload"))
     return render_template("imports/upload.html", form=form)

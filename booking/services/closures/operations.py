@@ -71,15 +71,6 @@ def delete_closure(session: Session, closure: Closure, *, actor: User, now: date
     session.flush()
 
 
-def closure_owner(session: Session, closure: Closure) -> int:
-    """The establishment a closure belongs to (its own, or its equipment's)."""
-    if closure.establishment_id is not None:
-        return closure.establishment_id
-    return session.scalar(
-        select(Equipment.establishment_id).where(Equipment.id == closure.equipment_id)
-    )
-
-
 def closure_zones(session: Session, closures: list[Closure]) -> dict[int, str]:
     """The time zone of each closure's establishment, by closure id, in one query."""
     ids = [c.id for c in closures]
