@@ -66,7 +66,7 @@ def test_unknown_page_is_a_404_in_the_layout(client) -> None:
 def test_every_id_in_a_url_uses_the_bounded_id_converter(app) -> None:
     """Pages and API alike: a rule's integer arguments go through <id:…>
     (booking.converters), never <int:…>, so 2**31 is a 404, not a failing query."""
-    from werkzeug.routing import NumberConverter
+    from werkzeug.routing.converters import NumberConverter
 
     from booking.converters import IdConverter
 
