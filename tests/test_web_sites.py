@@ -202,3 +202,14 @@ def test_daylight_saving_day_keeps_its_wall_clock_columns(client, make, login, d
     assert re.search(r'style="--day: 1; --row: 1; --span: 2"[^>]*>\s*'
                      r'<span class="cal-title">Mardi d&#39;été', html)
     assert at(8, day=summer) == datetime(2027, 3, 30, 6, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("locale", "name"), [("fr", "Ascension"), ("en", "Ascension Day")])
+def test_a_public_holiday_is_named_in_the_readers_language(client, make, login, site, locale,
+                                                           name) -> None:
+    make.equipment(establishment=site)
+    reader = make.user(Role.TRAINER, establishment=site, locale=locale)
+    html = login(reader).get(f"/sites/{site.id}?view=day&date=2027-05-06").get_data(
+        as_text=True)
+    holiday = "Jour férié" if locale == "fr" else "Public holiday"
+    assert f"{holiday}: {name}" in html.replace("\u202f", " ").replace(" :", ":")

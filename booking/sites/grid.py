@@ -14,8 +14,10 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -146,8 +148,16 @@ def _bookings(session: Session, results: Iterable[Availability],
 
 def _items(result: Availability, bookings: dict[int, Booking], zone: ZoneInfo) -> list[Item]:
     return [Item(busy.reason, busy.start.astimezone(zone), busy.end.astimezone(zone),
-                 busy.label or "", bookings.get(busy.booking_id) if busy.booking_id else None)
+                 _label(busy, zone), bookings.get(busy.booking_id) if busy.booking_id else None)
             for busy in result.busy]
+
+
+def _label(busy: Any, zone: ZoneInfo) -> str:
+    """A holiday's name in the reader's language; other labels as they come."""
+    if busy.reason == "holiday":
+        language = "fr" if get_locale().language == "fr" else "en_US"
+        return hours.holiday_name(busy.start.astimezone(zone).date(), language) or busy.label
+    return busy.label or ""
 
 
 def _day_range(machines: list[Equipment], weekday: int) -> tuple[time, time]:

@@ -1,0 +1,193 @@
+"""A small campus with one real object of every kind a URL names, the people of
+the route × role matrix logged in, and a fingerprint of every table to prove
+that a refused request wrote nothing.
+
+Shared by the route × role matrix (tests/test_route_matrix.py), the API fuzzing
+(tests/test_api_fuzz.py) and the hostile-value catalogue
+(tests/test_hostile_inputs.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from booking.services.accounts.tokens import issue_token
+from booking.services.bookings.operations import BookingRequest, create_booking
+from booking.services.certifications.requests import request_certification
+from booking.services.closures.operations import closure_target, create_closure
+from booking.services.feeds.operations import create_feed, feed_token
+from booking.services.policy import Policy
+from models import (
+    Base,
+    Booking,
+    BookingPurpose,
+    BookingStatus,
+    FeedScope,
+    Project,
+    ProjectStatus,
+    Role,
+    User,
+)
+from tests.conftest import NOW, PASSWORD, Factory, csrf_token_of
+
+PARIS = ZoneInfo("Europe/Paris")
+
+# The columns of the matrix: anonymous, then one person per role, then the
+# people a rule must tell apart from them (another establishment's
+# coordinator, a trainer who is not the booking's, another company's contact).
+ROLES = ("anon", "admin", "coordinator", "other_coordinator", "trainer", "other_trainer",
+         "company", "other_company")
+
+
+@dataclass
+class World:
+    """The objects every URL of the matrix points at, and their people."""
+
+    people: dict[str, User]
+    ids: dict[str, int | str]
+    feed_token: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, role: str) -> User:
+        return self.people[role]
+
+
+def build_world(app: Flask, make: Factory, db: Session) -> World:
+    """Two establishments (the coordinator's and another), two companies, and:
+    a machine of the home establishment that needs approval and a certification;
+    company A's approved project trained by ``trainer``; its pending booking,
+    booked by ``trainer``; ``trainer``'s certification and agenda feed;
+    ``other_trainer``'s open certification request; a closure."""
+    home = make.establishment(code="HOME", name="Lycée du Parc", timezone="Europe/Paris")
+    away = make.establishment(code="AWAY", name="IUT de Tours", timezone="Europe/Paris")
+    company_a, company_b = make.company(name="Laboratoire A"), make.company(name="Société B")
+    people = {
+        "admin": make.user(Role.ADMIN),
+        "coordinator": make.user(Role.COORDINATOR, establishment=home),
+        "other_coordinator": make.user(Role.COORDINATOR, establishment=away),
+        "trainer": make.user(Role.TRAINER, establishment=home),
+        "other_trainer": make.user(Role.TRAINER, establishment=home),
+        "company": make.user(Role.COMPANY, company=company_a),
+        "other_company": make.user(Role.COMPANY, company=company_b),
+    }
+    ctype = make.certification_type(code="HAB-M", name="Mélangeur")
+    machine = make.equipment(establishment=home, code="MEL-1", name="Mélangeur",
+                             requires_approval=True)
+    machine.required_certification_types = [ctype]
+    certification = make.certification(people["trainer"], ctype)
+    project = Project(company=company_a, requested_by=people["company"], title="Crèmes",
+                      learners=8, wanted_from=date(2027, 1, 1), wanted_to=date(2027, 6, 30),
+                      status=ProjectStatus.APPROVED, trainer=people["trainer"],
+                      equipment=[machine])
+    db.add(project)
+    db.flush()
+    start = datetime(2027, 1, 13, 9, tzinfo=PARIS)
+    with app.app_context():
+        booking = create_booking(db, actor=people["trainer"], now=NOW, policy=Policy(),
+                                 notify=False, request=BookingRequest(
+                                     machine.id, start, start + timedelta(hours=1), "Émulsion",
+                                     BookingPurpose.INDUSTRIAL_PROJECT, project_id=project.id))
+        key = app.config["SECRET_KEY"]
+        feed = create_feed(db, actor=people["trainer"], now=NOW, scope=FeedScope.TRAINER,
+                           scope_id=people["trainer"].id, key=key)
+        requested = request_certification(db, actor=people["other_trainer"],
+                                          equipment=machine, now=NOW)
+        closure = create_closure(
+            db, closure_target(db, establishment_id=home.id, equipment_id=None),
+            actor=people["coordinator"], now=NOW, reason="Inventaire",
+            start=datetime(2027, 2, 1, 8, tzinfo=PARIS), end=datetime(2027, 2, 1, 18,
+                                                                      tzinfo=PARIS))
+    db.flush()
+    assert booking.status is BookingStatus.PENDING
+    ids: dict[str, int | str] = {
+        "booking_id": booking.id, "equipment_id": machine.id, "establishment_id": home.id,
+        "project_id": project.id, "user_id": people["trainer"].id, "feed_id": feed.id,
+        "certification_id": certification.id, "request_id": requested.created[0].id,
+        "closure_id": closure.id, "job_id": "complete_past",
+        "certification_type_id": ctype.id, "company_id": company_a.id,
+        "away_id": away.id,
+    }
+    return World(people, ids, feed_token(feed, key),
+                 extra={"home": home, "away": away, "machine": machine, "ctype": ctype,
+                        "company_a": company_a, "company_b": company_b})
+
+
+# --- clients ------------------------------------------------------------------------------
+
+
+def logged_in(app: Flask, user: User | None) -> FlaskClient:
+    """A browser of its own, logged in through the real login form (or anonymous)."""
+    client = app.test_client()
+    if user is None:
+        return client
+    token = csrf_token_of(client.get("/auth/login").get_data(as_text=True))
+    answer = client.post("/auth/login", data={"email": user.email, "password": PASSWORD,
+                                              "csrf_token": token})
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:300]
+    return client
+
+
+def bearer(app: Flask, db: Session, user: User) -> dict[str, str]:
+    """The Authorization header of a fresh API token of ``user`` (issued by the
+    service, so that the fuzzing does not depend on the login throttling)."""
+    with app.app_context():
+        token, _ = issue_token(db, user, now=NOW, lifetime=timedelta(days=30))
+    db.flush()
+    return {"Authorization": f"Bearer {token}"}
+
+
+# --- nothing written ----------------------------------------------------------------------
+
+
+def fingerprint(db: Session) -> dict[str, str]:
+    """A digest of every row of every table: a refused request must leave all
+    of them as they were (counts alone would miss an update)."""
+    db.expire_all()
+    digests = {}
+    for table in Base.metadata.sorted_tables:
+        rows = db.execute(select(table)).all()
+        lines = sorted(repr(tuple(row)) for row in rows)
+        digests[table.name] = f"{len(rows)}:" + hashlib.sha256(
+            "\n".join(lines).encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return digests
+
+
+def changed_tables(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    return sorted(name for name in before if before[name] != after.get(name))
+
+
+@contextmanager
+def undone(db: Session) -> Iterator[None]:
+    """Whatever the requests inside write is undone afterwards: a savepoint of
+    the test's connection, which the application's sessions nest into."""
+    connection = db.connection()
+    savepoint = connection.begin_nested()
+    try:
+        yield
+    finally:
+        if savepoint.is_active:
+            savepoint.rollback()
+        db.expire_all()
+
+
+def in_transaction_pg(db: Session) -> bool:
+    return db.connection().dialect.name == "postgresql"
+
+
+def server_now(db: Session) -> Any:
+    return db.execute(text("SELECT 1")).scalar()
+
+
+__all__ = ["ROLES", "World", "build_world", "changed_tables", "fingerprint", "logged_in",
+           "undone", "bearer", "Booking"]
