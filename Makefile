@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint bench translations i18n db demo clean chromium
+.PHONY: run test lint bench loadtest translations i18n db demo clean chromium
 
 # Runtime dependencies only for `make run`; tests add their own on top.
 $(BIN)/.runtime: requirements.txt
@@ -51,6 +51,12 @@ lint: $(BIN)/.dev
 
 bench: $(BIN)/.dev
 	$(BIN)/python bench/engine.py
+
+# gunicorn (gunicorn.conf.py) on a PostgreSQL database of its own, dropped and
+# re-created: LOAD_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/plateforme_load.
+# Not part of `make test`; figures in docs/performance.md.
+loadtest: $(BIN)/.runtime translations
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -38,6 +38,10 @@ class Config:
     # Time: stored in UTC, shown in the campus zone.
     DISPLAY_TIMEZONE = "Europe/Paris"
     BOOKING_HORIZON_DAYS = int(os.environ.get("BOOKING_HORIZON_DAYS", "400"))
+    # The largest request body read, beyond it a 413 before anything is parsed:
+    # the .ics import's file (at most 2 MB, services/closures/imports.py) with the
+    # form around it. Any JSON body or page form is far smaller.
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024 + 256 * 1024
 
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
@@ -48,8 +52,33 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    # Strict-Transport-Security max-age (booking.security_headers); 0 sends none.
+    # Set it only once the site is served over HTTPS: browsers then refuse HTTP.
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "0"))
+    # Reverse proxies in front of gunicorn that append the client's address to
+    # X-Forwarded-For (nginx: 1); wsgi.py then takes that address as the
+    # client's. 0 believes no such header: a client could write one.
+    PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
 
     API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", "24"))
+
+    # Throttling (booking.ratelimit). memory:// counts in each process (each
+    # gunicorn worker on its own); redis://127.0.0.1:6379 shares the counts between
+    # workers and servers. An unreachable Redis falls back to memory, never a 500.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "plateforme")
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # Password guesses (login page, API token, password change), every attempt
+    # counted, per account and per client address; then the costly requests
+    # (argon2 hashes, .ics imports, reports and exports), per user and address.
+    RATELIMIT_LOGIN_PER_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_PER_ACCOUNT",
+                                                 "10 per 15 minutes")
+    RATELIMIT_LOGIN_PER_ADDRESS = os.environ.get("RATELIMIT_LOGIN_PER_ADDRESS",
+                                                 "100 per 15 minutes")
+    RATELIMIT_COSTLY_PER_ACCOUNT = os.environ.get("RATELIMIT_COSTLY_PER_ACCOUNT",
+                                                  "30 per 10 minutes")
+    RATELIMIT_COSTLY_PER_ADDRESS = os.environ.get("RATELIMIT_COSTLY_PER_ADDRESS",
+                                                  "300 per 10 minutes")
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
@@ -80,6 +109,11 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret-key"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_SQLITE_URL", "sqlite://")
+    # The suite logs in hundreds of times from one address; tests of the
+    # throttle set their own small limits.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_LOGIN_PER_ACCOUNT = RATELIMIT_LOGIN_PER_ADDRESS = "10000 per minute"
+    RATELIMIT_COSTLY_PER_ACCOUNT = RATELIMIT_COSTLY_PER_ADDRESS = "10000 per minute"
     # Cheap hashes: tests create many accounts; the cost is still argon2id.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024

@@ -43,6 +43,7 @@ import random
 import re
 import secrets
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -302,12 +303,64 @@ class Client:
 class Phase:
     clients: list[Client]
     seconds: float  # wall time, first start to last stop
+    cpu: CPU  # used during the phase
+
+
+@dataclass
+class CPU:
+    """CPU seconds: of the server (master, live workers, and the workers it
+    reaped), of the PostgreSQL backends connected to the load database (by
+    process: a backend that ended between two readings is not counted, so that
+    figure is a lower bound), and busy and total over the machine."""
+
+    app: float
+    backends: dict[int, float]
+    busy: float
+    total: float
+
+    @property
+    def database(self) -> float:
+        return sum(self.backends.values())
+
+    def __sub__(self, other: CPU) -> CPU:
+        return CPU(self.app - other.app,
+                   {pid: used - other.backends.get(pid, 0.0)
+                    for pid, used in self.backends.items()},
+                   self.busy - other.busy, self.total - other.total)
+
+
+def cpu_now(server_pid: int, database: str) -> CPU:
+    ticks = os.sysconf("SC_CLK_TCK")
+    app = 0
+    backends: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+            # After the command's closing bracket: state, ppid, ... utime at 11.
+            fields = raw[raw.rindex(")") + 2:].split()
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue  # gone meanwhile
+        own = int(fields[11]) + int(fields[12])
+        if int(entry.name) == server_pid:
+            app += own + int(fields[13]) + int(fields[14])  # with its reaped workers
+        elif int(fields[1]) == server_pid:
+            app += own
+        elif command.startswith(b"postgres: ") and f" {database} ".encode() in command:
+            backends[int(entry.name)] = own / ticks
+    with open("/proc/stat") as stat:
+        jiffies = [int(n) for n in stat.readline().split()[1:9]]
+    idle = jiffies[3] + jiffies[4]
+    return CPU(app / ticks, backends, (sum(jiffies) - idle) / ticks, sum(jiffies) / ticks)
 
 
 def run_phase(count: int, personas: list[Persona], port: int, days: list[date],
-              seconds: float, seed: int) -> Phase:
+              seconds: float, seed: int, server_pid: int, database: str) -> Phase:
     clients = [Client(i, personas[i % len(personas)], port, days, seed * 1000 + i)
                for i in range(count)]
+    cpu = cpu_now(server_pid, database)
     began = time.monotonic()
     stop_at = began + seconds
     threads = [threading.Thread(target=c.run, args=(stop_at,), daemon=True) for c in clients]
@@ -317,7 +370,7 @@ def run_phase(count: int, personas: list[Persona], port: int, days: list[date],
         thread.join(seconds + REQUEST_TIMEOUT * 2 + 10)
         if thread.is_alive():
             raise SystemExit("a client did not stop: the server stopped answering")
-    return Phase(clients, time.monotonic() - began)
+    return Phase(clients, time.monotonic() - began, cpu_now(server_pid, database) - cpu)
 
 
 # --- report ----------------------------------------------------------------------------
@@ -340,6 +393,15 @@ def report(phase: Phase) -> Counter[int]:
     print(f"\n{len(phase.clients)} clients, {phase.seconds:.1f} s: {len(records):,} requests, "
           f"{len(records) / phase.seconds:,.1f} per second; answers {statuses(every)}"
           + (f"; {resent} sent again on a new connection" if resent else ""))
+    cpu, n, cpus = phase.cpu, max(1, len(records)), os.cpu_count() or 1
+    # What the server and its database cost per request does not depend much on
+    # other work sharing the machine; the throughput does.
+    per_request = (cpu.app + cpu.database) / n
+    print(f"CPU: gunicorn {cpu.app:.1f} s ({cpu.app / n * 1000:.1f} ms per request), "
+          f"PostgreSQL backends at least {cpu.database:.1f} s ({cpu.database / n * 1000:.1f} ms); "
+          f"they had {(cpu.app + cpu.database) / (cpu.total or 1):.0%} of the machine, busy "
+          f"{cpu.busy / (cpu.total or 1):.0%} in all; {cpus} idle CPUs at this cost: "
+          f"about {cpus / per_request:.0f} requests per second")
     rows = []
     for kind in KINDS:
         mine = [r for r in records if r[0] == kind]
@@ -601,10 +663,10 @@ def _as_left(expected: Expected, row: Any, holding: tuple[str, ...]) -> bool:
 def server_log_problems(log: Path) -> list[str]:
     text = log.read_text(errors="replace")
     timeouts = text.count("WORKER TIMEOUT")
-    killed = len(re.findall(r"was sent SIGKILL|Worker \(pid:\d+\) was sent", text))
+    killed = len(re.findall(r"was sent SIGKILL|was sent code", text))  # not SIGTERM: the stop
     tracebacks = text.count("Traceback (most recent call last)")
     print(f"  server log: {timeouts} worker timeouts, {killed} workers killed, "
-          f"{tracebacks} tracebacks ({log})")
+          f"{tracebacks} tracebacks")
     if tracebacks:
         start = text.index("Traceback (most recent call last)")
         print(text[max(0, start - 300):start + 2500])
@@ -675,8 +737,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(personas)} accounts on {len({m.id for p in personas for m in p.machines})} "
               f"machines; bookings from {days[0]} to {days[-1]}, weekdays, Paris; "
               f"{args.seconds:.0f} s per phase")
-        phases = [run_phase(n, personas, port, days, args.seconds, args.seed + i)
-                  for i, n in enumerate(args.clients)]
+        database = _url(args.database_url).database
+        phases = [run_phase(n, personas, port, days, args.seconds, args.seed + i, server.pid,
+                            database) for i, n in enumerate(args.clients)]
     finally:
         stop_server(server)
     answers: Counter[int] = Counter()
@@ -693,8 +756,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nwhole run {time.monotonic() - began:.0f} s, client CPU {time.process_time():.0f} s "
           f"(load average {os.getloadavg()[0]:.1f})")
     if problems:
-        print("FAILED: " + "; ".join(problems))
+        print("FAILED: " + "; ".join(problems) + f" (server log kept in {log})")
         return 1
+    shutil.rmtree(workdir, ignore_errors=True)
     print("passed: no 5xx, every request answered, no overlap, every 201 in the database")
     return 0
 

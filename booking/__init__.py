@@ -23,6 +23,10 @@ def create_app(config: str | type[Config] | dict[str, Any] | None = None) -> Fla
         static_folder=str(ROOT / "static"),
         instance_path=str(ROOT / "instance"),
     )
+    # request.get_json: hostile JSON (too deep, huge integers) is a 400, not a 500.
+    from booking.json_bodies import BoundedJSONProvider
+
+    app.json = BoundedJSONProvider(app)
     overrides: dict[str, Any] = {}
     if isinstance(config, dict):
         overrides = config
@@ -49,6 +53,10 @@ def create_app(config: str | type[Config] | dict[str, Any] | None = None) -> Fla
     register_extensions(app)
     register_blueprints(app)
     register_hooks(app)
+    # After every blueprint (the API's come with register_hooks): it wraps their views.
+    from booking.ratelimit import init_rate_limits
+
+    init_rate_limits(app)
     from booking.handlers import register_template_helpers
 
     register_template_helpers(app)
@@ -128,9 +136,14 @@ def register_hooks(app: Flask) -> None:
     init_api(app)
     init_login(app)
     init_templates(app)
+    # CSP, framing, nosniff, referrer, HSTS and cache rules on every answer.
+    from booking.security_headers import init_security_headers
+
+    init_security_headers(app)
 
 
 def register_commands(app: Flask) -> None:
+    from booking.cli.backup import backup_cli
     from booking.cli.demo import demo_cli
     from booking.cli.scheduler import scheduler_cli
     from booking.cli.users import users_cli
@@ -138,3 +151,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(scheduler_cli)
+    app.cli.add_command(backup_cli)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+import math
+
+from flask import Flask, jsonify, make_response, render_template, request
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
@@ -12,7 +15,7 @@ from booking.services.errors import DomainError
 
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
           405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "validation",
-          429: "too_many_requests"}
+          429: "rate_limited"}
 
 
 def _wants_json() -> bool:
@@ -34,6 +37,23 @@ def register_error_handlers(app: Flask) -> None:
         if _wants_json():
             return _json_error(400, "csrf", error.description)
         return render_template("errors/csrf.html", reason=error.description), 400
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(error: RateLimitExceeded) -> Response:
+        # Raised by booking.ratelimit before the view ran: nothing was done.
+        from booking.ratelimit import retry_after_seconds
+
+        db.session.rollback()
+        seconds = retry_after_seconds()
+        if _wants_json():
+            response = _json_error(429, "rate_limited",
+                                   f"too many requests: retry in {seconds} seconds",
+                                   {"retry_after": seconds})
+        else:
+            response = make_response(render_template(
+                "errors/429.html", minutes=math.ceil(seconds / 60)), 429)
+        response.headers["Retry-After"] = str(seconds)
+        return response
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> tuple[str, int] | Response:
@@ -59,6 +79,9 @@ def register_error_handlers(app: Flask) -> None:
             return _json_error(status, _CODES.get(status, "error"), message, details)
         if status in (403, 404):
             return render_template(f"errors/{status}.html"), status
+        if status == 413:  # MAX_CONTENT_LENGTH: nothing of the body was read
+            size = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+            return render_template("errors/413.html", size=size), status
         if status >= 500:
             return render_template("errors/500.html"), status
         return error.get_response()

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from email.message import EmailMessage
 from typing import Any
 
+from booking.services.inputs import single_line
 from booking.services.messaging.notifications import SITE
 from models import OutboxMessage
 
@@ -19,9 +20,11 @@ def build_email(message: OutboxMessage, sender: str, base_url: str) -> EmailMess
     clients offer to add, update or remove the event. Links written against
     ``notifications.SITE`` get the site's address here."""
     email = EmailMessage()
+    # Headers are one line each, whatever a message queued before the outbox
+    # cleaned its subject holds (the email package refuses a line feed).
     email["From"] = sender
-    email["To"] = message.to_addr
-    email["Subject"] = message.subject
+    email["To"] = single_line(message.to_addr)
+    email["Subject"] = single_line(message.subject)
     email["Message-ID"] = f"<outbox-{message.id}@{sender.rsplit('@', 1)[-1]}>"
     email.set_content(message.body_text.replace(SITE, base_url))
     if message.ics:

@@ -228,7 +228,11 @@ def test_series_skips_what_does_not_fit(as_, campus, eq) -> None:
     ({"rrule": "FREQ=WEEKLY;COUNT=3", "skip_conflicts": False}, 409, "conflict"),
     *[(bad, 422, "validation") for bad in ({"rrule": "FREQ=WEEKLY"}, {"rrule": ""},
                                            {"rrule": "FREQ=SOMETIMES;COUNT=2"},
-                                           {"skip_conflicts": True})],
+                                           {"skip_conflicts": True},
+                                           # bounded work (test_bounded_work.py)
+                                           {"rrule": "FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30;"
+                                                     "COUNT=1"},
+                                           {"rrule": "FREQ=WEEKLY;UNTIL=00010101T000000"})],
 ])
 def test_series_all_or_nothing(as_, campus, eq, db, recurrence, status, code) -> None:
     book(as_(campus["other_trainer"]), eq, day="01-20")

@@ -241,3 +241,22 @@ def test_downloads_need_a_login(client, campus) -> None:
         answer = client.get(path)
         assert answer.status_code == 302
         assert "/auth/login" in answer.headers["Location"]
+
+
+def test_each_establishment_and_machine_has_its_own_file(db, make, tmp_path) -> None:
+    """Codes that differed only by characters a file name cannot hold wrote one
+    file, the last one over the first (issue 10); a code whose escaped form would
+    be too long for a file system is named by its id."""
+    slash = make.establishment(code="COLL/1", name="Collège Balzac")
+    colon = make.establishment(code="COLL:1", name="Collège Ronsard")
+    tilde = make.establishment(code="COLL~3A1", name="Collège Rabelais")
+    long = make.equipment(establishment=slash, code="é" * 32, name="Presse")
+    write_exports(db, now=NOW, export_dir=tmp_path, base_url=BASE)
+    names = {p.name for p in tmp_path.iterdir()}
+    calendars = {str(Calendar.from_ical((tmp_path / name).read_bytes())["X-WR-CALNAME"])
+                 for name in names if name.startswith("establishment-") and name.endswith(".ics")}
+    assert calendars == {f"Plateforme — {e.name}" for e in (slash, colon, tilde)}
+    assert len(names) == 2 * 3 + 1
+    assert f"equipment-~id{long.id}.ics" in names
+    assert {"establishment-COLL~2F1.ics", "establishment-COLL~3A1.ics",
+            "establishment-COLL~7E3A1.ics"} <= names

@@ -10,7 +10,8 @@ Shared by the route × role matrix (tests/test_route_matrix.py), the API fuzzing
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, text
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from booking.services.accounts.tokens import issue_token
@@ -30,7 +31,6 @@ from booking.services.feeds.operations import create_feed, feed_token
 from booking.services.policy import Policy
 from models import (
     Base,
-    Booking,
     BookingPurpose,
     BookingStatus,
     FeedScope,
@@ -149,13 +149,18 @@ def bearer(app: Flask, db: Session, user: User) -> dict[str, str]:
 
 # --- nothing written ----------------------------------------------------------------------
 
+_DML = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
 
-def fingerprint(db: Session) -> dict[str, str]:
-    """A digest of every row of every table: a refused request must leave all
-    of them as they were (counts alone would miss an update)."""
+
+def fingerprint(db: Session, tables: Iterable[str] | None = None) -> dict[str, str]:
+    """A digest of every row of these tables (default: all): a refused request
+    must leave them as they were (counts alone would miss an update)."""
     db.expire_all()
+    wanted = None if tables is None else set(tables)
     digests = {}
     for table in Base.metadata.sorted_tables:
+        if wanted is not None and table.name not in wanted:
+            continue
         rows = db.execute(select(table)).all()
         lines = sorted(repr(tuple(row)) for row in rows)
         digests[table.name] = f"{len(rows)}:" + hashlib.sha256(
@@ -164,30 +169,50 @@ def fingerprint(db: Session) -> dict[str, str]:
 
 
 def changed_tables(before: dict[str, str], after: dict[str, str]) -> list[str]:
-    return sorted(name for name in before if before[name] != after.get(name))
+    return sorted(name for name in after if before.get(name) != after[name])
+
+
+class WriteWatch:
+    """The tables an INSERT, UPDATE or DELETE was sent to since :meth:`reset`,
+    whoever sent it: only those need comparing after a request (a statement
+    undone by a savepoint leaves its table as it was, and the comparison says so)."""
+
+    def __init__(self, db: Session) -> None:
+        self.engine = db.get_bind().engine
+        self.tables: set[str] = set()
+
+    def _seen(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        match = _DML.match(statement)
+        if match:
+            self.tables.add(match.group(1))
+
+    def __enter__(self) -> WriteWatch:
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+    def reset(self) -> None:
+        self.tables = set()
+
+    def changed(self, db: Session, before: dict[str, str]) -> list[str]:
+        """Tables written since the last reset whose rows differ from ``before``."""
+        if not self.tables:
+            return []
+        return changed_tables(before, fingerprint(db, self.tables))
 
 
 @contextmanager
-def undone(db: Session) -> Iterator[None]:
-    """Whatever the requests inside write is undone afterwards: a savepoint of
-    the test's connection, which the application's sessions nest into."""
+def undone(db: Session) -> Iterator[Any]:
+    """Whatever the requests inside write is undone afterwards (unless the
+    caller commits the savepoint it is given): a savepoint of the test's
+    connection, which the application's sessions nest into."""
     connection = db.connection()
     savepoint = connection.begin_nested()
     try:
-        yield
+        yield savepoint
     finally:
         if savepoint.is_active:
             savepoint.rollback()
         db.expire_all()
-
-
-def in_transaction_pg(db: Session) -> bool:
-    return db.connection().dialect.name == "postgresql"
-
-
-def server_now(db: Session) -> Any:
-    return db.execute(text("SELECT 1")).scalar()
-
-
-__all__ = ["ROLES", "World", "build_world", "changed_tables", "fingerprint", "logged_in",
-           "undone", "bearer", "Booking"]

@@ -24,6 +24,7 @@ from booking.equipment.views import CATEGORY_LABELS
 from booking.extensions import db
 from booking.handlers import get_or_404, submit
 from booking.pagination import paginate
+from booking.query import arg_id
 from booking.services.equipment.operations import create_equipment, update_equipment
 from booking.services.errors import DomainError
 from booking.timeutil import utc_now
@@ -84,7 +85,7 @@ def equipment_list() -> str:
 def equipment_new() -> str | Response:
     """First choose the establishment (its lines are the only possible parents),
     then fill in the equipment."""
-    establishment_id = request.args.get("establishment", type=int)
+    establishment_id = arg_id("establishment")
     establishment = db.session.get(Establishment, establishment_id) if establishment_id else None
     if establishment is None:
         if request.method == "POST":

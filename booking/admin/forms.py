@@ -29,9 +29,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from booking.auth.passwords import MIN_PASSWORD_LENGTH
+from booking.forms import Form, QueryForm
 from booking.labels import EQUIPMENT_STATUS_LABELS as STATUS_LABELS
 from booking.labels import KIND_LABELS, ROLE_LABELS
+from booking.services.accounts.password_policy import MIN_PASSWORD_LENGTH
 from booking.services.errors import DomainError
 from booking.validators import EmailAddress
 from models import Equipment, EquipmentCategory, EquipmentStatus, Role
@@ -67,7 +68,7 @@ def place_error(form: FlaskForm, error: DomainError, fields: dict[str, str]) -> 
 # --- establishments and certification types ---------------------------------------
 
 
-class EstablishmentForm(FlaskForm):
+class EstablishmentForm(Form):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)],
                        description=_l("Short and unique, for example TOURS-PHARMA."))
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=255)])
@@ -87,7 +88,7 @@ class EstablishmentForm(FlaskForm):
         return self
 
 
-class CertificationTypeForm(FlaskForm):
+class CertificationTypeForm(Form):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)],
                        description=_l("Short and unique, for example GMP-CLEANROOM."))
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=255)])
@@ -102,7 +103,7 @@ class CertificationTypeForm(FlaskForm):
 # --- equipment --------------------------------------------------------------------------
 
 
-class EquipmentForm(FlaskForm):
+class EquipmentForm(Form):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=255)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
@@ -249,17 +250,11 @@ def _check_interval(opens: Any, closes: Any) -> bool:
     return True
 
 
-class ChooseEstablishmentForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET step that writes nothing
-
+class ChooseEstablishmentForm(QueryForm):
     establishment = SelectField(_l("Establishment"), coerce=int)
 
 
-class EquipmentFilterForm(FlaskForm):
-    class Meta:
-        csrf = False
-
+class EquipmentFilterForm(QueryForm):
     establishment = SelectField(_l("Establishment"), coerce=int, default=0)
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
 
@@ -267,16 +262,13 @@ class EquipmentFilterForm(FlaskForm):
 # --- accounts ---------------------------------------------------------------------------
 
 
-class AccountFilterForm(FlaskForm):
-    class Meta:
-        csrf = False
-
+class AccountFilterForm(QueryForm):
     role = SelectField(_l("Role"), choices=[SelectChoice("", _l("All roles")), *ROLE_CHOICES],
                        validators=[Optional()])
     q = StringField(_l("Name or e-mail"), validators=[Optional(), Length(max=100)])
 
 
-class AccountForm(FlaskForm):
+class AccountForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=255)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), EmailAddress(), Length(max=254)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=Role.TRAINER.value)
@@ -293,7 +285,7 @@ class AccountForm(FlaskForm):
     submit = SubmitField(_l("Create the account"))
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField(
         _l("New password"),
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
@@ -304,11 +296,11 @@ class ResetPasswordForm(FlaskForm):
     submit = SubmitField(_l("Set the password and end their sessions"))
 
 
-class DeactivateForm(FlaskForm):
+class DeactivateForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)],
                            description=_l("Kept in the audit log."))
     submit = SubmitField(_l("Deactivate the account"))
 
 
-class ReactivateForm(FlaskForm):
+class ReactivateForm(Form):
     submit = SubmitField(_l("Reactivate the account"))

@@ -3,9 +3,16 @@ flask-smorest builds from the schemas."""
 
 from __future__ import annotations
 
-from flask import Flask
-from flask_smorest import Api as SmorestApi
+import json
+from typing import Any
 
+from flask import Flask, Request
+from flask_smorest import Api as SmorestApi
+from flask_smorest import Blueprint as SmorestBlueprint
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+
+from booking import json_bodies
 from booking.api.fields import ErrorSchema
 
 
@@ -17,6 +24,29 @@ class Api(SmorestApi):
     def _register_error_handlers(self) -> None:
         # booking.errors answers every error, in the uniform body of API.md.
         pass
+
+
+class ArgumentsParser(FlaskParser):
+    """webargs' parser, reading JSON bodies with bounded work (booking.json_bodies):
+    its refusals are webargs' own "invalid JSON", a 400."""
+
+    def _raw_load_json(self, req: Request) -> Any:
+        if not is_json_request(req):
+            return core.missing
+        data = req.get_data(cache=True)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:  # as webargs' core.parse_json
+            raise json.JSONDecodeError(
+                f"Bytes decoding error : {exc.reason}", doc=str(exc.object), pos=exc.start
+            ) from exc
+        return json_bodies.loads(text)
+
+
+class Blueprint(SmorestBlueprint):
+    """Every API blueprint: flask-smorest's, with that parser."""
+
+    ARGUMENTS_PARSER = ArgumentsParser()
 
 
 API_CONFIG = {

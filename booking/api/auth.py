@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask, current_app, g, request
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
-from sqlalchemy import func, select
 
+from booking.api import Blueprint
 from booking.api.fields import text
-from booking.auth.passwords import verify_password
 from booking.extensions import db
 from booking.handlers import commit
+from booking.services.accounts.authentication import authenticate
 from booking.services.accounts.tokens import issue_token, revoke, user_for_token
 from booking.services.errors import DomainError
 from booking.timeutil import utc_now
@@ -68,11 +67,8 @@ def api_user() -> User:
 @blp.response(201, TokenSchema)
 def create_token(credentials: dict) -> dict:
     """Exchange an e-mail and password for a bearer token."""
-    email = credentials["email"].strip().lower()
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email))
-    if user is None or not user.active or not verify_password(
-        user.password_hash, credentials["password"]
-    ):
+    user = authenticate(db.session, credentials["email"], credentials["password"])
+    if user is None:
         raise Unauthorized("unknown e-mail or wrong password")
     now = utc_now()
     token, row = issue_token(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, jsonify
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from werkzeug.wrappers import Response
 
+from booking.api import Blueprint
 from booking.api.auth import api_user
 from booking.api.common import load, page
 from booking.api.fields import Instant, PageArgs, integer, object_id, page_of, required_text, text

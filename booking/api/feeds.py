@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
+from booking.api import Blueprint
 from booking.api.auth import api_user
 from booking.api.common import load, local_iso, page
 from booking.api.fields import DATE_TIME, PageArgs, object_id, page_of

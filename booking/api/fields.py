@@ -4,7 +4,9 @@ error share.
 Every value a client sends goes through one of these types, so that no input
 reaches the database in a shape it would refuse with an error of its own (a
 5xx): text without NUL or lone surrogates (PostgreSQL and the UTF-8 codecs
-refuse them) and with a maximum length, integers within their range (ids within
+refuse them), control characters or, in a text of one line, line breaks (they
+break the iCalendar lines and mail headers a name is written to), and with a
+maximum length, integers within their range (ids within
 a 32-bit integer), instants with their offset whose UTC conversion cannot
 overflow, days within the supported years. A schema uses marshmallow's own
 fields only for what it answers (``dump_only``), never for what it reads.
@@ -19,8 +21,13 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-MAX_ID = 2**31 - 1
-FIRST_YEAR, LAST_YEAR = 1900, 2999
+# The campus's bounds and text rule, shared with the pages, query strings and imports.
+from booking.services.inputs import text_problem
+from booking.services.policy import FIRST_YEAR, LAST_YEAR, MAX_ID
+
+# Texts up to this length are one line (the pages' single-line fields are all shorter;
+# their multi-line fields, descriptions and reasons, all longer).
+ONE_LINE_MAX = 500
 MAX_LIMIT = 500
 DATE_TIME = {"type": "string", "format": "date-time"}
 Validator = Callable[[Any], Any]
@@ -30,21 +37,29 @@ Validator = Callable[[Any], Any]
 
 
 class Text(fields.String):
-    """A string without NUL or lone surrogates, stripped of surrounding blanks
-    unless ``strip=False`` (then the service decides what blanks mean)."""
+    """A string through the rule of the pages (booking.services.inputs): no NUL,
+    lone surrogate or control character, and no line break in a text of one
+    line; stripped of surrounding blanks unless ``strip=False`` (then the
+    service decides what blanks mean). A text of more than
+    :data:`ONE_LINE_MAX` characters (a description, a reason) may hold line
+    breaks and tabs; a shorter one (a code, a name, a title, a rule) is one
+    line, unless ``multiline`` says otherwise."""
 
-    def __init__(self, *args: Any, strip: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, strip: bool = True, multiline: bool | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.strip = strip
+        if multiline is None:
+            longest = max((v.max or 0 for v in self.validators
+                           if isinstance(v, validate.Length)), default=0)
+            multiline = longest > ONE_LINE_MAX
+        self.multiline = multiline
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
-        if "\x00" in text:
-            raise ValidationError("NUL characters are not allowed.")
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValidationError("Not valid Unicode text.") from None
+        problem = text_problem(text, multiline=self.multiline)
+        if problem is not None:
+            raise ValidationError(problem)
         return text.strip() if self.strip else text
 
 

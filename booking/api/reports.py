@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from booking.api import Blueprint
 from booking.api.auth import api_user
 from booking.api.fields import Day, object_id, text
 from booking.extensions import db

@@ -6,8 +6,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
-MIN_PASSWORD_LENGTH = 10
-
 
 def _hasher() -> PasswordHasher:
     cfg = current_app.config

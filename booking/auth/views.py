@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from booking.auth.forms import LoginForm, PasswordForm
@@ -15,6 +15,7 @@ from booking.auth.passwords import hash_password, needs_rehash, verify_password
 from booking.auth.sessions import end_login_session, start_login_session
 from booking.extensions import db
 from booking.handlers import commit
+from booking.services.accounts.authentication import authenticate
 from booking.services.accounts.operations import change_password
 from booking.services.errors import ValidationError
 from booking.timeutil import utc_now
@@ -22,13 +23,12 @@ from models import User
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
-# Verified when the e-mail is unknown, so both failures take the same time.
-_DUMMY_HASH: list[str] = []
-
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site: an absolute or scheme-relative URL is dropped."""
-    if not target:
+    """Only a path on this site: an absolute or scheme-relative URL is dropped, and
+    so is anything with a control or invisible character (a CR/LF would end the
+    Location header: a 500 after the login, or a header of the attacker's)."""
+    if not target or not _printable(target):
         return url_for("main.dashboard")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -38,19 +38,19 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+def _printable(text: str) -> bool:
+    """No control (C0, DEL, C1), format, surrogate or line/paragraph separator."""
+    return not any(unicodedata.category(c) in {"Cc", "Cf", "Cs", "Zl", "Zp"} for c in text)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> str | Response:
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
-        email = (form.email.data or "").strip().lower()
-        user = db.session.scalar(select(User).where(func.lower(User.email) == email))
-        if user is None:
-            if not _DUMMY_HASH:
-                _DUMMY_HASH.append(hash_password("not-a-real-password"))
-            verify_password(_DUMMY_HASH[0], form.password.data or "")
-        elif user.active and verify_password(user.password_hash, form.password.data or ""):
+        user = authenticate(db.session, form.email.data or "", form.password.data or "")
+        if user is not None:
             now = utc_now()
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(form.password.data or "")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,6 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from booking.forms import Form
 from booking.labels import PURPOSE_LABELS
 from models import BookingPurpose
 
@@ -29,7 +29,7 @@ SCOPE_CHOICES = [
 ]
 
 
-class BookingForm(FlaskForm):
+class BookingForm(Form):
     equipment = SelectField(_lp("form field", "Equipment"), coerce=int,
                             validators=[DataRequired()])
     day = DateField(_l("Date"), validators=[DataRequired()])
@@ -60,13 +60,13 @@ class BookingForm(FlaskForm):
     submit = SubmitField(_l("Book"))
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
     scope = SelectField(_l("Apply to"), choices=SCOPE_CHOICES, default="occurrence")
     submit = SubmitField(_l("Cancel the booking"))
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=255)])
     day = DateField(_l("Date"), validators=[DataRequired()])
     start = TimeField(_l("Start"), validators=[DataRequired()])

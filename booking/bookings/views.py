@@ -30,6 +30,7 @@ from booking.handlers import commit, get_or_404, place_error, submit
 from booking.i18n import local_when
 from booking.pagination import paginate
 from booking.permissions import may
+from booking.query import optional_day, optional_id
 from booking.services.accounts.access import active_trainers
 from booking.services.bookings.availability import next_free_slots
 from booking.services.bookings.operations import BookingRequest, create_booking
@@ -45,6 +46,7 @@ from booking.services.certifications.held import types_held_by
 from booking.services.equipment import hours
 from booking.services.errors import DomainError
 from booking.services.feeds.ical import calendar_of, to_bytes
+from booking.services.inputs import ascii_file_name
 from booking.services.policy import Policy
 from booking.services.projects.access import bookable_projects
 from booking.timeutil import utc_now
@@ -188,15 +190,15 @@ def new() -> str | Response:
 
 
 def _prefill(form: BookingForm) -> None:
+    """A link's values (a free slot, a project's session); a hand-edited value is
+    left out, through booking.query's rules."""
     args = request.args
-    if args.get("equipment", "").isdigit():
-        form.equipment.data = int(args["equipment"])
-    if args.get("project", "").isdigit():
-        form.project.data = int(args["project"])
+    form.equipment.data = optional_id("equipment") or form.equipment.data
+    if (project_id := optional_id("project")) is not None:
+        form.project.data = project_id
         form.purpose.data = BookingPurpose.INDUSTRIAL_PROJECT.value
+    form.day.data = optional_day("date") or form.day.data
     try:
-        if args.get("date"):
-            form.day.data = date.fromisoformat(args["date"])
         if args.get("start"):
             form.start.data = time.fromisoformat(args["start"])
         if args.get("end"):
@@ -322,6 +324,6 @@ def ics(booking_id: int) -> Response:
     booking = _load(booking_id, "view")
     cal = calendar_of([booking], name=booking.title, now=utc_now(),
                       base_url=current_app.config["BASE_URL"], method="PUBLISH")
+    name = ascii_file_name(f"booking-{booking.id}.ics")
     return Response(to_bytes(cal), mimetype="text/calendar",
-                    headers={"Content-Disposition":
-                             f'attachment; filename="booking-{booking.id}.ics"'})
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

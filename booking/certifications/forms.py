@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
+
+from booking.forms import Form, QueryForm
 
 SHOW_LABELS = {
     "all": _l("All"),
@@ -18,18 +19,15 @@ SHOW_LABELS = {
 UNTIL_HINT = _l("Leave empty for the type's usual validity.")
 
 
-class FilterForm(FlaskForm):
+class FilterForm(QueryForm):
     """Which certifications the list shows (a GET form: nothing is written)."""
-
-    class Meta:
-        csrf = False
 
     show = SelectField(_l("Show"), default="all", validators=[Optional()],
                        choices=[SelectChoice(k, label) for k, label in SHOW_LABELS.items()])
     trainer = SelectField(_l("Trainer"), coerce=int, validators=[Optional()])
 
 
-class GrantForm(FlaskForm):
+class GrantForm(Form):
     holder = SelectField(_l("Trainer"), coerce=int, validators=[DataRequired()])
     certification_type = SelectField(_l("Certification"), coerce=int,
                                      validators=[DataRequired()])
@@ -38,18 +36,18 @@ class GrantForm(FlaskForm):
     submit = SubmitField(_l("Grant"))
 
 
-class RenewForm(FlaskForm):
+class RenewForm(Form):
     valid_until = DateField(_l("Valid until"), validators=[Optional()], description=UNTIL_HINT)
     submit = SubmitField(_l("Renew"))
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)],
                            description=_l("Kept in the certification's history."))
     submit = SubmitField(_l("Revoke the certification"))
 
 
-class RequestDecisionForm(FlaskForm):
+class RequestDecisionForm(Form):
     """Grant or decline a request; the page renders one per request."""
 
     valid_until = DateField(_l("Valid until"), validators=[Optional()])

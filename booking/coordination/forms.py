@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from booking.forms import Form, QueryForm
 from booking.labels import CLOSURE_KIND_LABELS, EQUIPMENT_STATUS_LABELS
 from models import ClosureKind
 
@@ -27,14 +28,14 @@ WEEKDAY_LABELS = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 
-class RejectForm(FlaskForm):
+class RejectForm(Form):
     reason = TextAreaField(_l("Reason for the rejection"),
                            validators=[DataRequired(), Length(max=2000)],
                            description=_l("The booker reads this reason."))
     submit = SubmitField(_l("Reject the booking"))
 
 
-class ClosureForm(FlaskForm):
+class ClosureForm(Form):
     target = SelectField(_l("What closes"), validators=[DataRequired()])
     kind = SelectField(_l("Kind"), choices=[SelectChoice(k.value, label)
                                             for k, label in CLOSURE_KIND_LABELS.items()],
@@ -50,7 +51,7 @@ class ClosureForm(FlaskForm):
     submit = SubmitField(_l("Declare the closure"))
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(Form):
     submit = SubmitField(_l("Delete the closure"))
 
 
@@ -92,7 +93,7 @@ def _hours_field(label: str) -> StringField:
     return StringField(label, validators=[Optional(), Length(max=100), _valid_hours])
 
 
-class EquipmentForm(FlaskForm):
+class EquipmentForm(Form):
     status = SelectField(_l("Status"), choices=[SelectChoice(s.value, label)
                                                 for s, label in EQUIPMENT_STATUS_LABELS.items()])
     status_reason = TextAreaField(
@@ -111,10 +112,7 @@ class EquipmentForm(FlaskForm):
         return [self[f"hours_{day}"] for day in range(7)]
 
 
-class EstablishmentFilterForm(FlaskForm):
+class EstablishmentFilterForm(QueryForm):
     """The admin's choice of establishment (a GET form: nothing is written)."""
-
-    class Meta:
-        csrf = False
 
     establishment = SelectField(_l("Establishment"), coerce=int, validators=[Optional()])

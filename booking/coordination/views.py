@@ -225,6 +225,7 @@ def _establishment_shown(form: EstablishmentFilterForm) -> Establishment:
         return establishments[0]
     form.establishment.choices = [SelectChoice(e.id, f"{e.name} ({e.city})")
                                   for e in establishments]
+    form.validate()  # a value of no establishment listed: the error, and the default
     chosen = {e.id: e for e in establishments}.get(form.establishment.data or 0)
     if chosen is None:
         chosen = current_user.establishment or establishments[0]

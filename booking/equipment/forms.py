@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeLocalField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
+from booking.forms import QueryForm
 
-class CatalogueForm(FlaskForm):
-    class Meta:
-        csrf = False  # a search: nothing is written
 
+class CatalogueForm(QueryForm):
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
     establishment = SelectField(_l("Establishment"), coerce=str, validators=[Optional()])
     category = SelectField(_l("Category"), coerce=str, validators=[Optional()])
@@ -22,8 +20,5 @@ class CatalogueForm(FlaskForm):
     free_to = DateTimeLocalField(_l("until"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
 
 
-class WeekForm(FlaskForm):
-    class Meta:
-        csrf = False
-
+class WeekForm(QueryForm):
     week = DateField(_l("Show the week of"), validators=[Optional()])

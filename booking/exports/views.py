@@ -11,19 +11,21 @@ otherwise be tried first.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import Select
 from sqlalchemy.orm import joinedload
 
 from booking.extensions import db
+from booking.query import arg_day, arg_enum, arg_id
 from booking.services.bookings.visibility import filtered, visible_bookings
 from booking.services.feeds.exports import bookings_csv
 from booking.services.feeds.ical import calendar_of, to_bytes
+from booking.services.inputs import ascii_file_name
 from booking.services.policy import CAMPUS_ZONE
 from booking.timeutil import utc_now
 from models import SLOT_HOLDING_STATUSES, Booking, BookingStatus
@@ -31,18 +33,7 @@ from models import SLOT_HOLDING_STATUSES, Booking, BookingStatus
 bp = Blueprint("exports", __name__, url_prefix="/bookings")
 
 ID_FILTERS = ("equipment_id", "establishment_id", "trainer_id", "project_id")
-MAX_ID = 2**31 - 1
 NO_STORE = {"Cache-Control": "private, no-store"}
-
-
-def _day(name: str) -> date | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        abort(400, description=_("“%(name)s” must be a date such as 2027-03-01.", name=name))
 
 
 def _filters() -> dict[str, Any]:
@@ -50,18 +41,11 @@ def _filters() -> dict[str, Any]:
     a value cannot be read (a hand-edited link)."""
     args: dict[str, Any] = {}
     for name in ID_FILTERS:
-        raw = request.args.get(name, "").strip()
-        if raw:
-            if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
-                abort(400, description=_("“%(name)s” must be an id.", name=name))
-            args[name] = int(raw)
-    status = request.args.get("status", "").strip()
-    if status:
-        try:
-            args["status"] = BookingStatus(status)
-        except ValueError:
-            abort(400, description=_("Unknown status “%(status)s”.", status=status))
-    first, last = _day("from"), _day("to")
+        if (value := arg_id(name)) is not None:
+            args[name] = value
+    if (status := arg_enum("status", BookingStatus)) is not None:
+        args["status"] = status
+    first, last = arg_day("from"), arg_day("to")
     if first is not None and last is not None and last < first:
         abort(400, description=_("“to” must not be before “from”."))
     if first is not None:
@@ -81,7 +65,8 @@ def _selection() -> list[Booking]:
 
 
 def _attachment(body: bytes, mimetype: str, filename: str) -> Response:
-    headers = {**NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'}
+    headers = {**NO_STORE,
+               "Content-Disposition": f'attachment; filename="{ascii_file_name(filename)}"'}
     return Response(body, content_type=f"{mimetype}; charset=utf-8", headers=headers)
 
 

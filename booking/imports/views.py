@@ -13,7 +13,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import npgettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
 from sqlalchemy import select
 from werkzeug.utils import secure_filename
@@ -24,10 +23,12 @@ from wtforms.validators import DataRequired
 
 from booking.coordination.access import staff_required
 from booking.extensions import db
+from booking.forms import Form
 from booking.handlers import submit
 from booking.services.accounts.access import coordinated_establishments
 from booking.services.closures.imports import MAX_BYTES, ImportSummary, import_closures
 from booking.services.errors import DomainError
+from booking.services.inputs import parse_id
 from booking.timeutil import utc_now
 from models import Equipment
 
@@ -35,7 +36,7 @@ bp = Blueprint("imports", __name__, url_prefix="/coordination")
 TARGET_FIELDS = ("establishment_id", "equipment_id")
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(_l("Calendar file (.ics)"), validators=[
         FileRequired(_l("Choose a file.")),
         FileAllowed(["ics", "ical", "ifb"], _l("Choose an iCalendar file (.ics).")),
@@ -64,9 +65,9 @@ def _target_choices(form: ImportForm) -> None:
 
 def _target_ids(value: str) -> tuple[int | None, int | None] | None:
     scope, _sep, raw_id = value.partition("-")
-    if scope not in ("establishment", "equipment") or not raw_id.isdigit():
+    target_id = parse_id(raw_id)  # "equipment-²" or a 20-digit id is no target
+    if scope not in ("establishment", "equipment") or target_id is None:
         return None
-    target_id = int(raw_id)
     return (target_id, None) if scope == "establishment" else (None, target_id)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     EmailField,
@@ -18,13 +17,14 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from booking.admin.forms import MultiCheckboxField
+from booking.forms import Form, QueryForm
 from booking.validators import EmailAddress
 
 # Where a service's refusal goes on these forms (``details["field"]`` → field).
 FORM_FIELDS = {"equipment_ids": "equipment", "trainer_id": "trainer"}
 
 
-class ProjectForm(FlaskForm):
+class ProjectForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=255)],
                         description=_l("For example: Packaging line operation for our "
                                        "new operators."))
@@ -54,7 +54,7 @@ class ProjectForm(FlaskForm):
         return valid
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(Form):
     trainer = SelectField(_l("Trainer"), coerce=int, validators=[DataRequired()],
                           description=_l("Only the trainers certified for every machine "
                                          "wanted, over the whole period."))
@@ -62,14 +62,11 @@ class ApproveForm(FlaskForm):
     submit = SubmitField(_l("Approve and assign the trainer"))
 
 
-class RejectForm(FlaskForm):
+class RejectForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)],
                            description=_l("The company reads it."))
     submit = SubmitField(_l("Reject the project"))
 
 
-class ReviewFilterForm(FlaskForm):
-    class Meta:
-        csrf = False
-
+class ReviewFilterForm(QueryForm):
     status = SelectField(_l("Status"), validators=[Optional()])

@@ -14,7 +14,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
@@ -22,6 +21,7 @@ from wtforms import SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from booking.extensions import db
+from booking.forms import Form
 from booking.handlers import get_or_404, submit
 from booking.labels import PROJECT_STATUS_LABELS as STATUS_LABELS
 from booking.pagination import paginate
@@ -59,7 +59,7 @@ STATUS_BADGES = {
 }
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     # Here rather than in forms.py for now: it is the project page's confirm step only.
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)],
                            description=_l("The company and the people of each session read it."))

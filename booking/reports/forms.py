@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional
+
+from booking.forms import QueryForm
 
 ALL = "all"  # the establishment choice that means the whole campus
 
 
-class ReportForm(FlaskForm):
-    class Meta:
-        csrf = False  # it only chooses what to show
-
+class ReportForm(QueryForm):
     # The query string speaks the API's words: ``from`` included, ``to`` excluded.
     # The page's lead says the last day included.
     first = DateField(_l("From"), name="from", validators=[Optional()])

@@ -28,9 +28,11 @@ from sqlalchemy import select
 from booking.bookings.forms import PURPOSE_LABELS
 from booking.coordination.access import staff_required
 from booking.extensions import db
+from booking.query import arg_day, arg_id
 from booking.reports.forms import ALL, ReportForm
 from booking.reports.svg import Bar, bar_chart, column_chart
 from booking.services.errors import DomainError
+from booking.services.inputs import ascii_file_name, parse_id
 from booking.services.policy import CAMPUS_ZONE
 from booking.services.reports.access import default_establishment
 from booking.services.reports.activity import activity
@@ -57,8 +59,6 @@ SHARING_LABELS = {
 SHARING_PATTERNS = {"own": 0, "other": 1, "company": 2, "none": 3}
 # Pages' sections, in order; "establishment" only for the whole campus.
 SECTIONS = ("equipment", "month", "purpose", "sharing", "company", "establishment")
-MAX_ID = 2**31 - 1
-# Dates outside these are typing mistakes, and would overflow date arithmetic.
 
 
 # --- numbers in the page's language --------------------------------------------
@@ -124,10 +124,10 @@ def _choose(form: ReportForm, known: set[int], today: date) -> Choice | None:
     if raw is None:
         establishment_id = default_establishment(current_user)
     elif raw not in ("", ALL):
-        if not (raw.isascii() and raw.isdigit()) or int(raw) not in known:
+        if parse_id(raw) not in known:
             form.establishment_id.errors = [_("Choose an establishment of the list.")]
         else:
-            establishment_id = int(raw)
+            establishment_id = parse_id(raw)
     form.first.data, form.last_excluded.data = first, last
     form.establishment_id.data = ALL if establishment_id is None else str(establishment_id)
     if form.errors:
@@ -235,16 +235,7 @@ def utilisation_page() -> tuple[str, int] | str:
 
 
 def _day(name: str, default: date) -> date:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        day = date.fromisoformat(raw)
-    except ValueError:
-        day = None
-    if day is None or not FIRST_DAY <= day <= LAST_DAY:
-        abort(400, description=_("“%(name)s” must be a date such as 2027-03-01.", name=name))
-    return day
+    return arg_day(name) or default
 
 
 @bp.route("/utilisation.csv", endpoint="csv")
@@ -265,17 +256,15 @@ def utilisation_csv_download() -> Response:
     separator = request.args.get("sep", ";")
     if separator not in SEPARATORS:
         abort(400, description=_("sep is “;” or “,”."))
-    raw = request.args.get("establishment_id", "").strip()
     establishment_id = None
-    if raw and raw != ALL:
-        if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
-            abort(400, description=_("“%(name)s” must be an id.", name="establishment_id"))
-        establishment_id = int(raw)
-        if db.session.get(Establishment, establishment_id) is None:
+    if request.args.get("establishment_id", "").strip() != ALL:
+        establishment_id = arg_id("establishment_id")
+        if establishment_id is not None and db.session.get(Establishment,
+                                                           establishment_id) is None:
             abort(404)
     rows = report(db.session, first=first, last_excluded=last, groups=[group_by],
                   establishment_id=establishment_id)[group_by]
-    name = f"utilisation-{group_by}-{first.isoformat()}-{last.isoformat()}.csv"
+    name = ascii_file_name(f"utilisation-{group_by}-{first.isoformat()}-{last.isoformat()}.csv")
     return Response(utilisation_csv(rows, separator), content_type="text/csv; charset=utf-8",
                     headers={"Cache-Control": "private, no-store",
                              "Content-Disposition": f'attachment; filename="{name}"'})

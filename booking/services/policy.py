@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -18,6 +18,13 @@ CAMPUS_ZONE = ZoneInfo("Europe/Paris")
 # ends; the widest window is what the pages and reports call "expiring".
 CERTIFICATION_WARNING_DAYS = (30, 7)
 EXPIRING_WITHIN = timedelta(days=max(CERTIFICATION_WARNING_DAYS))
+# The years a date may fall in, wherever it comes from (a page, a query string, the
+# API, an imported calendar): wide enough for any booking, certification or report,
+# narrow enough that no conversion to UTC and no day or week arithmetic overflows.
+FIRST_YEAR, LAST_YEAR = 2000, 2200
+FIRST_DAY, LAST_DAY = date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
+# An id: 1 to 2**31 - 1, what a database integer column holds.
+MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)

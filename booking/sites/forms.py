@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
+from booking.forms import QueryForm
+
 VIEWS = ("day", "week")
 
 
-class SiteCalendarForm(FlaskForm):
-    class Meta:
-        csrf = False  # it only chooses what to show
-
+class SiteCalendarForm(QueryForm):
     site = SelectField(_l("Establishment"), coerce=int, validators=[Optional()])
     view = SelectField(_l("View"), choices=[SelectChoice("day", _l("One day")),
                                             SelectChoice("week", _l("One week"))],

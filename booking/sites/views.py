@@ -6,10 +6,9 @@ A company user sees other companies' bookings only as "Busy"
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
@@ -25,9 +24,6 @@ from booking.timeutil import utc_now
 from models import Equipment, EquipmentStatus, Establishment
 
 bp = Blueprint("sites", __name__, url_prefix="/sites")
-
-# Dates outside this range are typing mistakes, and would overflow date arithmetic.
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2200, 12, 31)
 
 
 def _establishments() -> list[Establishment]:
@@ -55,11 +51,8 @@ def site_calendar(establishment_id: int) -> str | Response:
     form.site.choices = [SelectChoice(str(e.id), f"{e.city} — {e.name}") for e in sites]
     form.validate()
     view = form.view.data if form.view.data in VIEWS else "day"
+    # A date outside the supported years is the form's error (booking.forms), and dropped.
     day = form.date.data if form.date.data and not form.date.errors else None
-    if day is not None and not FIRST_DAY <= day <= LAST_DAY:
-        form.date.errors = [_l("Choose a date between %(first)s and %(last)s.",
-                               first=FIRST_DAY.year, last=LAST_DAY.year)]
-        day = None
     # The establishment chooser is a GET form: send its choice to its own URL.
     chosen = request.args.get("site", type=int)
     if chosen and chosen != establishment.id and chosen in {e.id for e in sites}:

@@ -8,9 +8,10 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from booking.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
+from booking.auth.passwords import hash_password
 from booking.permissions import belongs_to_company, needs_establishment, require
 from booking.services import audit
+from booking.services.accounts.password_policy import check_new_password
 from booking.services.errors import N_, InvalidState, ValidationError
 from models import ApiToken, Company, Establishment, LoginSession, Role, User
 
@@ -52,9 +53,7 @@ def create_user(
     address = normalise_email(email)
     if not name.strip():
         raise ValidationError(N_("The name is empty."), {"field": "name"})
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(N_("The password needs at least %(n)d characters."),
-                              {"field": "password"}, n=MIN_PASSWORD_LENGTH)
+    check_new_password(password, email=address, name=name)
     if session.scalar(select(User.id).where(User.email == address)) is not None:
         raise ValidationError(N_("An account already uses %(email)s."), {"field": "email"},
                               email=address)
@@ -124,9 +123,7 @@ def change_password(
     keep_session_id: str | None = None,
 ) -> None:
     """Set a new password and end every other login of the account."""
-    if len(new_password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(N_("The password needs at least %(n)d characters."),
-                              {"field": "password"}, n=MIN_PASSWORD_LENGTH)
+    check_new_password(new_password, email=user.email, name=user.name)
     user.password_hash = hash_password(new_password)
     user.password_changed_at = now
     stmt = (
@@ -195,9 +192,7 @@ def reset_password(session: Session, user: User, new_password: str, *, actor: Us
     """An admin sets a new password (the user forgot theirs, or it leaked): every
     login and API token of the account ends."""
     require(actor, "manage", user)
-    if len(new_password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(N_("The password needs at least %(n)d characters."),
-                              {"field": "password"}, n=MIN_PASSWORD_LENGTH)
+    check_new_password(new_password, email=user.email, name=user.name)
     user.password_hash = hash_password(new_password)
     user.password_changed_at = now
     ended = end_sessions(session, user, now=now)

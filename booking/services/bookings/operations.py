@@ -83,7 +83,11 @@ class Resolved:
 def resolve(session: Session, actor: User, request: BookingRequest) -> Resolved:
     """Load what the request names and settle who trains; checks that do not
     depend on the time (who may book, project, trainer, capacity)."""
-    equipment = session.get(Equipment, request.equipment_id)
+    # Key-share locked (PostgreSQL): a machine joining or leaving a line locks the
+    # machine and the lines (services/equipment/lines.py), so this booking reads
+    # the components after that change, or the change sees this booking's rows.
+    equipment = session.get(Equipment, request.equipment_id,
+                            with_for_update={"read": True, "key_share": True})
     if equipment is None:
         raise NotFound(N_("No equipment %(id)d."), id=request.equipment_id)
     require(actor, "book", equipment)

@@ -1,20 +1,17 @@
-"""Recurring series: expansion of an RFC 5545 rule in local time, booking all
-or what fits, and changes to one occurrence, the following ones or all.
+"""Recurring series: booking all the occurrences of a rule (expanded by
+:mod:`booking.services.bookings.recurrence`, up to the horizon) or what fits, and
+changes to one occurrence, the following ones or all.
 
-Occurrences are expanded from the first start as a wall-clock time of the
-equipment's zone, so a weekly 09:00 stays 09:00 across daylight-saving
-changes. Edits and cancellations only touch occurrences that are still
-active: a cancelled occurrence is never brought back.
+Edits and cancellations only touch occurrences that are still active: a
+cancelled occurrence is never brought back.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrulestr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,6 +26,7 @@ from booking.services.bookings.operations import (
     resolve,
     with_times,
 )
+from booking.services.bookings.recurrence import expand
 from booking.services.equipment import hours
 from booking.services.errors import (
     N_,
@@ -87,68 +85,6 @@ def occurrence_details(skipped: Skipped) -> dict[str, object]:
             "error": skipped.error.code, "message": skipped.error.message}
 
 
-_UNTIL = re.compile(r"UNTIL=([0-9T]+Z?)", re.IGNORECASE)
-
-
-def _normalise_rule(rule: str, zone: ZoneInfo) -> str:
-    """Strip the optional ``RRULE:`` prefix and read a local UNTIL in the
-    equipment's zone (dateutil wants UTC when the start is aware)."""
-    text = rule.strip()
-    if text.upper().startswith("RRULE:"):
-        text = text[6:]
-    if not text or "\n" in text or "DTSTART" in text.upper():
-        raise ValidationError(N_("Give one RRULE, without DTSTART."), {"field": "rrule"})
-    upper = text.upper()
-    if "COUNT=" not in upper and "UNTIL=" not in upper:
-        raise ValidationError(N_("A repeating booking needs an end: UNTIL or COUNT."),
-                              {"field": "rrule"})
-
-    def to_utc(match: re.Match[str]) -> str:
-        value = match.group(1).upper()
-        if value.endswith("Z"):
-            return f"UNTIL={value}"
-        try:
-            if "T" in value:
-                local = datetime.strptime(value, "%Y%m%dT%H%M%S").replace(tzinfo=zone)
-            else:  # a date: the whole of that day
-                day = datetime.strptime(value, "%Y%m%d").replace(tzinfo=zone).date()
-                local = datetime.combine(day, time(23, 59, 59), tzinfo=zone)
-        except ValueError:
-            raise ValidationError(N_("UNTIL is not a valid date: %(value)s"),
-                                  {"field": "rrule"}, value=value) from None
-        return "UNTIL=" + local.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-    return _UNTIL.sub(to_utc, text)
-
-
-def expand(rule: str, start: datetime, end: datetime, zone: ZoneInfo,
-           policy: Policy) -> list[tuple[datetime, datetime]]:
-    """Occurrences (UTC start, UTC end) of ``rule`` from the first booking."""
-    text = _normalise_rule(rule, zone)
-    first_local = start.astimezone(zone)
-    try:
-        recurrence = rrulestr(text, dtstart=first_local)
-    except (ValueError, TypeError) as exc:
-        raise ValidationError(N_("This RRULE cannot be read: %(error)s"), {"field": "rrule"},
-                              error=str(exc)) from None
-    duration = end - start
-    occurrences = []
-    for local in recurrence:
-        if len(occurrences) == policy.max_occurrences:
-            raise ValidationError(Nn_("A series has at most %(n)d occurrence.",
-                                      "A series has at most %(n)d occurrences."),
-                                  {"field": "rrule"}, n=policy.max_occurrences)
-        if not hours.exists_locally(local, zone):
-            raise ValidationError(
-                N_("%(time)s does not exist on %(day)s (the clocks change)."),
-                {"field": "rrule"}, time=local.time(), day=local.date())
-        occurrence_start = local.astimezone(UTC)
-        occurrences.append((occurrence_start, occurrence_start + duration))
-    if not occurrences:
-        raise ValidationError(N_("This rule gives no occurrence."), {"field": "rrule"})
-    return occurrences
-
-
 def create_series(session: Session, *, actor: User, request: BookingRequest, rule: str,
                   skip_conflicts: bool, now: datetime, policy: Policy) -> SeriesResult:
     """Book every occurrence, or (``skip_conflicts``) those that pass and
@@ -156,7 +92,7 @@ def create_series(session: Session, *, actor: User, request: BookingRequest, rul
     begin_write(session)
     resolved = resolve(session, actor, request)
     zone = hours.zone_of(resolved.equipment)
-    occurrences = expand(rule, request.start, request.end, zone, policy)
+    occurrences = expand(rule, request.start, request.end, zone, policy, now)
     created: list[Booking] = []
     skipped: list[Skipped] = []
     with session.begin_nested():

@@ -9,7 +9,9 @@ excluded) close whole local days of the establishment's zone; timed events
 carry a TZID or are UTC, and floating times are read in that zone too.
 
 The whole file is checked before anything is written: a broken file is
-refused with the number of the first line at fault. ``icalendar`` itself
+refused with the number of the first line at fault. That includes what the
+pages would refuse (booking.services.inputs): a UID or SUMMARY with control
+characters, a date outside the supported years, a DURATION that overflows. ``icalendar`` itself
 accepts broken lines and only lists them, so the lines are scanned here first.
 """
 
@@ -32,10 +34,13 @@ from booking.permissions import may
 from booking.services import audit
 from booking.services.closures.operations import ClosureTarget, closure_target
 from booking.services.errors import N_, Conflict, Forbidden, ValidationError
+from booking.services.inputs import in_supported_years, text_problem
+from booking.services.policy import FIRST_YEAR, LAST_YEAR
 from models import Closure, ClosureKind, Equipment, Establishment, User
 
-MAX_BYTES = 2 * 1024 * 1024
+MAX_BYTES = 2 * 1024 * 1024  # below config.MAX_CONTENT_LENGTH, which adds the form around it
 MAX_UID = 255  # Closure.source_uid
+MAX_REASON = 2000  # as the closure form's reason
 NEWLINE = re.compile(r"\r?\n")  # as icalendar splits lines
 NOT_SINGLE = ("RRULE", "RDATE", "RECURRENCE-ID")
 # The partial unique indexes of models/closure.py, as PostgreSQL and SQLite name them.
@@ -173,6 +178,9 @@ def _kind(summary: str) -> ClosureKind:
 
 
 def _instant(value: date | datetime, line: int, has_tzid: bool, zone: ZoneInfo) -> datetime:
+    if not in_supported_years(value):  # before the conversion to UTC, which could overflow
+        raise _refuse(N_("Line %(line)d: choose a date between %(first)d and %(last)d."),
+                      line, first=FIRST_YEAR, last=LAST_YEAR)
     if not isinstance(value, datetime):
         return datetime.combine(value, time(), tzinfo=zone).astimezone(UTC)
     if value.tzinfo is None:
@@ -186,6 +194,9 @@ def _period(event: Component, seen: _Scanned, zone: ZoneInfo) -> tuple[datetime,
     if "DTSTART" not in event:
         raise _refuse(N_("Line %(line)d: the event has no DTSTART."), seen.line)
     start = event.decoded("DTSTART")
+    if not in_supported_years(start):  # before the end is computed from it
+        raise _refuse(N_("Line %(line)d: choose a date between %(first)d and %(last)d."),
+                      seen.line_of("DTSTART"), first=FIRST_YEAR, last=LAST_YEAR)
     all_day = not isinstance(start, datetime)
     if "DTEND" in event:
         end = event.decoded("DTEND")
@@ -193,7 +204,11 @@ def _period(event: Component, seen: _Scanned, zone: ZoneInfo) -> tuple[datetime,
             raise _refuse(N_("Line %(line)d: DTSTART and DTEND must both be dates or both "
                              "date-times."), seen.line_of("DTEND"))
     elif "DURATION" in event:
-        end = start + event.decoded("DURATION")
+        try:
+            end = start + event.decoded("DURATION")
+        except OverflowError:  # P999999999D: past year 9999
+            raise _refuse(N_("Line %(line)d: choose a date between %(first)d and %(last)d."),
+                          seen.line_of("DURATION"), first=FIRST_YEAR, last=LAST_YEAR) from None
     elif all_day:
         end = start + timedelta(days=1)  # RFC 5545: an all-day event lasts its day
     else:
@@ -209,6 +224,17 @@ def _period(event: Component, seen: _Scanned, zone: ZoneInfo) -> tuple[datetime,
     return start_at, end_at
 
 
+def _checked_text(event: Component, name: str, seen: _Scanned, *, multiline: bool) -> str:
+    """The property's text, stripped; refused with its line when it holds what no
+    page would take (booking.services.inputs: NUL, control characters...)."""
+    text = str(event.get(name, "")).strip()
+    problem = text_problem(text, multiline=multiline)
+    if problem is not None:
+        raise _refuse(N_("Line %(line)d: %(name)s: %(problem)s"), seen.line_of(name),
+                      name=name, problem=ValidationError(problem))
+    return text
+
+
 def read_events(data: bytes, zone: ZoneInfo) -> list[_Event]:
     """Every VEVENT of the file as a closure to be; ValidationError at the first
     line at fault."""
@@ -220,7 +246,7 @@ def read_events(data: bytes, zone: ZoneInfo) -> list[_Event]:
                 raise _refuse(N_("Line %(line)d: repeating events (%(name)s) are not "
                                  "imported; export the occurrences one by one."),
                               seen.line_of(name), name=name)
-        uid = str(event.get("UID", "")).strip()
+        uid = _checked_text(event, "UID", seen, multiline=False)
         if not uid:
             raise _refuse(N_("Line %(line)d: the event has no UID."), seen.line)
         if len(uid) > MAX_UID:
@@ -230,10 +256,13 @@ def read_events(data: bytes, zone: ZoneInfo) -> list[_Event]:
             raise _refuse(N_("Line %(line)d: the UID %(uid)s is already used at line "
                              "%(first)d."), seen.line_of("UID"), uid=uid, first=lines_of[uid])
         lines_of[uid] = seen.line_of("UID")
-        reason = str(event.get("SUMMARY", "")).strip()
+        reason = _checked_text(event, "SUMMARY", seen, multiline=True)
         if not reason:
             raise _refuse(N_("Line %(line)d: the event has no SUMMARY to give as the "
                              "reason."), seen.line)
+        if len(reason) > MAX_REASON:
+            raise _refuse(N_("Line %(line)d: the SUMMARY is longer than %(max)d characters."),
+                          seen.line_of("SUMMARY"), max=MAX_REASON)
         start, end = _period(event, seen, zone)
         cancelled = str(event.get("STATUS", "")).upper() == "CANCELLED"
         events.append(_Event(uid, start, end, reason, _kind(reason), cancelled))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from booking.permissions import may, require
 from booking.services import audit
+from booking.services.equipment.lines import change_line
 from booking.services.errors import N_, Conflict, Forbidden, ValidationError
 from models import (
     CertificationType,
@@ -45,7 +46,7 @@ def create_equipment(session: Session, *, actor: User, data: dict[str, Any],
                           category=data["category"], status=EquipmentStatus.ACTIVE,
                           status_reason="", slot_minutes=30, min_minutes=30, max_minutes=480,
                           changeover_minutes=0, created_at=now, updated_at=now)
-    _apply(session, equipment, data)
+    _apply(session, equipment, data, now)
     session.add(equipment)
     session.flush()
     audit.record(session, actor=actor, action="equipment.create", object_type="equipment",
@@ -66,7 +67,7 @@ def update_equipment(session: Session, *, actor: User, equipment: Equipment,
         raise ValidationError(N_("Equipment cannot move to another establishment."),
                               {"field": "establishment_id"})
     before = {name: _plain(getattr(equipment, name)) for name in RULE_FIELDS}
-    _apply(session, equipment, data)
+    _apply(session, equipment, data, now)
     equipment.updated_at = now
     session.flush()
     changes = {name: [before[name], _plain(getattr(equipment, name))] for name in RULE_FIELDS
@@ -83,7 +84,8 @@ def _plain(value: Any) -> Any:
     return value.value if hasattr(value, "value") else value
 
 
-def _apply(session: Session, equipment: Equipment, data: dict[str, Any]) -> None:
+def _apply(session: Session, equipment: Equipment, data: dict[str, Any],
+           now: datetime) -> None:
     for name in RULE_FIELDS:
         if name in data:
             setattr(equipment, name, data[name])
@@ -103,7 +105,7 @@ def _apply(session: Session, equipment: Equipment, data: dict[str, Any]) -> None
     # After the query above: a new component set on its line before it is in the
     # session would make that query's autoflush warn and skip it.
     if "parent_id" in data:
-        equipment.parent = _parent(session, equipment, data["parent_id"])
+        change_line(session, equipment, _parent(session, equipment, data["parent_id"]), now)
     if "opening_hours" in data:
         equipment.opening_hours = _opening_hours(data["opening_hours"])
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
+import string
 import tempfile
 from collections.abc import Iterable
 from contextlib import suppress
@@ -40,6 +40,10 @@ CSV_COLUMNS = ("date", "start", "end", "equipment_code", "equipment_name", "titl
 # as "=HYPERLINK(...)" must stay text (OWASP "CSV injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FILE_MODE = 0o644  # mkstemp creates 0600; the web server or a share must read the files
+# What a code keeps in a file name; the name stays well below the 255 bytes of a
+# file system's limit.
+PLAIN = frozenset(string.ascii_letters + string.digits + "._-")
+MAX_STEM = 100
 
 
 @dataclass(frozen=True)
@@ -99,9 +103,15 @@ def csv_window(now: datetime, zone: ZoneInfo = CAMPUS_ZONE) -> tuple[datetime, d
 # --- files ----------------------------------------------------------------------
 
 
-def safe_name(code: str) -> str:
-    """A code as a file name: letters, digits, ``.``, ``_`` and ``-`` only."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", code)
+def safe_name(code: str, object_id: int) -> str:
+    """A code as a file name, one name per object: letters, digits, ``.``, ``_``
+    and ``-`` stay, any other character is written ``~XX`` per byte of its UTF-8
+    (``~`` too), so ``COLL/1`` and ``COLL:1`` no longer both write ``COLL_1``. A
+    code whose escaped form is too long for a file system is named by its id,
+    ``~id7`` (no escape gives ``~i``: ``i`` is not a hex digit)."""
+    escaped = "".join(c if c in PLAIN else "".join(
+        f"~{byte:02X}" for byte in c.encode("utf-8", "surrogatepass")) for c in code)
+    return escaped if len(escaped) <= MAX_STEM else f"~id{object_id}"
 
 
 def replace_if_changed(path: Path, content: bytes) -> bool:
@@ -146,14 +156,14 @@ def write_exports(session: Session, *, now: datetime, export_dir: Path,
     start, end = csv_window(now)
     for establishment in session.scalars(select(Establishment).order_by(Establishment.code)):
         bookings = scope_bookings(session, FeedScope.ESTABLISHMENT, establishment.id, now)
-        stem = f"establishment-{safe_name(establishment.code)}"
+        stem = f"establishment-{safe_name(establishment.code, establishment.id)}"
         contents[f"{stem}.ics"] = calendar_bytes(
             bookings, name=f"Plateforme — {establishment.name}", now=now, base_url=base_url)
         contents[f"{stem}.csv"] = bookings_csv(
             b for b in bookings if b.end_at > start and b.start_at < end)
     for equipment in session.scalars(select(Equipment).order_by(Equipment.code)):
         bookings = scope_bookings(session, FeedScope.EQUIPMENT, equipment.id, now)
-        contents[f"equipment-{safe_name(equipment.code)}.ics"] = calendar_bytes(
+        contents[f"equipment-{safe_name(equipment.code, equipment.id)}.ics"] = calendar_bytes(
             bookings, name=f"Plateforme — {equipment.name}", now=now, base_url=base_url)
     written = [name for name, content in contents.items()
                if replace_if_changed(export_dir / name, content)]

@@ -3,7 +3,9 @@
 Events carry their local time with a TZID and the matching VTIMEZONE, a
 stable UID, SEQUENCE (raised on every change), STATUS (TENTATIVE while
 pending, CANCELLED kept so clients remove the event) and no attendee: no
-e-mail address leaves through a calendar.
+e-mail address leaves through a calendar. Names and titles are written on one
+line without control characters (booking.services.inputs.single_line), whatever
+the database holds: one bad name must not break every feed that shows it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone
 
+from booking.services.inputs import single_line
 from booking.services.policy import CAMPUS_ZONE
 from models import Booking, BookingStatus
 
@@ -51,9 +54,9 @@ def event_for(booking: Booking, *, now: datetime, base_url: str,
     event.add("sequence", booking.sequence)
     event.add("dtstart", booking.start_at.astimezone(zone))
     event.add("dtend", booking.end_at.astimezone(zone))
-    event.add("summary", booking.title if audience.details else equipment.name)
-    event.add("location", f"{equipment.name} — {equipment.establishment.name}, "
-                          f"{equipment.establishment.city}")
+    event.add("summary", single_line(booking.title if audience.details else equipment.name))
+    event.add("location", single_line(f"{equipment.name} — {equipment.establishment.name}, "
+                                      f"{equipment.establishment.city}"))
     event.add("status", STATUS[booking.status])
     event.add("categories", [booking.purpose.value])
     event.add("url", f"{base_url}/bookings/{booking.id}")
@@ -65,7 +68,7 @@ def event_for(booking: Booking, *, now: datetime, base_url: str,
             lines.append(f"Projet / Project: {booking.project.title}")
         if booking.participants:
             lines.append(f"Participants: {booking.participants}")
-        event.add("description", "\n".join(lines))
+        event.add("description", "\n".join(single_line(line) for line in lines))
     if booking.status is BookingStatus.PENDING:
         event.add("transp", "TRANSPARENT")
     return event
@@ -81,7 +84,8 @@ def calendar_of(bookings: Iterable[Booking], *, name: str, now: datetime, base_u
     cal.add("calscale", "GREGORIAN")
     if method:
         cal.add("method", method)
-    cal.add("x-wr-calname", name)
+    # Written raw (an X- property): a line break in a name would end the line.
+    cal.add("x-wr-calname", single_line(name))
     cal.add("x-wr-timezone", CAMPUS_ZONE.key)
     cal.add("refresh-interval", timedelta(minutes=refresh_minutes),
             parameters={"VALUE": "DURATION"})

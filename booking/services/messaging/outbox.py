@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from booking.services.inputs import single_line
 from models import OutboxMessage, OutboxStatus
 
 MAX_ATTEMPTS = 8
@@ -39,7 +40,9 @@ def enqueue(session: Session, mail: Mail, *, now: datetime,
             select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None:
         return None
     message = OutboxMessage(
-        dedupe_key=dedupe_key, to_addr=mail.to, subject=mail.subject[:255], body_text=mail.body,
+        dedupe_key=dedupe_key, to_addr=single_line(mail.to),
+        # A header: one line (a title with a line feed would fail at delivery).
+        subject=single_line(mail.subject)[:255], body_text=mail.body,
         ics=mail.ics, ics_method=mail.ics_method, status=OutboxStatus.PENDING, attempts=0,
         next_attempt_at=now, created_at=now)
     session.add(message)

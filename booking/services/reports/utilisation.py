@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session, selectinload
 from booking.services.bookings.occupancy import MAX_SPAN
 from booking.services.equipment import hours
 from booking.services.errors import N_, ValidationError
-from booking.services.policy import CAMPUS_ZONE
+from booking.services.policy import CAMPUS_ZONE, FIRST_DAY, LAST_DAY
 from models import (
     Booking,
     BookingStatus,
@@ -59,8 +59,6 @@ SHARING_LABELS = {"own": "owner's establishment", "other": "another establishmen
                   "company": "a company", "none": "no establishment"}
 COUNTED = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
 MAX_DAYS = 400
-# The years a report may cover (beyond them, dates are typing errors).
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2200, 12, 31)
 
 
 @dataclass(frozen=True)
