@@ -104,6 +104,7 @@ def test_rule_matching_no_day_is_refused_at_the_horizon(db, w, months, rule):
     ("FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30;COUNT=1", "SECONDLY"),  # the probe's own rule
     ("FREQ=MINUTELY;BYHOUR=9;COUNT=2", "MINUTELY"),
     ("FREQ=HOURLY;COUNT=2", "HOURLY"),
+    ("FREQ=DAILY;COUNT=2;BYSECOND=0,30", "BYSECOND"),
     ("FREQ=DAILY;INTERVAL=0;BYDAY=TU;COUNT=2", "INTERVAL"),  # dateutil: an endless loop
     ("FREQ=DAILY;INTERVAL=-1;COUNT=3", "INTERVAL"),  # dateutil: an error while iterating
     ("FREQ=DAILY;INTERVAL=1000;COUNT=3", "INTERVAL"),

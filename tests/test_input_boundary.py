@@ -42,7 +42,7 @@ from wtforms.validators import DataRequired, InputRequired
 
 import booking
 from booking.forms import Form, QueryForm
-from models import Project, ProjectStatus
+from models import Equipment, Project, ProjectStatus
 from tests.conftest import csrf_token_of
 from tests.world import (
     World,
@@ -254,17 +254,17 @@ QUERY_PARAMETERS = [
 
 @pytest.fixture
 def world(app: Flask, make: Any, db: Any, now: Any) -> World:
+    """tests/world.py's campus, and a project awaiting a decision."""
     world = build_world(app, make, db)
-    home, machine = world.extra["home"], world.extra["machine"]
-    requested = Project(company=world.extra["company_a"], requested_by=world["company"],
+    requested = Project(company_id=world.ids["company_id"], requested_by=world["company"],
                         title="Gels", learners=4, wanted_from=date(2027, 3, 1),
                         wanted_to=date(2027, 4, 30), status=ProjectStatus.REQUESTED,
-                        equipment=[machine])
+                        equipment=[db.get(Equipment, world.ids["equipment_id"])])
     db.add(requested)
     db.flush()
     world.ids.update(requested_id=requested.id, trainer_id=world["trainer"].id,
                      other_trainer_id=world["other_trainer"].id,
-                     trainer_email=world["trainer"].email, home_id=home.id)
+                     trainer_email=world["trainer"].email)
     return world
 
 

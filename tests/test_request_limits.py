@@ -12,6 +12,7 @@ import io
 import pytest
 from flask import request
 from werkzeug.exceptions import BadRequest
+from werkzeug.test import encode_multipart
 
 from booking.services.closures.imports import MAX_BYTES
 from models import Role
@@ -60,16 +61,18 @@ def test_a_body_over_the_limit_is_a_413_on_the_api(app, client, make) -> None:
 
 
 def _upload(client, size: int):
+    """Encoded here, in memory: the test client would spool a body this large to a
+    temporary file that it never closes."""
     token = csrf_token_of(client.get("/coordination/import").get_data(as_text=True))
-    return client.post("/coordination/import", content_type="multipart/form-data", data={
-        "csrf_token": token, "target": "establishment-1",
-        "file": (io.BytesIO(b"x" * size), "zone-b.ics")})
+    boundary, body = encode_multipart({"csrf_token": token, "target": "establishment-1",
+                                       "file": (io.BytesIO(b"x" * size), "zone-b.ics")})
+    return client.post("/coordination/import", data=body,
+                       content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def test_an_upload_over_the_limit_is_a_413_page(app, client, login, make) -> None:
     login(make.user(Role.COORDINATOR))
-    # A raw body (the test client would spool a multipart one to a temporary file
-    # that nobody reads, hence closes, once the 413 is answered).
+    # A raw body: nothing of it is read once the length is known to be too large.
     answer = client.post("/coordination/import", data=b"x" * (app.config[
         "MAX_CONTENT_LENGTH"] + 1), content_type="multipart/form-data; boundary=x")
     assert answer.status_code == 413

@@ -31,6 +31,7 @@ from tests.conftest import PASSWORD
 from tests.world import (
     ROLES,
     World,
+    WriteWatch,
     bearer,
     build_world,
     changed_tables,
@@ -339,17 +340,16 @@ def test_route_role_matrix(app, db, world, monkeypatch) -> None:
     assert written == [], f"GET requests wrote to {written}"
 
     # Writes: each in a savepoint undone afterwards; a refusal writes nothing.
+    watch = WriteWatch(db)
     for key in sorted(k for k in found if not k.startswith("GET ")):
         for role, want in expected(key).items():
-            with undone(db):
+            with undone(db), watch:
                 got = observed(send(key, role))
                 if got != want:
                     mismatches.append(f"{key} as {role}: expected {want}, got {got}")
-                if got in REFUSED and got == want:
-                    written = changed_tables(before, fingerprint(db))
-                    if written:
-                        mismatches.append(f"{key} as {role}: refused ({got}) but wrote "
-                                          f"{written}")
+                written = watch.changed(db, before) if got in REFUSED else []
+                if written:
+                    mismatches.append(f"{key} as {role}: refused ({got}) but wrote {written}")
             if key == "POST auth.logout" and role != "anon":
                 # The database is as it was, but this browser forgot its session.
                 monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
@@ -367,6 +367,7 @@ def test_pages_refuse_a_post_without_csrf_token(app, db, world, monkeypatch) -> 
     monkeypatch.setitem(app.config, "PROPAGATE_UNEXPECTED", False)
     found = routes(app)
     before = fingerprint(db)
+    watch = WriteWatch(db)
     failures = []
     pages = sorted(k for k in found if k.split()[0] in UNSAFE
                    and not url_of(app, w, found[k]).startswith("/api/"))
@@ -374,10 +375,10 @@ def test_pages_refuse_a_post_without_csrf_token(app, db, world, monkeypatch) -> 
     for key in pages:
         allowed = [role for role, want in expected(key).items() if want not in REFUSED]
         role = allowed[0] if allowed else "admin"
-        with undone(db):
+        with undone(db), watch:
             answer = clients[role].open(url_of(app, w, found[key]), method=key.split()[0],
                                         data={})
-            written = changed_tables(before, fingerprint(db))
+            written = watch.changed(db, before)
         if answer.status_code != 400 or written:
             failures.append(f"{key} as {role}: {answer.status_code}, wrote {written}")
     assert failures == [], "\n".join(failures)

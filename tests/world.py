@@ -1,6 +1,7 @@
-"""A small campus with one real object of every kind a URL names, the people of
-the route × role matrix logged in, and a fingerprint of every table to prove
-that a refused request wrote nothing.
+"""A small campus with one real object of every kind a URL names and one
+person per column of the route × role matrix; browsers and tokens for them;
+and what proves that a refused request wrote nothing (a fingerprint of the
+tables, the tables a statement was sent to, a savepoint that undoes it all).
 
 Shared by the route × role matrix (tests/test_route_matrix.py), the API fuzzing
 (tests/test_api_fuzz.py) and the hostile-value catalogue
@@ -13,7 +14,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -57,7 +58,6 @@ class World:
     people: dict[str, User]
     ids: dict[str, int | str]
     feed_token: str
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __getitem__(self, role: str) -> User:
         return self.people[role]
@@ -118,9 +118,7 @@ def build_world(app: Flask, make: Factory, db: Session) -> World:
         "certification_type_id": ctype.id, "company_id": company_a.id,
         "away_id": away.id,
     }
-    return World(people, ids, feed_token(feed, key),
-                 extra={"home": home, "away": away, "machine": machine, "ctype": ctype,
-                        "company_a": company_a, "company_b": company_b})
+    return World(people, ids, feed_token(feed, key))
 
 
 # --- clients ------------------------------------------------------------------------------
@@ -187,6 +185,7 @@ class WriteWatch:
             self.tables.add(match.group(1))
 
     def __enter__(self) -> WriteWatch:
+        self.reset()
         event.listen(self.engine, "before_cursor_execute", self._seen)
         return self
 

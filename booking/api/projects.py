@@ -70,12 +70,12 @@ class ProjectSchema(Schema):
     contact_phone = optional_text(40)
     status = fields.Enum(ProjectStatus, by_value=True, dump_only=True)
     company_id = fields.Integer(dump_only=True)
-    trainer_id = fields.Integer(dump_only=True)
-    requested_by_id = fields.Integer(dump_only=True)
-    decided_by_id = fields.Integer(dump_only=True)
+    trainer_id = fields.Integer(dump_only=True, allow_none=True)
+    requested_by_id = fields.Integer(dump_only=True, allow_none=True)
+    decided_by_id = fields.Integer(dump_only=True, allow_none=True)
     decided_at = fields.Function(lambda p: local_iso(p.decided_at, PARIS), dump_only=True,
                                  metadata={**DATE_TIME, "nullable": True})
-    decision_reason = fields.String(dump_only=True)
+    decision_reason = fields.String(dump_only=True, allow_none=True)
     created_at = fields.Function(lambda p: local_iso(p.created_at, PARIS), dump_only=True,
                                  metadata=DATE_TIME)
 

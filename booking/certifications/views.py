@@ -29,7 +29,7 @@ from booking.extensions import db
 from booking.handlers import commit, get_or_404, submit
 from booking.labels import ROLE_LABELS
 from booking.pagination import paginate
-from booking.permissions import is_coordinator
+from booking.permissions import is_coordinator, may
 from booking.services.certifications import operations as certifications
 from booking.services.certifications import requests as certification_requests
 from booking.services.certifications.access import certificate_holders
@@ -70,7 +70,8 @@ def _types() -> list[CertificationType]:
 def _grant_form(form: GrantForm | None = None) -> GrantForm:
     form = form or GrantForm(formdata=None, valid_from=_today())
     form.holder.choices = [SelectChoice(0, "—")] + [
-        SelectChoice(u.id, _holder_label(u)) for u in _holders()]
+        SelectChoice(u.id, _holder_label(u)) for u in _holders()
+        if may(current_user, "grant_certification", u)]  # a coordinator: not themselves
     form.certification_type.choices = [SelectChoice(0, "—")] + [
         SelectChoice(t.id, f"{t.name} ({t.code}) · " + ngettext(
             "%(num)d month", "%(num)d months", t.validity_months))

@@ -1,9 +1,13 @@
 """GET /jobs: each job, its last run, its next run, its last error; an admin
 may run one now (in this request, through the same wrapper as the scheduler:
-jobs are idempotent, so a run beside the scheduler's changes nothing twice)."""
+jobs are idempotent, so a run beside the scheduler's changes nothing twice).
+
+A coordinator reads which exception ended a failed run, an admin its traceback
+too: a traceback names server paths, and its message hosts or accounts."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +23,18 @@ from booking.timeutil import utc_now
 from models import JobRun, SchedulerLease
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+EXCEPTION = re.compile(r"([A-Za-z_][\w.]*)(:|$)")
+
+
+def error_summary(error: str) -> str:
+    """The class of the exception that ended a run, without its module nor its
+    message: the line after the traceback's last frame (indented lines)."""
+    lines = error.strip().splitlines()
+    frames = [i for i, line in enumerate(lines) if line.startswith(" ")]
+    line = lines[frames[-1] + 1] if frames and frames[-1] + 1 < len(lines) else (
+        lines[0] if lines else "")
+    found = EXCEPTION.match(line)
+    return found.group(1).rsplit(".", 1)[-1] if found else "Error"
 
 
 def _interval(spec: Any) -> timedelta | None:
@@ -48,8 +64,10 @@ def index() -> str:
     for spec in JOBS:
         last = runs.get(spec.id)
         interval = _interval(spec)
+        failed = errors.get(spec.id)
         rows.append({
-            "spec": spec, "last": last, "last_error": errors.get(spec.id),
+            "spec": spec, "last": last, "last_error": failed,
+            "error_summary": error_summary(failed.error or "") if failed else None,
             "next": (last.started_at + interval) if last and interval else None,
         })
     lease = db.session.get(SchedulerLease, "scheduler")

@@ -69,8 +69,10 @@ def view_jobs(user: User, kind: object) -> bool:
     return is_staff(user)
 
 
-@rule(JobRun, "run")
+@rule(JobRun, "run", "view_traceback")
 def run_job(user: User, kind: object) -> bool:
+    # A traceback names server paths, and its message hosts or accounts: admins
+    # only (they run the server); coordinators read which exception it was.
     return is_admin(user)
 
 

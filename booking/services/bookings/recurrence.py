@@ -28,6 +28,9 @@ from booking.services.policy import Policy
 # bookings of one machine that one longer booking (or BYHOUR on a daily rule)
 # says better, and dateutil walks such rules second by second.
 FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
+# Bookings start on a grid of minutes; BYSECOND only multiplies the times dateutil
+# builds (every second of a day with BYHOUR and BYMINUTE: 86,400).
+UNUSED = ("BYSECOND",)
 MAX_INTERVAL = 999
 # Months searched past the horizon, for the first occurrence beyond it.
 MARGIN_MONTHS = 3
@@ -122,6 +125,8 @@ def _normalise(rule: str, first: datetime, horizon_end: datetime) -> str:
             raise _refuse(N_("A series repeats daily, weekly, monthly or yearly "
                              "(FREQ=DAILY, WEEKLY, MONTHLY or YEARLY), not %(freq)s."),
                           freq=value)
+        if name in UNUSED:
+            raise _refuse(N_("%(part)s has no use in a series of bookings."), part=name)
         if name == "INTERVAL" and not (value.isascii() and value.isdigit()
                                        and 1 <= int(value) <= MAX_INTERVAL):
             raise _refuse(N_("INTERVAL is a whole number from 1 to %(max)d."),

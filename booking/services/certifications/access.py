@@ -25,8 +25,12 @@ def view_certifications_of(user: User, holder: User) -> bool:
 @rule(User, "grant_certification")
 def grant(user: User, holder: User) -> bool:
     """Any coordinator (of any establishment) or an admin, as API.md says;
-    company accounts hold no certification."""
-    return is_staff(user) and not is_company(holder)
+    company accounts hold no certification. A coordinator does not certify
+    themselves (nor renews their own, nor decides their own request): another
+    coordinator or an admin does, so that a second person vouches for every
+    coordinator's certification; an admin, who may change any rule anyway, may,
+    in the audit trail like every grant."""
+    return is_staff(user) and not is_company(holder) and (is_admin(user) or user.id != holder.id)
 
 
 @rule(Certification, "view")
@@ -34,9 +38,14 @@ def view(user: User, certification: Certification) -> bool:
     return is_staff(user) or certification.user_id == user.id
 
 
-@rule(Certification, "revoke", "renew")
+@rule(Certification, "revoke")
 def revoke(user: User, certification: Certification) -> bool:
     return is_staff(user)
+
+
+@rule(Certification, "renew")
+def renew(user: User, certification: Certification) -> bool:
+    return grant(user, certification.user)
 
 
 @rule(CertificationType, "view")

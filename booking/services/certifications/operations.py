@@ -19,6 +19,10 @@ from booking.services.errors import N_, Conflict, InvalidState, ValidationError
 from booking.services.policy import CAMPUS_ZONE
 from models import Certification, CertificationType, User
 
+# Why a coordinator is refused their own certification (access.py, "grant_certification").
+SELF_GRANT = N_("A coordinator does not certify themselves: another coordinator or an "
+                "admin does.")
+
 
 def add_months(day: date, months: int) -> date:
     """The same day ``months`` later, or the month's last day (31 Jan + 1 → 28/29 Feb)."""
@@ -51,7 +55,7 @@ def grant(session: Session, holder: User, *, actor: User, now: datetime,
           valid_until: date | None = None) -> Certification:
     """Grant a type to ``holder``. ``valid_from`` defaults to today (Paris),
     ``valid_until`` to ``valid_from`` plus the type's validity in months."""
-    require(actor, "grant_certification", holder,
+    require(actor, "grant_certification", holder, SELF_GRANT if actor.id == holder.id else
             N_("Only a coordinator or an admin grants certifications, and never to a "
                "company account."))
     ctype = session.get(CertificationType, certification_type_id)
@@ -109,7 +113,8 @@ def renew(session: Session, certification: Certification, *, actor: User, now: d
           valid_until: date | None = None) -> Certification:
     """Grant the same type again from :func:`renewal_start`, for the type's
     validity unless ``valid_until`` says otherwise. A revoked one is not renewed."""
-    require(actor, "renew", certification)
+    require(actor, "renew", certification,
+            SELF_GRANT if actor.id == certification.user_id else None)
     if certification.revoked_at is not None:
         raise InvalidState(N_("A revoked certification cannot be renewed: grant a new one."),
                            {"revoked_at": certification.revoked_at.isoformat()})

@@ -80,7 +80,7 @@ def decide(session: Session, request: CertificationRequest, *, actor: User, gran
     ``valid_until``, default the type's validity) or decline an open request.
     Returns the new certification when granted."""
     holder = request.user
-    require(actor, "decide", request,
+    require(actor, "decide", request, certifications.SELF_GRANT if actor.id == holder.id else
             N_("Only a coordinator or an admin decides certification requests."))
     # Lock the row (PostgreSQL): of two concurrent decisions, the second sees the first.
     session.refresh(request, with_for_update=True)
