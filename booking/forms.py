@@ -35,9 +35,10 @@ from wtforms.validators import Length, StopValidation
 from booking.services.inputs import in_supported_years, text_problem
 from booking.services.policy import FIRST_YEAR, LAST_YEAR, MAX_ID
 
-# Fields without a Length of their own (selects, dates, checkboxes...): no value
-# a browser sends them comes near this.
-DEFAULT_MAX_LENGTH = 1000
+# Fields without a Length of their own (selects, dates, checkboxes, a password's
+# confirmation): no value a browser sends them comes near this; as long as the
+# longest password taken.
+DEFAULT_MAX_LENGTH = 1024
 _SELECTED_ID = re.compile(r"[0-9]{1,10}")
 
 
