@@ -35,8 +35,7 @@ from booking.projects.forms import (
 )
 from booking.services.errors import DomainError, InvalidState
 from booking.services.projects import operations as projects
-from booking.services.projects.access import FINAL, own_projects
-from booking.services.projects.operations import CANNOT_CANCEL
+from booking.services.projects.access import own_projects
 from booking.timeutil import utc_now
 from models import (
     SLOT_HOLDING_STATUSES,
@@ -238,10 +237,11 @@ def cancel(project_id: int) -> str | Response:
     """Asks to confirm, with a reason, and lists the sessions it cancels (those
     still to come); names the ones the user may not cancel."""
     project = _load(project_id)
-    if project.status in FINAL:  # over: said on its page rather than as a 403
-        flash(InvalidState(CANNOT_CANCEL, status=project.status).message, "error")
+    try:
+        projects.check_cancellable(current_user, project)
+    except InvalidState as over:  # said on its page rather than as an error page
+        flash(over.message, "error")
         return redirect(url_for("projects.show", project_id=project.id))
-    require(current_user, "cancel", project)
     form = CancelForm()
     if form.validate_on_submit():
         done = submit(lambda: projects.cancel_project(

@@ -50,7 +50,6 @@ from models import (
 )
 
 ACTIVE = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
-BOOKABLE_PROJECT = BOOKABLE
 OVERLAP_GUARD = "xcl_occupancy_no_overlap"
 DEADLOCK_DETECTED = "40P01"
 
@@ -123,7 +122,7 @@ def _project(session: Session, actor: User, project_id: int | None) -> Project |
     project = session.get(Project, project_id)
     if project is None or not may(actor, "view", project):
         raise NotFound(N_("No project %(id)d."), id=project_id)
-    if project.status not in BOOKABLE_PROJECT:
+    if project.status not in BOOKABLE:
         raise InvalidState(N_("Project “%(title)s” is “%(status)s”: only an approved project "
                               "gets sessions."), {"status": project.status.value},
                            title=project.title, status=project.status)

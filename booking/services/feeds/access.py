@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from booking.permissions import is_admin, is_company, is_staff, may, of_company, rule
+from booking.services.accounts.access import active_trainers
 from booking.services.projects.access import visible_projects
 from models import (
     Company,
@@ -60,9 +61,6 @@ def may_follow(user: User, scope: FeedScope, target: Any) -> bool:
 def followable(session: Session, user: User) -> list[Subscription]:
     """What ``user`` may follow with a new feed: their own agenda, trainers'
     (staff), projects and companies they see, equipment and establishments."""
-    # Imported here: access modules load one another while permissions loads them.
-    from booking.services.accounts.access import active_trainers
-
     found: list[Subscription] = []
     if not is_company(user):
         found.append(Subscription(FeedScope.TRAINER, user))

@@ -139,6 +139,22 @@ def sessions_to_cancel(session: Session, project: Project, now: datetime) -> lis
         .order_by(Booking.start_at, Booking.id)))
 
 
+def check_cancellable(actor: User, project: Project) -> None:
+    """Who may cancel, then whether the project still can be: the checks
+    cancel_project makes before it writes, which pages ask before showing the
+    confirm step. NotFound, Forbidden, or InvalidState for a project over."""
+    if not may(actor, "view", project):
+        raise NotFound(N_("No project %(id)d."), id=project.id)
+    if not (may(actor, "decide", project) or may(actor, "request", Project)):
+        raise Forbidden(N_("Only the project's company or a coordinator may cancel it."))
+    if project.status in FINAL:
+        raise InvalidState(CANNOT_CANCEL, {"status": project.status.value},
+                           status=project.status)
+    if not may(actor, "cancel", project):
+        raise Forbidden(N_("The project's sessions have begun: ask a coordinator to cancel it."),
+                        {"status": project.status.value})
+
+
 def cancel_project(session: Session, project: Project, *, actor: User, now: datetime,
                    reason: str) -> list[Booking]:
     """Cancel the project and, through bookings.cancel_booking (its rules, its
@@ -149,19 +165,11 @@ def cancel_project(session: Session, project: Project, *, actor: User, now: date
     A session the actor may not cancel (booked by someone else, on a machine of
     another establishment) refuses the whole cancellation, naming it.
     """
-    if not may(actor, "view", project):
-        raise NotFound(N_("No project %(id)d."), id=project.id)
-    if not (may(actor, "decide", project) or may(actor, "request", Project)):
-        raise Forbidden(N_("Only the project's company or a coordinator may cancel it."))
+    check_cancellable(actor, project)
     if not reason.strip():
         raise ValidationError(N_("Say why the project is cancelled."), {"field": "reason"})
     session.refresh(project, with_for_update=True)  # against a concurrent decision
-    if project.status in FINAL:
-        raise InvalidState(CANNOT_CANCEL,
-                           {"status": project.status.value}, status=project.status)
-    if not may(actor, "cancel", project):
-        raise Forbidden(N_("The project's sessions have begun: ask a coordinator to cancel it."),
-                        {"status": project.status.value})
+    check_cancellable(actor, project)
     sessions = sessions_to_cancel(session, project, now)
     for booking in sessions:
         if not may(actor, "cancel", booking):
