@@ -33,18 +33,22 @@ demo: db
 	$(FLASK) demo load
 
 # The scheduler is its own process (never inside a web worker); both stop together.
+# Both are told PORT: without BASE_URL, links in feeds and e-mails use it (config.py).
 run: translations demo
 	@echo "Plateforme on http://$(HOST):$(PORT)  (Ctrl-C stops the server and the scheduler)"
-	@$(FLASK) scheduler run & sched=$$!; \
+	@PORT=$(PORT) $(FLASK) scheduler run & sched=$$!; \
 	trap 'kill $$sched 2>/dev/null; wait $$sched 2>/dev/null' EXIT INT TERM; \
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	PORT=$(PORT) $(FLASK) run --host $(HOST) --port $(PORT)
 
 # The browser tests (tests/browser) drive Debian's Chromium; they fail, never skip, without it.
 chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
+# Two workers, each file whole on one of them (a browser file shares its live
+# server); each worker has its own PostgreSQL database (tests/conftest.py).
+TEST_WORKERS ?= 2
 test: $(BIN)/.dev translations chromium
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(BIN)/.dev
 	$(BIN)/ruff check .

@@ -32,8 +32,16 @@ class Config:
         os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'plateforme.sqlite'}")
     )
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, object]] = {"pool_pre_ping": True}
-    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    # The public address written into feed links and e-mails (booking.public_url).
+    # Unset (`make run`), pages link to the host and port they were asked on, and
+    # the scheduler to the port `make run` serves (PORT, 5000 by default).
+    PUBLIC_URL = os.environ.get("BASE_URL", "").rstrip("/") or None
+    BASE_URL = PUBLIC_URL or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
     EXPORT_DIR = os.environ.get("EXPORT_DIR", str(INSTANCE / "export"))
+    # Equipment documents and photos (booking.services.equipment.documents); the
+    # upload route alone reads bodies of that size (MAX_CONTENT_LENGTH elsewhere).
+    DOCUMENTS_DIR = os.environ.get("DOCUMENTS_DIR", str(INSTANCE / "documents"))
+    DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_BYTES", str(8 * 1024 * 1024)))
 
     # Time: stored in UTC, shown in the campus zone.
     DISPLAY_TIMEZONE = "Europe/Paris"
@@ -108,6 +116,8 @@ class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     SECRET_KEY = "testing-secret-key"  # noqa: S105
+    # Whatever the environment says: tests compare links with this address.
+    PUBLIC_URL = BASE_URL = "http://127.0.0.1:5000"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_SQLITE_URL", "sqlite://")
     # The suite logs in hundreds of times from one address; tests of the
     # throttle set their own small limits.

@@ -95,10 +95,13 @@ def register_blueprints(app: Flask) -> None:
     from booking.bookings.views import bp as bookings_bp
     from booking.calendars.views import bp as calendars_bp
     from booking.certifications.views import bp as certifications_bp
+    from booking.coordination.inbox import bp as inbox_bp
     from booking.coordination.views import bp as coordination_bp
+    from booking.documents.views import bp as documents_bp
     from booking.equipment.views import bp as equipment_bp
     from booking.errors import register_error_handlers
     from booking.exports.views import bp as exports_bp
+    from booking.history.views import bp as history_bp
     from booking.ical.views import bp as ical_bp
     from booking.imports.views import bp as imports_bp
     from booking.jobs.views import bp as jobs_bp
@@ -110,12 +113,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(equipment_bp)
+    app.register_blueprint(documents_bp)
     # Before bookings: /bookings/export.ics is not /bookings/<id>.ics.
     app.register_blueprint(exports_bp)
     app.register_blueprint(bookings_bp)
     app.register_blueprint(ical_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(coordination_bp)
+    app.register_blueprint(inbox_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(certifications_bp)
     app.register_blueprint(calendars_bp)
@@ -123,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(projects_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(history_bp)
     register_error_handlers(app)
 
 

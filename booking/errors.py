@@ -80,7 +80,9 @@ def register_error_handlers(app: Flask) -> None:
         if status in (403, 404):
             return render_template(f"errors/{status}.html"), status
         if status == 413:  # MAX_CONTENT_LENGTH: nothing of the body was read
-            size = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+            # The route's own limit where it set one (the documents' upload).
+            size = (request.max_content_length or app.config["MAX_CONTENT_LENGTH"]) \
+                // (1024 * 1024)
             return render_template("errors/413.html", size=size), status
         if status >= 500:
             return render_template("errors/500.html"), status

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names
 from flask import Flask, current_app, has_request_context, session
-from flask_babel import format_date, format_datetime, format_time, get_locale
+from flask_babel import format_time, get_locale
 from flask_login import current_user
 
 from booking import labels
@@ -34,22 +34,28 @@ def display_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
 
 
-def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
+def local_datetime(value: datetime | None, fmt: str = "short") -> str:
+    """In the display zone: a style of booking.labels ("short" for tables, "long"
+    for sentences) or a Babel pattern, « 1er » included."""
     if value is None:
         return ""
-    return format_datetime(value, fmt)
+    local = value.astimezone(display_zone())
+    if fmt in labels.STYLES:
+        style = "long" if fmt in ("long", "full") else "short"
+        return labels.format_when(local, get_locale() or "en", style)
+    return labels.format_pattern(local, fmt, get_locale() or "en")
 
 
 def local_when(value: datetime) -> str:
     """An aware datetime in the zone it carries (give it the equipment's), in the
-    page's language: « jeu. 10 déc. 2026, 14:00 »; for flashed messages."""
+    page's language: « jeudi 10 décembre 2026 à 14:00 »; for flashed messages."""
     return labels.format_when(value, get_locale() or "en")
 
 
-def local_time(value: datetime | None, fmt: str = "short") -> str:
+def local_time(value: datetime | None, fmt: str = "HH:mm") -> str:
     if value is None:
         return ""
-    return format_time(value, fmt)
+    return format_time(value, labels.CLOCK if fmt in labels.STYLES else fmt)
 
 
 def local_date(value: date | datetime | None, fmt: str = "medium") -> str:
@@ -57,7 +63,7 @@ def local_date(value: date | datetime | None, fmt: str = "medium") -> str:
         return ""
     if isinstance(value, datetime):
         value = value.astimezone(display_zone()).date()
-    return format_date(value, fmt)
+    return labels.format_pattern(value, fmt, get_locale() or "en")
 
 
 def local_day_names() -> list[str]:

@@ -8,12 +8,14 @@ label is lazy (translated when shown) and carries a context, because French
 agrees it with its noun: a booking is « Annulée », a project « Annulé ».
 
 Dates and times are formatted by Babel in the reader's locale and in the zone
-the value carries (the equipment's), never with strftime or ISO:
-« jeu. 10 déc. 2026, 14:00 » in French, "Thu, Dec 10, 2026, 14:00" in English.
+the value carries (the equipment's), never with strftime or ISO, in one style:
+« jeudi 10 décembre 2026 à 14:00 » in French, "Thursday 10 December 2026, 14:00"
+in English (see the styles below).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -21,7 +23,7 @@ from enum import Enum
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_interval, format_skeleton
+from babel.dates import format_date, format_datetime
 from flask_babel import lazy_pgettext as _lp
 
 from models.enums import (
@@ -134,52 +136,128 @@ def label(value: Enum) -> Any:
 
 
 # -- dates and times in the reader's language ------------------------------------
+#
+# One style in both languages, day before month, 24-hour clock, in two lengths:
+#   long, in sentences (messages, flashes, e-mails):
+#       « jeudi 10 décembre 2026 à 14:00 », "Thursday 10 December 2026, 14:00"
+#   short, in tables, grids and lists:
+#       « jeu. 10 déc. 2026, 14:00 », "Thu 10 Dec 2026, 14:00"
+# French writes the first of a month « 1er » wherever the day number shows.
 
-DATE_SKELETON = "yMMMEd"  # « jeu. 10 déc. 2026 », "Thu, Dec 10, 2026"
-TIME_SKELETON = "Hm"  # the campus reads 24-hour times: « 14:00 »
+DAY_LONG = "EEEE d MMMM y"
+DAY_SHORT = "EEE d MMM y"
+CLOCK = "HH:mm"
+STYLES = {"long": DAY_LONG, "full": DAY_LONG, "short": DAY_SHORT, "medium": DAY_SHORT}
+_QUOTED = re.compile(r"('[^']*')")
+_DAY_FIELD = re.compile(r"(?<!d)d(?!d)")
 
 
 @dataclass(frozen=True)
 class Span:
     """From ``start`` to ``end`` (aware, in the zone to show), written as one
-    interval: « jeu. 10 déc. 2026, 14:00 – 16:00 »."""
+    interval: « jeudi 10 décembre 2026 de 14:00 à 16:00 »; the sentence gives
+    its preposition (« le %(when)s »)."""
 
     start: datetime
     end: datetime
 
 
-def format_when(value: datetime, locale: Locale | str) -> str:
+@dataclass(frozen=True)
+class Period(Span):
+    """A span that carries its own preposition, right whether it holds one day
+    or several: « le jeudi 10 décembre 2026 de 14:00 à 16:00 », « du jeudi 10
+    décembre 2026 à 22:00 au vendredi 11 décembre 2026 à 02:00 »; "on Thursday
+    10 December 2026, 14:00–16:00", "from … to …"."""
+
+
+def day_pattern(pattern: str, day: int, locale: Locale | str) -> str:
+    """``pattern`` (a Babel date pattern or a style name) with the French ordinal
+    of the first of the month: « 1er décembre », never « 1 décembre »."""
+    pattern = STYLES.get(pattern, pattern)
+    if day != 1 or Locale.parse(locale).language != "fr":
+        return pattern
+    parts = _QUOTED.split(pattern)  # quoted literals are left alone
+    return "".join(part if part.startswith("'") else _DAY_FIELD.sub("d'er'", part)
+                   for part in parts)
+
+
+def format_pattern(value: date | datetime, pattern: str, locale: Locale | str) -> str:
+    """``value`` with a Babel pattern (or style name) in its own zone, « 1er » included."""
+    locale = Locale.parse(locale)
+    day = value.day
+    if isinstance(value, datetime):
+        return format_datetime(value, day_pattern(pattern, day, locale), tzinfo=value.tzinfo,
+                               locale=locale)
+    return format_date(value, day_pattern(pattern, day, locale), locale=locale)
+
+
+def format_day(value: date, locale: Locale | str, style: str = "long") -> str:
+    return format_pattern(value, STYLES[style], locale)
+
+
+def format_clock(value: time | datetime, locale: Locale | str) -> str:
+    if isinstance(value, time):
+        value = datetime.combine(date(2000, 1, 1), value)
+    return format_datetime(value, CLOCK, tzinfo=value.tzinfo, locale=Locale.parse(locale))
+
+
+def format_when(value: datetime, locale: Locale | str, style: str = "long") -> str:
     """An aware datetime in its own zone (give it the equipment's)."""
+    day, clock = format_day(value, locale, style), format_clock(value, locale)
+    if style == "short":
+        return f"{day}, {clock}"
+    return _words(locale, "date at time", "%(day)s, %(time)s", day=day, time=clock)
+
+
+def format_span(span: Span, locale: Locale | str, style: str = "long") -> str:
+    start, end = span.start, span.end.astimezone(span.start.tzinfo)
+    period = isinstance(span, Period)
+    if start.date() != end.date():
+        first, last = format_when(start, locale, style), format_when(end, locale, style)
+        if style == "short" or not period:
+            return f"{first} – {last}"
+        return _words(locale, "from date to date", "from %(start)s to %(end)s",
+                      start=first, end=last)
+    day = format_day(start, locale, style)
+    first, last = format_clock(start, locale), format_clock(end, locale)
+    if style == "short":
+        return f"{day}, {first}–{last}"
+    if period:
+        return _words(locale, "on date from time to time", "on %(day)s, %(start)s–%(end)s",
+                      day=day, start=first, end=last)
+    return _words(locale, "date from time to time", "%(day)s, %(start)s–%(end)s",
+                  day=day, start=first, end=last)
+
+
+def _words(locale: Locale | str, context: str, template: str, **values: str) -> str:
+    """The words joining dates and times, from the catalogue of ``locale``
+    (« à », « du … au … »); English outside an application."""
+    from flask import has_app_context
+    from flask_babel import force_locale, get_locale, pgettext
+
+    if not has_app_context():
+        return template % values
     locale = Locale.parse(locale)
-    day = format_skeleton(DATE_SKELETON, value, tzinfo=value.tzinfo, locale=locale)
-    clock = format_skeleton(TIME_SKELETON, value, tzinfo=value.tzinfo, locale=locale)
-    return str(locale.datetime_formats["medium"]).format(clock, day)
+    if str(get_locale()) == str(locale):
+        return pgettext(context, template, **values)
+    with force_locale(locale):
+        return pgettext(context, template, **values)
 
 
-def format_day(value: date, locale: Locale | str) -> str:
-    return format_skeleton(DATE_SKELETON, value, locale=Locale.parse(locale))
-
-
-def format_span(span: Span, locale: Locale | str) -> str:
-    locale = Locale.parse(locale)
-    if span.start.date() != span.end.astimezone(span.start.tzinfo).date():
-        return f"{format_when(span.start, locale)} – {format_when(span.end, locale)}"
-    day = format_skeleton(DATE_SKELETON, span.start, tzinfo=span.start.tzinfo, locale=locale)
-    clock = format_interval(span.start, span.end, TIME_SKELETON, tzinfo=span.start.tzinfo,
-                            locale=locale)
-    return str(locale.datetime_formats["medium"]).format(clock, day)
-
-
-def format_clock(value: time, locale: Locale | str) -> str:
-    return format_skeleton(TIME_SKELETON, datetime.combine(date(2000, 1, 1), value),
-                           locale=Locale.parse(locale))
+# The joining words, for extraction (pgettext is called with a variable above).
+_JOINING_WORDS = (
+    _lp("date at time", "%(day)s, %(time)s"),
+    _lp("from date to date", "from %(start)s to %(end)s"),
+    _lp("date from time to time", "%(day)s, %(start)s–%(end)s"),
+    _lp("on date from time to time", "on %(day)s, %(start)s–%(end)s"),
+)
 
 
 def shown(value: Any, locale: Locale | str) -> Any:
     """A message parameter as the reader sees it: an enumeration's label, a
-    date or time in ``locale``, what a value with ``shown_in(locale)`` says;
-    anything else unchanged. Labels are translated in the current (or forced)
-    locale of Flask-Babel."""
+    date or time in ``locale`` (the long style of sentences), what a value with
+    ``shown_in(locale)`` says; anything else unchanged. Labels are translated in
+    the current (or forced) locale of Flask-Babel."""
     if isinstance(value, Enum):
         return str(label(value))
     if hasattr(value, "shown_in"):

@@ -92,6 +92,8 @@ LIMITED: dict[str, tuple[tuple[str, ...], tuple[Throttle, ...]]] = {
     "Reports.get_utilisation": (_READ, COSTLY),
     "exports.export_csv": (_READ, COSTLY),
     "exports.export_ics": (_READ, COSTLY),
+    "exports.export_xlsx": (_READ, COSTLY),
+    "reports.xlsx": (_READ, COSTLY),
 }
 
 

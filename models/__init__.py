@@ -20,6 +20,7 @@ from models.enums import (
     Role,
 )
 from models.equipment import Equipment, OpeningHours, equipment_certification_type
+from models.equipment_document import DocumentKind, EquipmentDocument
 from models.establishment import Company, Establishment
 from models.feed import Feed
 from models.outbox import OutboxMessage
@@ -43,8 +44,10 @@ __all__ = [
     "Closure",
     "ClosureKind",
     "Company",
+    "DocumentKind",
     "Equipment",
     "EquipmentCategory",
+    "EquipmentDocument",
     "EquipmentStatus",
     "Establishment",
     "EstablishmentKind",

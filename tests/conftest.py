@@ -23,7 +23,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
@@ -106,6 +106,27 @@ def _testing_overrides() -> dict[str, Any]:
     return {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
 
 
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets a database of its own beside the
+    one named (``test`` becomes ``test_gw0``, ``test_gw1``...), created when
+    missing: two workers never reset each other's schema."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                  {"n": name}).first()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def _reset_postgres(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
@@ -130,7 +151,7 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         path = tmp_path_factory.mktemp("sqlite") / "test.sqlite"
         url = f"sqlite:///{path}"
     else:
-        url = database_url(PG_URL)
+        url = _worker_database(database_url(PG_URL))
         _reset_postgres(url)
     _migrate(url)
     return Database(request.param, url)
@@ -140,7 +161,8 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 def app(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     application = create_app(
         {**_testing_overrides(), "SQLALCHEMY_DATABASE_URI": database.url,
-         "EXPORT_DIR": str(tmp_path_factory.mktemp("export"))}
+         "EXPORT_DIR": str(tmp_path_factory.mktemp("export")),
+         "DOCUMENTS_DIR": str(tmp_path_factory.mktemp("documents"))}
     )
     yield application
     with application.app_context():

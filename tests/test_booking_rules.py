@@ -112,10 +112,10 @@ TIMES = [  # overrides, start, end, None if accepted else (code, words the messa
     ({"max_minutes": 120}, at(9), at(11, 30), ("duration", (EQ, "30", "120", "150"))),
     ({}, at(9, day=date(2027, 1, 12)), at(10, day=date(2027, 1, 12)), None),  # starts at NOW
     ({}, at(8, 30, date(2027, 1, 12)), at(9, 30, date(2027, 1, 12)),
-     ("in_past", ("mar. 12 janv. 2027, 08:30",))),  # Babel, in French
+     ("in_past", ("mardi 12 janvier 2027 à 08:30",))),  # Babel, in French
     ({}, at(9, day=date(2028, 2, 16)), at(10, day=date(2028, 2, 16)), None),  # NOW + 400 days
     ({}, at(9, 30, date(2028, 2, 16)), at(10, 30, date(2028, 2, 16)),
-     ("horizon", ("400", "mer. 16 févr. 2028, 09:30"))),
+     ("horizon", ("400", "mercredi 16 février 2028 à 09:30"))),
 ]
 
 
@@ -176,9 +176,9 @@ def test_opening_hours_in_paris_time_after_each_dst_change(db, make, w, monday, 
         booking = book(db, w.trainer, eq, begins, ends)
         assert booking.start_at.astimezone(UTC).hour == start - offset
     else:
-        month = {3: "mars", 11: "nov."}[monday.month]  # Babel's French, in Paris time
+        day = {29: "29 mars", 1: "1er novembre"}[monday.day]  # Babel's French, in Paris time
         refused(db, "outside_opening_hours", lambda: book(db, w.trainer, eq, begins, ends),
-                eq.name, f"lun. {monday.day} {month} 2027, {start:02d}:00", "08:00–18:00",
+                eq.name, f"lundi {day} 2027 de {start:02d}:00 à {end:02d}:00", "08:00–18:00",
                 "lun.–ven.")
 
 
@@ -219,8 +219,7 @@ def test_closures_of_the_equipment_its_establishment_and_its_line(db, make, w, l
     machine = targets[booked]
     if blocked:
         error = refused(db, "closed", lambda: book(db, w.trainer, machine, at(9), at(10)),
-                        "Nettoyage annuel", "mer. 13 janv. 2027, 08:00",
-                        "mer. 13 janv. 2027, 12:00")
+                        "Nettoyage annuel", "le mercredi 13 janvier 2027 de 08:00 à 12:00")
         assert [c["closure_id"] for c in error.details["conflicts"]] == [closure.id]
         closure.start_at = at(10)  # now it only touches the booking
         db.flush()
@@ -230,10 +229,10 @@ def test_closures_of_the_equipment_its_establishment_and_its_line(db, make, w, l
 # Easter Monday, Ascension (6 May in 2027, Easter being 28 March), 14 July, All Saints;
 # the message (in French here) names the day and the holiday in French.
 @pytest.mark.parametrize(("day", "shown", "name"), [
-    (date(2027, 3, 29), "lun. 29 mars 2027", "Lundi de Pâques"),
-    (date(2027, 5, 6), "jeu. 6 mai 2027", "Ascension"),
-    (date(2027, 7, 14), "mer. 14 juil. 2027", "Fête nationale"),
-    (date(2027, 11, 1), "lun. 1 nov. 2027", "Toussaint")])
+    (date(2027, 3, 29), "lundi 29 mars 2027", "Lundi de Pâques"),
+    (date(2027, 5, 6), "jeudi 6 mai 2027", "Ascension"),
+    (date(2027, 7, 14), "mercredi 14 juillet 2027", "Fête nationale"),
+    (date(2027, 11, 1), "lundi 1er novembre 2027", "Toussaint")])
 def test_public_holidays_closed_unless_open_on_holidays(db, make, w, day, shown, name):
     error = refused(db, "closed", lambda: book(db, w.trainer, w.eq, at(9, day=day),
                                                at(10, day=day)), shown, name, w.eq.name)
@@ -312,10 +311,12 @@ def test_certification_must_cover_the_booking(db, make, w, held, held_until):
     if held_until == "ok":
         assert call().trainer_id == w.trainer.id
         return
-    shown = {"2027-03-09": "détenue jusqu’au mar. 9 mars 2027"}  # the message in French
-    names = [ctype.name, ctype.code, w.trainer.name, eq.name,
+    shown = {"2027-03-09": "détenue jusqu’au mardi 9 mars 2027"}  # the message in French
+    # The trainer books for themselves: the refusal says « vous », not their name.
+    names = [ctype.name, ctype.code, eq.name, "il vous manque",
              *([shown[held_until]] if held_until else [])]
     error = refused(db, "certification_required", call, *names)
+    assert w.trainer.name not in error.message
     assert error.details["missing"] == [{"id": ctype.id, "code": ctype.code, "name": ctype.name,
                                          "held_until": held_until}]
 

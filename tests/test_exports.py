@@ -195,12 +195,13 @@ def _rows(answer) -> list[list[str]]:
 
 def test_download_csv_with_filters_in_paris_time(client, login, campus) -> None:
     login(campus.trainer)
-    rows = _rows(client.get(f"/bookings/export.csv?establishment_id={campus.tours.id}"
+    # codes=1: the machine form (English keys, the API's values, ISO dates).
+    rows = _rows(client.get(f"/bookings/export.csv?codes=1&establishment_id={campus.tours.id}"
                             "&from=2027-01-19&to=2027-01-19"))
     assert [row[:4] for row in rows] == [["2027-01-19", "09:00", "11:00", "COBOT-1"]]
-    rows = _rows(client.get(f"/bookings/export.csv?equipment_id={campus.reactor.id}"))
+    rows = _rows(client.get(f"/bookings/export.csv?codes=1&equipment_id={campus.reactor.id}"))
     assert [row[3] for row in rows] == ["REACT-1"]
-    assert len(_rows(client.get("/bookings/export.csv?from=2027-01-20"))) == 2
+    assert len(_rows(client.get("/bookings/export.csv?codes=1&from=2027-01-20"))) == 2
 
 
 def test_download_ics_and_cancelled_only_when_asked(client, login, campus) -> None:
@@ -224,7 +225,7 @@ def test_a_company_user_downloads_only_its_company(client, db, login, make, camp
                    booked_by=company_user, start_at=start, end_at=start + timedelta(hours=2)))
     db.flush()
     login(company_user)
-    assert [row[5] for row in _rows(client.get("/bookings/export.csv"))] == ["Session client"]
+    assert [row[7] for row in _rows(client.get("/bookings/export.csv"))] == ["Session client"]
     events = Calendar.from_ical(client.get("/bookings/export.ics").data).walk("VEVENT")
     assert [str(e["UID"]) for e in events] == ["company-session@t"]
 

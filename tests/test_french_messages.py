@@ -26,7 +26,7 @@ from tests.conftest import NOW, ROOT, csrf_token_of
 
 PARIS = ZoneInfo("Europe/Paris")
 WED = date(2027, 1, 13)  # NOW is Tuesday 12 January 2027, 09:00 in Paris
-NBSP, THIN = "\u00a0", "\u2009"  # French typography; Babel's interval spaces
+NBSP = "\u00a0"  # French typography: a no-break space before « : ; ! ? »
 
 
 def paris(day: date, hour: int) -> datetime:
@@ -76,9 +76,8 @@ def test_a_refused_move_of_one_booking_names_its_rule_not_the_series(app, db, cl
                                     "scope": "occurrence"})
     assert answer.status_code == 200
     page = text_of(answer.get_data(as_text=True))
-    assert (f"Cellule robotisée n’est pas ouvert sur toute la plage mer. 13 janv. 2027, "
-            f"19:00{THIN}–{THIN}20:00{NBSP}; ses horaires d’ouverture sont{NBSP}: "
-            "lun.–ven. 08:00–18:00.") in page
+    assert ("Le créneau demandé le mercredi 13 janvier 2027 de 19:00 à 20:00 dépasse les "
+            f"horaires d’ouverture{NBSP}: Cellule robotisée ouvre lun.–ven. 08:00–18:00.") in page
     assert "Impossible de réserver" not in page
     assert "occurrence" not in page
     assert db.get(Booking, booking.id).start_at == paris(WED, 9)
@@ -88,7 +87,7 @@ def test_a_refused_move_of_one_booking_names_its_rule_not_the_series(app, db, cl
         f"/api/v1/bookings/{booking.id}",
         json={"start": paris(WED, 19).isoformat(), "end": paris(WED, 20).isoformat()})
     body = assert_error(answer, 422, "outside_opening_hours")
-    assert body["message"].startswith("Cellule robotisée n’est pas ouvert"), body["message"]
+    assert body["message"].startswith("Le créneau demandé le mercredi"), body["message"]
 
 
 # -- statuses by their labels -----------------------------------------------------------
@@ -146,7 +145,7 @@ def test_a_series_with_skipped_occurrences_flashes_babel_dates_in_french(app, db
     assert answer.status_code == 200
     page = text_of(answer.get_data(as_text=True))
     assert "2 occurrences réservées." in page
-    assert f"Non réservé{NBSP}: mer. 20 janv. 2027, 09:00 — " in page, page
+    assert f"Non réservé{NBSP}: mercredi 20 janvier 2027 à 09:00 — " in page, page
     assert not re.search(r"2027-01-20|20/01/2027", page)
     mine = db.scalars(select(Booking).where(Booking.trainer_id == w.trainer.id)).all()
     assert sorted(b.start_at for b in mine) == [paris(WED, 9),
@@ -160,11 +159,11 @@ def test_an_email_to_an_english_reader_shows_an_english_date(app, db, make, w) -
     book(app, db, french, w.eq, paris(date(2027, 1, 19), 14), paris(date(2027, 1, 19), 16))
     mails = {m.to_addr: m for m in db.scalars(select(OutboxMessage))}
     english_body = mails[reader.email].body_text
-    assert "Your booking of Cellule robotisée on Tue, Jan 19, 2027, 09:00" in english_body
+    assert "Your booking of Cellule robotisée on Tuesday 19 January 2027, 09:00" in english_body
     assert "11:00 is confirmed." in english_body
     assert not re.search(r"\d\d/\d\d/\d{4}|2027-01-19", english_body), english_body
     french_body = mails[french.email].body_text
-    assert "mar. 19 janv. 2027, 14:00" in french_body, french_body
+    assert "mardi 19 janvier 2027 de 14:00 à 16:00" in french_body, french_body
     assert not re.search(r"\d\d/\d\d/\d{4}|2027-01-19", french_body), french_body
 
 

@@ -324,7 +324,7 @@ def _form_pages(app: Flask, w: World, *, everyone: bool = False) -> list[tuple[s
 
 
 NOT_HTML = {"ical.feed", "bookings.ics", "exports.export_csv", "exports.export_ics",
-            "reports.csv", "main.healthz"}
+            "exports.export_xlsx", "reports.csv", "reports.xlsx", "main.healthz"}
 
 
 def _discover(app: Flask, clients: dict[str, FlaskClient],

@@ -116,12 +116,13 @@ def _cases() -> list[Case]:
     from booking.calendars import forms as calendars
     from booking.certifications import forms as certifications
     from booking.coordination import forms as coordination
+    from booking.documents import forms as documents
     from booking.equipment import forms as equipment
     from booking.imports.views import ImportForm
     from booking.projects import forms as projects
     from booking.projects.views import CancelForm as ProjectCancelForm
     from booking.reports.forms import ReportForm
-    from booking.sites.forms import SiteCalendarForm
+    from booking.sites.forms import FreeRangeForm, SiteCalendarForm
 
     hours = {f"hours_{day}": "08:00–18:00" for day in range(5)}
     return [
@@ -175,6 +176,11 @@ def _cases() -> list[Case]:
         Case("coordinator", "/coordination/import", ImportForm,
              {"target": "establishment-{establishment_id}"},
              files={"file": (ICS, "vacances.ics")}),
+        Case("coordinator", "/equipment/{equipment_id}/documents", documents.DocumentForm,
+             {"kind": "procedure", "title": "Mode opératoire"},
+             files={"file": (b"%PDF-1.7\n%%EOF\n", "mode.pdf")}),
+        Case("coordinator", "/documents/{document_id}/required", documents.MarkForm,
+             {"required": "1"}),
         Case("coordinator", "/projects/{requested_id}/approve", projects.ApproveForm,
              {"trainer": "{trainer_id}", "reason": "Bienvenue"}),
         Case("coordinator", "/projects/{requested_id}/reject", projects.RejectForm,
@@ -211,6 +217,8 @@ def _cases() -> list[Case]:
              answer=200),
         Case("trainer", "/sites/{establishment_id}", SiteCalendarForm,
              {"site": "{establishment_id}", "view": "week", "date": "2027-01-14"}, answer=200),
+        Case("trainer", "/sites/{establishment_id}", FreeRangeForm,
+             {"hours": "3", "free_from": "2027-01-14", "free_to": "2027-01-20"}, answer=200),
         Case("trainer", "/calendars/new", calendars.NewFeedForm,
              {"target": "equipment:{equipment_id}"}),
         # --- companies
@@ -226,7 +234,8 @@ def _cases() -> list[Case]:
 
 
 # Forms without a field of their own (confirm buttons) need no case.
-NO_FIELDS = {"ReactivateForm", "DeleteForm", "RevokeFeedForm", "RegenerateFeedForm"}
+NO_FIELDS = {"ReactivateForm", "DeleteForm", "RevokeFeedForm", "RegenerateFeedForm",
+             "ClosureBookingForm"}
 
 # Query-string parameters read outside a form: 4xx, or ignored; never 5xx.
 QUERY_PARAMETERS = [

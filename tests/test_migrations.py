@@ -209,3 +209,42 @@ def test_0005_keeps_the_oldest_live_feed_of_a_scope(database: Database,
                              secret="s", token_hash="twin", created_at=NOW))
             with pytest.raises(IntegrityError):
                 session.flush()
+
+
+def test_0006_equipment_documents_checks_and_goes_down(database: Database,
+                                                       tmp_path: Path) -> None:
+    """The documents' table keeps its rules (a photo is an image and never
+    required reading; a document is a PDF), and goes down and up again."""
+    with scratch_app(database, tmp_path):
+        _migrate("0006")
+        with ext_db.engine.connect() as conn:
+            assert "equipment_document" in inspect(conn).get_table_names()
+            checks = {c["name"] for c in inspect(conn).get_check_constraints(
+                "equipment_document")}
+        assert {"ck_equipment_document_photo_not_required", "ck_equipment_document_kind",
+                "ck_equipment_document_document_is_pdf", "ck_equipment_document_photo_is_image",
+                "ck_equipment_document_size_positive"} <= checks
+        with Session(ext_db.engine) as session:
+            site = Establishment(code="TOURS", name="Lycée", city="Tours", department="37",
+                                 kind=EstablishmentKind.LYCEE, created_at=NOW)
+            machine = Equipment(code="EQ-1", name="Cellule", establishment=site,
+                                category=EquipmentCategory.TRAINING_EQUIPMENT,
+                                created_at=NOW, updated_at=NOW)
+            session.add_all([site, machine])
+            session.commit()
+            machine_id = machine.id
+        refused = [("photo", "image/png", True), ("photo", "application/pdf", False),
+                   ("safety", "image/jpeg", False), ("other", "text/html", False)]
+        for n, (kind, content_type, required) in enumerate(refused):
+            with ext_db.engine.connect() as conn, pytest.raises(IntegrityError):
+                conn.execute(text(
+                    "INSERT INTO equipment_document (equipment_id, kind, title, filename, "
+                    "stored_name, content_type, size_bytes, required, created_at) VALUES "
+                    "(:e, :k, 'T', 'f', :s, :c, 10, :r, CURRENT_TIMESTAMP)"),
+                    {"e": machine_id, "k": kind, "s": f"n{n}", "c": content_type,
+                     "r": required})
+        _migrate("0005", down=True)
+        with ext_db.engine.connect() as conn:
+            assert "equipment_document" not in inspect(conn).get_table_names()
+        _migrate("0006")
+        assert _revision() == "0006"

@@ -104,10 +104,11 @@ def test_default_range_is_the_current_month(client, login, now, spring):
     login(spring.coordinator)
     html = client.get("/reports").get_data(as_text=True)  # the clock: 12 January 2027
     assert 'name="from" type="date" value="2027-01-01"' in html
-    assert 'name="to" type="date" value="2027-02-01"' in html
+    # Both days included, as everywhere else (issue 11): the field says 31 January.
+    assert 'name="until" type="date" value="2027-01-31"' in html
     assert "1 janvier 2027" in html
     assert "31 janvier 2027" in html
-    assert 'href="/reports?from=2027-02-01&amp;to=2027-03-01' in html  # next month
+    assert 'href="/reports?from=2027-02-01&amp;until=2027-02-28' in html  # next month
 
 
 @pytest.mark.parametrize("query", ["from=2027-04-01&to=2027-03-01", "from=2027-01-01&to=2028-06-01",
@@ -146,10 +147,10 @@ def test_the_menu_links_the_page_for_staff_only(client, login, spring, who, link
 # --- CSV --------------------------------------------------------------------------
 
 
-def test_csv_for_french_spreadsheets(client, login, spring):
+def test_csv_machine_form_for_french_spreadsheets(client, login, spring):
     login(spring.coordinator)
     response = client.get(f"/reports/utilisation.csv?{MARCH}&group_by=equipment"
-                          f"&establishment_id={spring.trs.id}")
+                          f"&establishment_id={spring.trs.id}&codes=1")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -168,7 +169,7 @@ def test_csv_for_french_spreadsheets(client, login, spring):
 def test_csv_with_commas(client, login, spring):
     login(spring.coordinator)
     response = client.get(f"/reports/utilisation.csv?{MARCH}&group_by=month&sep=,"
-                          f"&establishment_id={spring.trs.id}")
+                          f"&establishment_id={spring.trs.id}&codes=1")
     text = response.get_data().decode("utf-8-sig")
     assert response.get_data().startswith(codecs.BOM_UTF8)
     assert list(csv.reader(io.StringIO(text))) == [
@@ -179,7 +180,7 @@ def test_csv_with_commas(client, login, spring):
 
 def test_csv_groups_and_empty_rates(client, login, make, spring):
     login(spring.coordinator)
-    text = client.get(f"/reports/utilisation.csv?{MARCH}&group_by=sharing"
+    text = client.get(f"/reports/utilisation.csv?{MARCH}&group_by=sharing&codes=1"
                       f"&establishment_id={spring.trs.id}").get_data().decode("utf-8-sig")
     assert [line.split(";")[:3] for line in text.splitlines()[1:]] == [
         ["own", "owner's establishment", "7,00"], ["other", "another establishment", "4,00"],
@@ -188,7 +189,7 @@ def test_csv_groups_and_empty_rates(client, login, make, spring):
     # spreadsheet would take for a formula stays text.
     off = make.equipment(establishment=spring.orl, code="=OFF", name="Hors service", hours=None)
     text = client.get(f"/reports/utilisation.csv?{MARCH}&establishment_id={spring.orl.id}"
-                      ).get_data().decode("utf-8-sig")
+                      "&codes=1").get_data().decode("utf-8-sig")
     assert text.splitlines()[1:] == [
         f"{off.id};'=OFF — Hors service;0,00;0,00;",
         f"{spring.o1.id};ORL-O1 — Banc de maintenance;4,00;220,00;0,0182",

@@ -64,6 +64,13 @@ MATRIX: dict[str, str] = {
     "GET equipment.page":                           "L   200 200 200 200 200 200 200",
     "GET sites.index":                              "L   200 200 200 200 200 200 200",
     "GET sites.calendar":                           "L   200 200 200 200 200 200 200",
+    # --- equipment documents (the machine's safety instructions)
+    "GET documents.index":                          "L   200 200 200 200 200 200 200",
+    "POST documents.upload":                        "L   200 200 403 403 403 403 403",
+    "GET documents.download":                       "L   200 200 200 200 200 200 200",
+    "GET documents.delete":                         "L   200 200 403 403 403 403 403",
+    "POST documents.delete":                        "L   302 302 403 403 403 403 403",
+    "POST documents.mark":                          "L   302 302 403 403 403 403 403",
     # --- bookings (the booking: trainer's, of company A's project, pending)
     "GET bookings.mine":                            "L   200 200 200 200 200 200 200",
     "GET bookings.new":                             "L   200 200 200 200 200 200 200",
@@ -76,6 +83,7 @@ MATRIX: dict[str, str] = {
     "POST bookings.move":                           "L   200 200 403 200 403 403 404",
     "GET exports.export_csv":                       "L   200 200 200 200 200 200 200",
     "GET exports.export_ics":                       "L   200 200 200 200 200 200 200",
+    "GET exports.export_xlsx":                      "L   200 200 200 200 200 200 200",
     # --- calendar feeds (the feed: trainer's agenda)
     "GET calendars.feeds":                          "L   200 200 200 200 200 200 200",
     "POST calendars.create":                        "L   200 200 200 200 200 200 200",
@@ -95,6 +103,10 @@ MATRIX: dict[str, str] = {
     "POST certifications.decline_request":          "L   302 302 302 403 403 403 403",
     # --- coordination (the home establishment's coordinator)
     "GET coordination.queue":                       "L   200 200 200 403 403 403 403",
+    "GET inbox.index":                              "L   200 200 200 403 403 403 403",
+    # the world's closure does not fall on its booking: refused with a flash, nothing written
+    "POST inbox.notify":                             "L   302 302 403 403 403 403 403",
+    "POST inbox.cancel":                             "L   302 302 403 403 403 403 403",
     "POST coordination.approve":                    "L   302 302 403 403 403 403 403",
     "GET coordination.reject":                      "L   200 200 403 403 403 403 403",
     "POST coordination.reject":                     "L   200 200 403 403 403 403 403",
@@ -111,6 +123,11 @@ MATRIX: dict[str, str] = {
     "POST jobs.run_now":                            "L   302 403 403 403 403 403 403",
     "GET reports.utilisation":                      "L   200 200 200 403 403 403 403",
     "GET reports.csv":                              "L   200 200 200 403 403 403 403",
+    "GET reports.xlsx":                             "L   200 200 200 403 403 403 403",
+    # --- history (audit entries): those who manage the object
+    "GET history.booking":                          "L   200 200 403 403 403 403 404",
+    "GET history.equipment":                        "L   200 200 403 403 403 403 403",
+    "GET history.project":                          "L   200 200 200 403 404 403 404",
     # --- projects (company A's, approved, trained by trainer)
     "GET projects.mine":                            "L   302 302 302 200 200 200 200",
     "GET projects.review":                          "L   200 200 200 403 403 403 403",
@@ -175,6 +192,7 @@ MATRIX: dict[str, str] = {
     "GET Equipment.get_equipment":                  "401 200 200 200 200 200 200 200",
     "PATCH Equipment.patch_equipment":              "401 200 200 403 403 403 403 403",
     "GET Equipment.get_availability":               "401 200 200 200 200 200 200 200",
+    "GET Equipment.list_documents":                 "401 200 200 200 200 200 200 200",
     # --- API: bookings
     "GET Bookings.list_bookings":                   "401 200 200 200 200 200 200 200",
     "POST Bookings.post_booking":                   "401 403 403 403 201 403 422 422",

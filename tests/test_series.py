@@ -188,7 +188,7 @@ def test_a_trainer_move_rechecks_an_overridden_certification(db, make, w):
                    override_reason="Recertification prévue le 1er juillet")
     refused(db, "certification_required", lambda: move_booking(
         db, actor=w.trainer, booking=booking, now=NOW, policy=POLICY,
-        start=at(9, day=JUL7), end=at(10, day=JUL7)), ctype.name, "mer. 30 juin 2027")
+        start=at(9, day=JUL7), end=at(10, day=JUL7)), ctype.name, "mercredi 30 juin 2027")
 
 
 # -- creating a series ----------------------------------------------------------------
@@ -238,7 +238,7 @@ def test_series_is_all_or_nothing(db, w, blocker):
     assert (datetime.fromisoformat(failed["start"]), failed["error"]) == (third, "conflict")
     assert [c["booking_id"] for c in error.details["conflicts"]] == [blocker.id]
     assert (error.params["failed"], error.params["total"]) == (1, 4)
-    assert re.search(rf"mer\. 27 janv\. 2027, 10:00.*\b{blocker.id}\b", error.message), (
+    assert re.search(rf"mercredi 27 janvier 2027 de 10:00.*\b{blocker.id}\b", error.message), (
         error.message)
 
 

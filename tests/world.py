@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,12 +29,14 @@ from booking.services.accounts.tokens import issue_token
 from booking.services.bookings.operations import BookingRequest, create_booking
 from booking.services.certifications.requests import request_certification
 from booking.services.closures.operations import closure_target, create_closure
+from booking.services.equipment.documents import Storage, Upload, add_document
 from booking.services.feeds.operations import create_feed, feed_token
 from booking.services.policy import Policy
 from models import (
     Base,
     BookingPurpose,
     BookingStatus,
+    DocumentKind,
     FeedScope,
     Project,
     ProjectStatus,
@@ -108,6 +111,10 @@ def build_world(app: Flask, make: Factory, db: Session) -> World:
             actor=people["coordinator"], now=NOW, reason="Inventaire",
             start=datetime(2027, 2, 1, 8, tzinfo=PARIS), end=datetime(2027, 2, 1, 18,
                                                                       tzinfo=PARIS))
+        document = add_document(
+            db, actor=people["coordinator"], equipment=machine, now=NOW,
+            storage=Storage(Path(app.config["DOCUMENTS_DIR"]), 1024 * 1024),
+            upload=Upload(b"%PDF-1.7\n%%EOF\n", "consignes.pdf", DocumentKind.SAFETY))
     db.flush()
     assert booking.status is BookingStatus.PENDING
     ids: dict[str, int | str] = {
@@ -116,7 +123,7 @@ def build_world(app: Flask, make: Factory, db: Session) -> World:
         "certification_id": certification.id, "request_id": requested.created[0].id,
         "closure_id": closure.id, "job_id": "complete_past",
         "certification_type_id": ctype.id, "company_id": company_a.id,
-        "away_id": away.id,
+        "away_id": away.id, "document_id": document.id,
     }
     return World(people, ids, feed_token(feed, key))
 

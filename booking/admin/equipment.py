@@ -25,7 +25,11 @@ from booking.extensions import db
 from booking.handlers import get_or_404, submit
 from booking.pagination import paginate
 from booking.query import arg_id
-from booking.services.equipment.operations import create_equipment, update_equipment
+from booking.services.equipment.operations import (
+    create_equipment,
+    equipment_problems,
+    update_equipment,
+)
 from booking.services.errors import DomainError
 from booking.timeutil import utc_now
 from models import CertificationType, Equipment, EquipmentCategory, Establishment
@@ -99,13 +103,16 @@ def equipment_new() -> str | Response:
         form.category.data = EquipmentCategory.TRAINING_EQUIPMENT.value
         form.fill_default_hours()
     if form.validate_on_submit():
-        data = {**form.data_for_service(), "establishment_id": establishment.id}
+        data = {**form.for_new_equipment(form.data_for_service()),
+                "establishment_id": establishment.id}
         done = submit(lambda: create_equipment(db.session, actor=current_user, data=data,
                                                now=utc_now()),
                       on_error=lambda error: _place(form, error),
                       success=lambda e: _("Equipment %(name)s created.", name=e.name))
         if done:
             return redirect(url_for("admin.equipment_list"))
+    else:
+        _check_the_rest(form, establishment, None)
     return render_template("admin/equipment_form.html", form=form, equipment=None,
                            establishment=establishment, hours_fit=True)
 
@@ -127,12 +134,28 @@ def equipment_edit(equipment_id: int) -> str | Response:
                       success=_("Equipment %(name)s saved.", name=equipment.name))
         if done:
             return redirect(url_for("admin.equipment_list"))
+    else:
+        _check_the_rest(form, establishment, equipment)
     return render_template("admin/equipment_form.html", form=form, equipment=equipment,
                            establishment=establishment, hours_fit=hours_fit)
 
 
 def _place(form: EquipmentForm, error: DomainError) -> None:
-    if error.details.get("field") == "opening_hours":
-        form.hours_errors = [error.message]
-    else:
-        place_error(form, error, EQUIPMENT_ERRORS)
+    """Every refusal of the service next to its field (refuse() carries them all)."""
+    for refusal in getattr(error, "refusals", [error]):
+        if refusal.details.get("field") == "opening_hours":
+            form.hours_errors.append(refusal.message)
+        else:
+            place_error(form, refusal, EQUIPMENT_ERRORS)
+
+
+def _check_the_rest(form: EquipmentForm, establishment: Establishment,
+                    equipment: Equipment | None) -> None:
+    """A submit the form refused: the service's rules on the fields that passed, so
+    that one submit shows every mistake (nothing is written)."""
+    if request.method != "POST" or "csrf_token" in form.errors:
+        return
+    for refusal in equipment_problems(db.session, establishment=establishment,
+                                      data=form.checked_data_for_service(),
+                                      equipment=equipment):
+        _place(form, refusal)

@@ -8,6 +8,7 @@ the field they concern.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import time
 from typing import Any
 
@@ -140,6 +141,9 @@ class EquipmentForm(Form):
         description=_l("A pending booking not decided in time expires."))
     requires_approval = BooleanField(_l("Bookings need a coordinator's approval"))
     open_on_holidays = BooleanField(_l("Open on public holidays"))
+    line_hours = BooleanField(_l("A component opens when its line does"), default=True,
+                              description=_l("The hours below then apply only to "
+                                             "equipment that is not a component."))
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -207,23 +211,55 @@ class EquipmentForm(Form):
 
     def data_for_service(self) -> dict[str, Any]:
         """The data dict of booking.services.equipment (keys of EquipmentInSchema)."""
-        return {
-            "code": self.code.data.strip(), "name": self.name.data.strip(),
-            "description": self.description.data or "", "location": self.location.data or "",
-            "category": EquipmentCategory(self.category.data),
-            "status": EquipmentStatus(self.status.data),
-            "status_reason": (self.status_reason.data or "").strip(),
-            "parent_id": self.parent.data or None, "capacity": self.capacity.data,
-            "slot_minutes": self.slot_minutes.data, "min_minutes": self.min_minutes.data,
-            "max_minutes": self.max_minutes.data,
-            "changeover_minutes": self.changeover_minutes.data or 0,
-            "approval_deadline_hours": self.approval_deadline_hours.data,
-            "requires_approval": self.requires_approval.data,
-            "open_on_holidays": self.open_on_holidays.data,
-            "required_certification_type_ids": list(self.certification_types.data or []),
-            "opening_hours": self.opening_hours(),
-        }
+        return {key: value() for key, (_, value) in self._service_values().items()}
 
+    def for_new_equipment(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Without opening hours when a new component takes its line's (the service
+        copies them)."""
+        if self.line_hours.data and data.get("parent_id"):
+            return {key: value for key, value in data.items() if key != "opening_hours"}
+        return data
+
+    def checked_data_for_service(self) -> dict[str, Any]:
+        """The part of :meth:`data_for_service` whose fields passed the form's checks:
+        the service's rules are checked on it too, to show every mistake at once."""
+        wrong = {name for name, field in self._fields.items() if field.errors}
+        data = {}
+        for key, (fields, value) in self._service_values().items():
+            if wrong.isdisjoint(fields):
+                try:
+                    data[key] = value()
+                except (AttributeError, TypeError, ValueError):  # a choice off the list
+                    continue
+        return data
+
+    def _service_values(self) -> dict[str, tuple[tuple[str, ...], Callable[[], Any]]]:
+        """Each key of the service's data: the fields it is read from, and how."""
+        hours = tuple(f"d{day}_{key}" for day in range(7) for key in HOUR_KEYS)
+        return {
+            "code": (("code",), lambda: self.code.data.strip()),
+            "name": (("name",), lambda: self.name.data.strip()),
+            "description": (("description",), lambda: self.description.data or ""),
+            "location": (("location",), lambda: self.location.data or ""),
+            "category": (("category",), lambda: EquipmentCategory(self.category.data)),
+            "status": (("status",), lambda: EquipmentStatus(self.status.data)),
+            "status_reason": (("status_reason",),
+                              lambda: (self.status_reason.data or "").strip()),
+            "parent_id": (("parent",), lambda: self.parent.data or None),
+            "capacity": (("capacity",), lambda: self.capacity.data),
+            "slot_minutes": (("slot_minutes",), lambda: self.slot_minutes.data),
+            "min_minutes": (("min_minutes",), lambda: self.min_minutes.data),
+            "max_minutes": (("max_minutes",), lambda: self.max_minutes.data),
+            "changeover_minutes": (("changeover_minutes",),
+                                   lambda: self.changeover_minutes.data or 0),
+            "approval_deadline_hours": (("approval_deadline_hours",),
+                                        lambda: self.approval_deadline_hours.data),
+            "requires_approval": (("requires_approval",), lambda: self.requires_approval.data),
+            "open_on_holidays": (("open_on_holidays",), lambda: self.open_on_holidays.data),
+            "required_certification_type_ids": (
+                ("certification_types",), lambda: list(self.certification_types.data or [])),
+            "opening_hours": (hours, self.opening_hours),
+        }
 
 HOUR_KEYS = ("opens", "closes", "opens2", "closes2")
 # Each label written out, so that the message extractor finds it.

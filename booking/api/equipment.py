@@ -25,9 +25,10 @@ from booking.handlers import commit
 from booking.permissions import may
 from booking.search import contains
 from booking.services.bookings.availability import availability, load_with_hours
+from booking.services.equipment.documents import listed_documents
 from booking.services.equipment.operations import create_equipment, update_equipment
 from booking.timeutil import utc_now
-from models import Booking, Equipment, EquipmentCategory, EquipmentStatus
+from models import Booking, DocumentKind, Equipment, EquipmentCategory, EquipmentStatus
 
 blp = Blueprint("Equipment", __name__, url_prefix="/api/v1/equipment",
                 description="Equipment, pilot lines and their components")
@@ -130,6 +131,21 @@ class AvailabilitySchema(Schema):
     free = fields.List(fields.Nested(IntervalSchema))
 
 
+class DocumentSchema(Schema):
+    id = fields.Integer()
+    kind = fields.Enum(DocumentKind, by_value=True)
+    title = fields.String()
+    filename = fields.String()
+    content_type = fields.String()
+    size_bytes = fields.Integer()
+    required = fields.Boolean(metadata={"description": "to read before a session"})
+    created_at = fields.Function(
+        lambda d: local_iso(d.created_at, d.equipment.establishment.timezone),
+        metadata={"format": "date-time"})
+    url = fields.Function(lambda d: f"/documents/{d.id}", metadata={
+        "description": "the download, for a browser logged in to the site"})
+
+
 def _loaded() -> Any:
     return (selectinload(Equipment.components), selectinload(Equipment.opening_hours),
             selectinload(Equipment.required_certification_types))
@@ -201,6 +217,15 @@ def get_availability(args: dict[str, Any], equipment_id: int) -> dict[str, Any]:
         "free": [{"start": local_iso(s, zone), "end": local_iso(e, zone)}
                  for s, e in result.free],
     }
+
+
+@blp.route("/<id:equipment_id>/documents", methods=["GET"])
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_of(DocumentSchema))
+def list_documents(args: dict[str, Any], equipment_id: int) -> dict[str, Any]:
+    """The machine's documents and photos, required reading first."""
+    user = api_user()
+    return page(listed_documents(load(Equipment, equipment_id, user), user), args)
 
 
 def _visible_bookings(user: Any, ids: list[int]) -> set[int]:

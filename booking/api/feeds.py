@@ -18,6 +18,7 @@ from booking.api.common import load, local_iso, page
 from booking.api.fields import DATE_TIME, PageArgs, object_id, page_of
 from booking.extensions import db
 from booking.handlers import commit
+from booking.public_url import public_url
 from booking.services.errors import N_, NotFound
 from booking.services.feeds import operations as feeds
 from booking.timeutil import utc_now
@@ -39,7 +40,7 @@ class FeedSchema(Schema):
 
 def _out(feed: Feed) -> dict[str, Any]:
     urls = feeds.feed_urls(feed, key=current_app.config["SECRET_KEY"],
-                           base_url=current_app.config["BASE_URL"])
+                           base_url=public_url())
     return {"id": feed.id, "scope": feed.scope, "scope_id": feed.scope_id, "url": urls.url,
             "webcal_url": urls.webcal_url,
             "created_at": local_iso(feed.created_at, current_app.config["DISPLAY_TIMEZONE"])}

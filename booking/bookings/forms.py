@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
+
+from dateutil.rrule import DAILY, FR, MO, TH, TU, WE, WEEKLY, rrule, weekday
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 from wtforms import (
@@ -29,6 +32,36 @@ SCOPE_CHOICES = [
 ]
 
 
+# The simple repetitions, each a dateutil rule: (frequency, interval, weekdays).
+REPETITIONS: dict[str, tuple[int, int, tuple[weekday, ...] | None]] = {
+    "daily": (DAILY, 1, None),
+    "weekdays": (DAILY, 1, (MO, TU, WE, TH, FR)),
+    "weekly": (WEEKLY, 1, None),
+    "biweekly": (WEEKLY, 2, None),
+}
+REPEAT_CHOICES = [
+    SelectChoice("none", _l("Does not repeat")),
+    SelectChoice("daily", _l("Every day")),
+    SelectChoice("weekdays", _l("Every weekday (Monday to Friday)")),
+    SelectChoice("weekly", _l("Every week")),
+    SelectChoice("biweekly", _l("Every 2 weeks")),
+    SelectChoice("custom", _l("Custom rule (RRULE)")),
+]
+MAX_COUNT = 366
+
+
+def repetition_rule(repeat: str, first_day: date, count: int | None,
+                    until: date | None) -> str:
+    """The RRULE of a simple repetition (built by dateutil, without DTSTART):
+    ``count`` times, or up to ``until`` included (its whole local day)."""
+    freq, interval, days = REPETITIONS[repeat]
+    last = datetime.combine(until, time(23, 59, 59)) if until else None
+    rule = rrule(freq, interval=interval, byweekday=days, count=count, until=last,
+                 dtstart=datetime.combine(first_day, time()))
+    # str() gives "DTSTART:…\nRRULE:…"; the series takes its start from the booking.
+    return str(rule).splitlines()[-1].removeprefix("RRULE:")
+
+
 class BookingForm(Form):
     equipment = SelectField(_lp("form field", "Equipment"), coerce=int,
                             validators=[DataRequired()])
@@ -44,13 +77,15 @@ class BookingForm(Form):
     project = SelectField(_l("Industrial project"), coerce=int, validators=[Optional()])
     participants = IntegerField(_l("Participants"),
                                 validators=[Optional(), NumberRange(min=0, max=10000)])
-    repeat = SelectField(_l("Repeat"), choices=[
-        SelectChoice("none", _l("Does not repeat")), SelectChoice("weekly", _l("Every week")),
-        SelectChoice("custom", _l("Custom rule (RRULE)"))], default="none")
-    until = DateField(_l("Until"), validators=[Optional()],
+    repeat = SelectField(_l("Repeat"), choices=REPEAT_CHOICES, default="none")
+    count = IntegerField(_l("Number of times"),
+                         validators=[Optional(), NumberRange(min=1, max=MAX_COUNT)],
+                         description=_l("The first booking included."))
+    until = DateField(_l("Or until"), validators=[Optional()],
                       description=_l("Last day of the repetition, included."))
     rrule = StringField(_l("Rule"), validators=[Optional(), Length(max=500)],
-                        description=_l("RFC 5545, e.g. FREQ=WEEKLY;BYDAY=TU;UNTIL=20270630"))
+                        description=_l("RFC 5545, e.g. FREQ=WEEKLY;BYDAY=TU;UNTIL=20270630. "
+                                       "Used instead of the repetition above."))
     skip_conflicts = BooleanField(_l("Book the occurrences that fit and skip the others"))
     override_reason = TextAreaField(
         _l("Override a missing certification, because…"),

@@ -21,19 +21,27 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
-from booking.bookings.forms import PURPOSE_LABELS, BookingForm, CancelForm, MoveForm
+from booking.bookings.forms import (
+    PURPOSE_LABELS,
+    REPETITIONS,
+    BookingForm,
+    CancelForm,
+    MoveForm,
+    repetition_rule,
+)
 from booking.extensions import db
 from booking.handlers import commit, get_or_404, place_error, submit
 from booking.i18n import local_when
 from booking.pagination import paginate
 from booking.permissions import may
+from booking.public_url import public_url
 from booking.query import optional_day, optional_id
 from booking.services.accounts.access import active_trainers
 from booking.services.bookings.availability import next_free_slots
-from booking.services.bookings.operations import BookingRequest, create_booking
+from booking.services.bookings.operations import ACTIVE, BookingRequest, create_booking
 from booking.services.bookings.rules import required_types
 from booking.services.bookings.series import (
     SeriesRefused,
@@ -48,7 +56,7 @@ from booking.services.errors import DomainError
 from booking.services.feeds.ical import calendar_of, to_bytes
 from booking.services.inputs import ascii_file_name
 from booking.services.policy import Policy
-from booking.services.projects.access import bookable_projects
+from booking.services.projects.access import bookable_projects, visible_projects
 from booking.timeutil import utc_now
 from models import (
     Booking,
@@ -57,6 +65,7 @@ from models import (
     Equipment,
     EquipmentStatus,
     Project,
+    ProjectStatus,
     User,
 )
 
@@ -126,18 +135,31 @@ def _aware(day: date, at: time, equipment: Equipment) -> datetime:
 
 
 def _rule(form: BookingForm) -> str | None:
-    if form.repeat.data == "weekly":
-        until = form.until.data
-        if until is None:
-            form.until.errors.append(_("Say until when the booking repeats."))
-            return None
-        return f"FREQ=WEEKLY;UNTIL={until:%Y%m%d}"
+    """The series' rule: a simple repetition built by dateutil, or the raw
+    RRULE of the advanced field; None (and an error on its field) when the
+    choice is incomplete."""
+    simple = form.repeat.data in REPETITIONS
+    raw = (form.rrule.data or "").strip()
+    if simple and raw:
+        form.rrule.errors.append(_("Choose a repetition or write a rule, not both."))
+        return None
+    if raw:
+        return raw
     if form.repeat.data == "custom":
-        if not form.rrule.data:
-            form.rrule.errors.append(_("Write the rule, or choose another repetition."))
-            return None
-        return form.rrule.data
-    return None
+        form.rrule.errors.append(_("Write the rule, or choose another repetition."))
+        return None
+    if not simple:
+        return None
+    count, until = form.count.data, form.until.data
+    if count is None and until is None:
+        form.count.errors.append(_("Say how many times, or until when, the booking repeats."))
+        return None
+    if count is not None and until is not None:
+        form.count.errors.append(_("Give a number of times or a last day, not both."))
+        return None
+    if form.day.data is None:
+        return None  # the day's own error says it
+    return repetition_rule(form.repeat.data, form.day.data, count, until)
 
 
 def _place_error(form: BookingForm, error: DomainError) -> None:
@@ -153,6 +175,12 @@ def _place_error(form: BookingForm, error: DomainError) -> None:
 @login_required
 def new() -> str | Response:
     """The booking form; "Preview" checks every occurrence and writes nothing."""
+    if may(current_user, "request", Project) and not _projects():
+        # A company books the sessions of an approved project: without one,
+        # the form could only be refused.
+        return render_template("bookings/needs_project.html", pending=list(db.session.scalars(
+            visible_projects(current_user).where(Project.status == ProjectStatus.REQUESTED)
+            .order_by(Project.created_at.desc()))))
     form = BookingForm()
     if request.method == "GET":
         _prefill(form)
@@ -160,10 +188,12 @@ def new() -> str | Response:
     _fill_choices(form, equipment)
     if equipment is not None and not may(current_user, "book", equipment):
         abort(403)
-    preview = suggestions = None
-    if request.method == "POST" and form.validate() and equipment is not None:
+    preview = suggestions = ask_certification = None
+    if request.method == "POST":
+        # Every mistake at once: the repetition is checked even when a field failed.
+        valid = form.validate()
         rule = _rule(form)
-        if form.repeat.data == "none" or rule:
+        if valid and not form.errors and equipment is not None:
             booking_request = BookingRequest(
                 equipment_id=equipment.id, start=_aware(form.day.data, form.start.data, equipment),
                 end=_aware(form.day.data, form.end.data, equipment), title=form.title.data,
@@ -180,13 +210,18 @@ def new() -> str | Response:
             except DomainError as error:
                 db.session.rollback()
                 _place_error(form, error)
+                if (error.code == "certification_required"
+                        and (form.trainer.data or current_user.id) == current_user.id
+                        and may(current_user, "request_certification", equipment)):
+                    ask_certification = equipment
                 if error.code in TIME_CODES and not isinstance(error, SeriesRefused):
                     suggestions = next_free_slots(
                         db.session, equipment, after=max(booking_request.start, utc_now()),
                         minutes=int((booking_request.end - booking_request.start)
                                     .total_seconds() // 60))
     return render_template("bookings/form.html", form=form, equipment=equipment,
-                           preview=preview, suggestions=suggestions)
+                           preview=preview, suggestions=suggestions,
+                           ask_certification=ask_certification)
 
 
 def _prefill(form: BookingForm) -> None:
@@ -206,9 +241,28 @@ def _prefill(form: BookingForm) -> None:
     except ValueError:
         pass  # a hand-edited link: the form simply stays empty
     equipment = db.session.get(Equipment, form.equipment.data) if form.equipment.data else None
-    if equipment is not None and form.start.data and not form.end.data:
-        end = datetime.combine(date.min, form.start.data) + timedelta(minutes=equipment.min_minutes)
-        form.end.data = end.time()
+    if equipment is not None and form.day.data and form.start.data:
+        form.end.data = _fitting_end(equipment, form.day.data, form.start.data, form.end.data)
+
+
+def _fitting_end(equipment: Equipment, day: date, start: time, end: time | None) -> time | None:
+    """The end to offer after ``start``: the link's, lengthened to the minimum
+    duration and shortened to the maximum, within the opening interval that
+    holds the start; none when the minimum does not fit there (the rules
+    would refuse any end)."""
+    begins = _aware(day, start, equipment)
+    wanted = _aware(day, end, equipment) if end else begins
+    shortest = begins + timedelta(minutes=equipment.min_minutes)
+    ends = min(max(wanted, shortest), begins + timedelta(minutes=equipment.max_minutes))
+    day_start = _aware(day, time(0), equipment)
+    closes = next((close for opens, close in hours.opening_intervals(
+        equipment, day_start, day_start + timedelta(days=1),
+        skip_holidays=not equipment.open_on_holidays)
+        if opens <= begins < close), None)
+    if closes is None or shortest > closes:
+        return None
+    local = min(ends, closes).astimezone(hours.zone_of(equipment))
+    return local.time() if local.date() == day else None
 
 
 def _preview(booking_request: BookingRequest, rule: str | None) -> list[dict[str, Any]]:
@@ -264,10 +318,12 @@ def mine() -> str:
     tab = "past" if request.args.get("tab") == "past" else "upcoming"
     now = utc_now()
     stmt = my_bookings(current_user)
+    # A cancelled or rejected booking is behind its reader, whatever its date.
+    active = Booking.status.in_(ACTIVE)
     if tab == "past":
-        stmt = stmt.where(Booking.end_at <= now).order_by(Booking.start_at.desc())
+        stmt = stmt.where(or_(Booking.end_at <= now, ~active)).order_by(Booking.start_at.desc())
     else:
-        stmt = stmt.where(Booking.end_at > now).order_by(Booking.start_at)
+        stmt = stmt.where(Booking.end_at > now, active).order_by(Booking.start_at)
     page = paginate(db.session, stmt, request.args.get("page", 1, type=int))
     return render_template("bookings/mine.html", page=page, tab=tab, now=now)
 
@@ -323,7 +379,7 @@ def move(booking_id: int) -> str | Response:
 def ics(booking_id: int) -> Response:
     booking = _load(booking_id, "view")
     cal = calendar_of([booking], name=booking.title, now=utc_now(),
-                      base_url=current_app.config["BASE_URL"], method="PUBLISH")
+                      base_url=public_url(), method="PUBLISH")
     name = ascii_file_name(f"booking-{booking.id}.ics")
     return Response(to_bytes(cal), mimetype="text/calendar",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -30,6 +30,7 @@ from booking.calendars.forms import NewFeedForm, RegenerateFeedForm, RevokeFeedF
 from booking.extensions import db
 from booking.handlers import commit, get_or_404, submit
 from booking.labels import SCOPE_LABELS
+from booking.public_url import public_url
 from booking.services.errors import N_, Conflict, NotFound
 from booking.services.feeds import operations as feeds
 from booking.services.feeds.access import followable, may_follow
@@ -84,7 +85,7 @@ def _new_feed_form(user: User) -> NewFeedForm:
 
 
 def _rows(user: User) -> list[FeedRow]:
-    key, base_url = current_app.config["SECRET_KEY"], current_app.config["BASE_URL"]
+    key, base_url = current_app.config["SECRET_KEY"], public_url()
     rows = []
     for feed in db.session.scalars(select(Feed).where(
             Feed.owner_id == user.id, Feed.revoked_at.is_(None)).order_by(Feed.id)):

@@ -8,8 +8,8 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import aliased, joinedload
@@ -27,6 +27,7 @@ from booking.certifications.forms import (
 from booking.coordination.access import staff_required
 from booking.extensions import db
 from booking.handlers import commit, get_or_404, submit
+from booking.i18n import local_date
 from booking.labels import ROLE_LABELS
 from booking.pagination import paginate
 from booking.permissions import is_coordinator, may
@@ -105,7 +106,9 @@ def _listing(show: str, trainer_id: int | None, today: date) -> Select[Any]:
     if show == "expired":
         return stmt.where(Certification.valid_until < today, ~_renewed()).order_by(
             Certification.valid_until.desc(), User.name)
-    return stmt.order_by(User.name, CertificationType.name, Certification.valid_until.desc())
+    # A renewed certification is superseded by its renewal: listed once, in the history.
+    return stmt.where(~_renewed()).order_by(User.name, CertificationType.name,
+                                            Certification.valid_until.desc())
 
 
 def _render_index(grant_form: GrantForm | None = None) -> str:
@@ -122,6 +125,14 @@ def _render_index(grant_form: GrantForm | None = None) -> str:
     ids = [c.id for c in page.items]
     renewed = set(db.session.scalars(select(Certification.id).where(
         Certification.id.in_(ids), _renewed()))) if ids else set()
+    # A renewal that starts later continues one in force today: the holder is certified.
+    in_force = set(db.session.execute(select(
+        Certification.user_id, Certification.certification_type_id).where(
+        Certification.user_id.in_({c.user_id for c in page.items}),
+        Certification.revoked_at.is_(None), Certification.valid_from <= today,
+        Certification.valid_until >= today))) if ids else set()
+    continuing = {c.id for c in page.items if c.valid_from > today
+                  and (c.user_id, c.certification_type_id) in in_force}
     people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(
         {c.granted_by_id for c in page.items} | {c.revoked_by_id for c in page.items})))}
     open_requests = list(db.session.scalars(
@@ -134,7 +145,8 @@ def _render_index(grant_form: GrantForm | None = None) -> str:
     return render_template(
         "certifications/index.html", page=page, show=show, trainer_id=trainer_id,
         filters=filters, show_labels=SHOW_LABELS, grant_form=_grant_form(grant_form),
-        today=today, soon=today + EXPIRING_WITHIN, renewed=renewed, people=people,
+        today=today, soon=today + EXPIRING_WITHIN, renewed=renewed, continuing=continuing,
+        people=people,
         requests=open_requests)
 
 
@@ -162,7 +174,7 @@ def grant() -> str | Response:
 
         if submit(grant_and_settle, form=form, fields=CERTIFICATION_FIELDS, success=lambda c: _(
                 "%(type)s granted to %(name)s until %(date)s.", type=c.certification_type.name,
-                name=holder.name, date=format_date(c.valid_until))):
+                name=holder.name, date=local_date(c.valid_until, "long"))):
             return redirect(url_for("certifications.index"))
     return _render_index(form)
 
@@ -196,7 +208,7 @@ def renew(certification_id: int) -> str | Response:
         if submit(renew_and_settle, form=form, fields=CERTIFICATION_FIELDS, success=lambda r: _(
                 "%(type)s of %(name)s renewed from %(start)s to %(end)s.",
                 type=r.certification_type.name, name=r.user.name,
-                start=format_date(r.valid_from), end=format_date(r.valid_until))):
+                start=local_date(r.valid_from, "long"), end=local_date(r.valid_until, "long"))):
             return redirect(url_for("certifications.index"))
     return render_template("certifications/renew.html", certification=certification,
                            form=form, start=start)
@@ -257,7 +269,7 @@ def _decide_request(request_id: int, grant: bool) -> Response:
         valid_until=form.valid_until.data if grant else None, reason=form.reason.data),
         success=lambda certification: _(
             "%(type)s granted to %(name)s until %(date)s.", type=ctype.name, name=holder.name,
-            date=format_date(certification.valid_until)) if certification is not None else _(
+            date=local_date(certification.valid_until, "long")) if certification is not None else _(
             "Request of %(name)s for %(type)s declined.", name=holder.name, type=ctype.name))
     return redirect(url_for("certifications.index"))
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import case, select
 from sqlalchemy.orm import selectinload
@@ -44,6 +45,7 @@ from booking.services.closures.operations import (
 )
 from booking.services.equipment.hours import wall_clock
 from booking.services.equipment.operations import update_equipment
+from booking.services.inbox.closures import all_hits, hits_of
 from booking.timeutil import utc_now
 from models import (
     Booking,
@@ -175,8 +177,7 @@ def closures() -> str | Response:
                 start=_paris(form.start.data), end=_paris(form.end.data),
                 reason=form.reason.data, kind=ClosureKind(form.kind.data))
 
-        if submit(close, form=form, fields=CLOSURE_FIELDS,
-                  success=lambda c: _("Closure declared: %(reason)s.", reason=c.reason)):
+        if submit(close, form=form, fields=CLOSURE_FIELDS, success=_declared):
             return redirect(url_for("coordination.closures"))
     now = utc_now()
     upcoming = Closure.end_at > now
@@ -186,7 +187,19 @@ def closures() -> str | Response:
         Closure.start_at.desc(), Closure.id)
     page = paginate(db.session, stmt, _page())
     return render_template("coordination/closures.html", form=form, page=page, now=now,
-                           targets=_closure_targets(page.items))
+                           targets=_closure_targets(page.items),
+                           hits=all_hits(db.session, current_user, now=now))
+
+
+def _declared(closure: Closure) -> str:
+    """The success message, warning of the bookings the closure falls on."""
+    done = _("Closure declared: %(reason)s.", reason=closure.reason)
+    hits = hits_of(db.session, current_user, [closure], now=utc_now())
+    if not hits:
+        return done
+    return done + " " + ngettext(
+        "It falls on %(num)d booking: notify, move or cancel it below.",
+        "It falls on %(num)d bookings: notify, move or cancel them below.", len(hits))
 
 
 def _closure_targets(items: list[Closure]) -> dict[int, Establishment | Equipment]:

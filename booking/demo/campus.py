@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from booking.services.accounts.operations import create_user
 from booking.services.bookings.operations import BookingRequest, create_booking
-from booking.services.certifications.operations import add_months
+from booking.services.certifications.operations import add_months, default_valid_until
 from booking.services.equipment.hours import wall_clock, zone_of
 from booking.services.errors import (
     BeyondHorizon,
@@ -399,8 +399,10 @@ class _Loader:
             user, kind = self.users[email], self.types[code]
             if (user.id, kind.id) in held:
                 continue
-            until = self.today + timedelta(days=expires_in)
-            first = add_months(until, -kind.validity_months) + timedelta(days=1)
+            # Granted as the certifications page grants: from ``first`` for the type's
+            # validity, its end within a few days of ``expires_in`` (months differ in length).
+            first = add_months(self.today + timedelta(days=expires_in), -kind.validity_months)
+            until = default_valid_until(first, kind.validity_months)
             self._add("certifications", Certification(
                 user_id=user.id, certification_type_id=kind.id, valid_from=first,
                 valid_until=until, granted_by_id=self.users[granter].id,
@@ -421,7 +423,7 @@ class _Loader:
                     wanted_to=self.monday + timedelta(weeks=last, days=4),
                     equipment_ids=[self.equipment[code].id for code in spec["equipment"]],
                     description=spec["description"], objectives=spec["objectives"],
-                    contact_name=requester.name, contact_email=requester.email)
+                    contact_name=requester.name, contact_email=requester.email, notify=False)
                 if spec["status"] is ProjectStatus.APPROVED:
                     approve_project(self.session, project, actor=self.users[spec["decided_by"]],
                                     now=self.now, trainer_id=self.users[spec["trainer"]].id,

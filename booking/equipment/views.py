@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, render_template, request
@@ -11,8 +11,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from booking.equipment.forms import CatalogueForm, WeekForm
-from booking.equipment.week import build_week
+from booking.equipment.forms import VIEWS, CatalogueForm, WeekForm
+from booking.equipment.month import build_month
+from booking.equipment.week import build_days, build_week
 from booking.extensions import db
 from booking.handlers import get_or_404
 from booking.i18n import display_zone, local_day_names
@@ -25,6 +26,7 @@ from booking.services.certifications.held import types_held_on
 from booking.services.equipment import hours
 from booking.timeutil import utc_now
 from models import (
+    Booking,
     CertificationType,
     Equipment,
     EquipmentCategory,
@@ -107,18 +109,34 @@ def _free_during(machines: list[Equipment], start: datetime, end: datetime) -> l
 @bp.route("/<id:equipment_id>")
 @login_required
 def page(equipment_id: int) -> str:
+    """The machine and its calendar: a day, a week (the default) or a month."""
     equipment = get_or_404(Equipment, equipment_id, current_user)
     form = WeekForm(request.args)
+    form.validate()
     now = utc_now()
     zone = hours.zone_of(equipment)
-    day = form.week.data if form.validate() and form.week.data else now.astimezone(zone).date()
-    week = build_week(db.session, equipment, day, now=now,
-                      may_see=lambda booking: may(current_user, "view", booking))
+    today = now.astimezone(zone).date()
+    view = form.view.data if form.view.data in VIEWS and not form.view.errors else "week"
+    day = next((f.data for f in (form.date, form.week) if f.data and not f.errors), today)
+    form.view.data, form.date.data = view, day
+
+    def may_see(booking: Booking) -> bool:
+        return may(current_user, "view", booking)
+
+    week = month = None
+    if view == "month":
+        month = build_month(db.session, equipment, day, may_see=may_see)
+    elif view == "day":
+        week = build_days(db.session, equipment, day, 1, now=now, may_see=may_see)
+    else:
+        week = build_week(db.session, equipment, day, now=now, may_see=may_see)
     held = types_held_on(db.session, current_user, now.astimezone(display_zone()).date())
     missing = [t for t in required_types(equipment) if t.id not in held]
     return render_template(
-        "equipment/page.html", equipment=equipment, week=week, form=form, missing=missing,
+        "equipment/page.html", equipment=equipment, week=week, month=month, view=view,
+        day=day, form=form, missing=missing,
         hours=describe_opening_hours(equipment, local_day_names()),
-        today=now.astimezone(zone).date(),
-        can_book=may(current_user, "book", equipment),
+        today=today, can_book=may(current_user, "book", equipment),
+        prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1),
+        day_names=local_day_names(),
     )

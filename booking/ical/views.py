@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import gzip
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, request
 
 from booking.extensions import db
+from booking.public_url import public_url
 from booking.services.feeds.content import feed_bookings, fingerprint
 from booking.services.feeds.ical import Audience, calendar_of, to_bytes
 from booking.services.feeds.operations import feed_for_token, scope_target
@@ -48,7 +49,7 @@ def feed(token: str) -> Response:
         return Response(status=304, headers=headers)
     bookings = feed_bookings(db.session, found, now)
     cal = calendar_of(bookings, name=_calendar_name(found), now=now,
-                      base_url=current_app.config["BASE_URL"], audience=Audience(details=True))
+                      base_url=public_url(), audience=Audience(details=True))
     body = to_bytes(cal)
     if "gzip" in request.headers.get("Accept-Encoding", ""):
         body = gzip.compress(body)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import npgettext
+from flask_babel import ngettext, npgettext
 from flask_login import current_user
 from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
 from sqlalchemy import select
@@ -28,6 +28,7 @@ from booking.handlers import submit
 from booking.services.accounts.access import coordinated_establishments
 from booking.services.closures.imports import MAX_BYTES, ImportSummary, import_closures
 from booking.services.errors import DomainError
+from booking.services.inbox.closures import all_hits
 from booking.services.inputs import parse_id
 from booking.timeutil import utc_now
 from models import Equipment
@@ -81,7 +82,14 @@ def _import_done(summary: ImportSummary) -> str:
                   summary.unchanged),
         npgettext("closures import", "%(num)d removed", "%(num)d removed", summary.removed),
         npgettext("closures import", "%(num)d skipped", "%(num)d skipped", summary.skipped)]
-    return _("Import done: %(counts)s.", counts=", ".join(counts))
+    done = _("Import done: %(counts)s.", counts=", ".join(counts))
+    hits = all_hits(db.session, current_user, now=utc_now(), imported=True)
+    if not hits:
+        return done
+    return done + " " + ngettext(
+        "Imported closures fall on %(num)d booking: notify, move or cancel it below.",
+        "Imported closures fall on %(num)d bookings: notify, move or cancel them below.",
+        len(hits))
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -107,4 +115,5 @@ def upload() -> str | Response:
                     source_name=secure_filename(upload_file.filename or "") or None),
                     on_error=place, success=_import_done):
                 return redirect(url_for("imports.upload"))
-    return render_template("imports/upload.html", form=form)
+    return render_template("imports/upload.html", form=form,
+                           hits=all_hits(db.session, current_user, now=utc_now(), imported=True))

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from booking.extensions import db
+from booking.jobs import labels
 from booking.permissions import require
 from booking.timeutil import utc_now
 from models import JobRun, SchedulerLease
@@ -69,6 +70,9 @@ def index() -> str:
             "spec": spec, "last": last, "last_error": failed,
             "error_summary": error_summary(failed.error or "") if failed else None,
             "next": (last.started_at + interval) if last and interval else None,
+            "title": labels.title(spec.id),
+            "description": labels.description(spec.id, spec.description),
+            "summary": labels.summary(spec.id, last.summary) if last else "",
         })
     lease = db.session.get(SchedulerLease, "scheduler")
     alive = lease is not None and lease.expires_at > utc_now()
@@ -91,5 +95,6 @@ def run_now(job_id: str) -> Response:
     if run is not None and run.error:
         flash(_("The job failed: see its last error."), "error")
     else:
-        flash(_("Job run: %(summary)s", summary=run.summary if run else "-"), "success")
+        flash(_("%(job)s run: %(summary)s", job=labels.title(spec.id),
+                summary=labels.summary(spec.id, run.summary) if run else "-"), "success")
     return redirect(url_for("jobs.index"))

@@ -12,9 +12,9 @@ ALL = "all"  # the establishment choice that means the whole campus
 
 
 class ReportForm(QueryForm):
-    # The query string speaks the API's words: ``from`` included, ``to`` excluded.
-    # The page's lead says the last day included.
+    # Both days included, as everywhere else on the pages: ``until`` is the last
+    # day. (The API's ``to`` is excluded; the page still reads it in old links.)
     first = DateField(_l("From"), name="from", validators=[Optional()])
-    last_excluded = DateField(_l("To (excluded)"), name="to", validators=[Optional()])
+    last = DateField(_l("To"), name="until", validators=[Optional()])
     establishment_id = SelectField(_l("Establishment"), validate_choice=False,
                                    validators=[Optional()])

@@ -3,10 +3,12 @@
 The page shows each figure twice, as a chart drawn here as SVG
 (booking.reports.svg) and as a table (the accessible alternative, and what a
 screen reader reads); ``/reports/utilisation.csv`` downloads the rows of one
-group as the API gives them. Ranges are the API's: ``from`` included, ``to``
-excluded, dates in Europe/Paris. Coordinators start on their establishment,
-admins on the whole campus; both may choose any (``establishment_id=all`` is
-the campus).
+group and ``/reports/utilisation.xlsx`` every group, in the reader's language
+(``codes=1``: the CSV as the API gives its rows). The page's range has both
+days included (``from``, ``until``), as every other page; the API's ``to``
+(excluded) is still read in old links and by the downloads. Dates in
+Europe/Paris. Coordinators start on their establishment, admins on the whole
+campus; both may choose any (``establishment_id=all`` is the campus).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -28,7 +31,8 @@ from sqlalchemy import select
 from booking.bookings.forms import PURPOSE_LABELS
 from booking.coordination.access import staff_required
 from booking.extensions import db
-from booking.query import arg_day, arg_id
+from booking.i18n import local_date
+from booking.query import arg_day, arg_id, optional_day
 from booking.reports.forms import ALL, ReportForm
 from booking.reports.svg import Bar, bar_chart, column_chart
 from booking.services.errors import DomainError
@@ -36,7 +40,11 @@ from booking.services.inputs import ascii_file_name, parse_id
 from booking.services.policy import CAMPUS_ZONE
 from booking.services.reports.access import default_establishment
 from booking.services.reports.activity import activity
-from booking.services.reports.spreadsheet import SEPARATORS, utilisation_csv
+from booking.services.reports.spreadsheet import (
+    SEPARATORS,
+    utilisation_csv,
+    utilisation_table,
+)
 from booking.services.reports.utilisation import (
     FIRST_DAY,
     GROUPS,
@@ -45,6 +53,7 @@ from booking.services.reports.utilisation import (
     check_range,
     report,
 )
+from booking.services.tables import XLSX_MIMETYPE, Table, csv_bytes, layout_for, xlsx_bytes
 from booking.timeutil import utc_now
 from models import Establishment
 
@@ -57,6 +66,12 @@ SHARING_LABELS = {
     "none": _l("No establishment"),
 }
 SHARING_PATTERNS = {"own": 0, "other": 1, "company": 2, "none": 3}
+# What a row of each group is: a sheet's name and its first column.
+GROUP_HEADS = {
+    "equipment": _lp("table column", "Equipment"), "month": _l("Month"),
+    "purpose": _l("Purpose"), "sharing": _l("Booked by"), "company": _l("Company"),
+    "establishment": _l("Establishment"),
+}
 # Pages' sections, in order; "establishment" only for the whole campus.
 SECTIONS = ("equipment", "month", "purpose", "sharing", "company", "establishment")
 
@@ -95,7 +110,9 @@ class Choice:
     establishment_id: int | None
 
     def query(self, **more: Any) -> dict[str, Any]:
-        args = {"from": self.first.isoformat(), "to": self.last_excluded.isoformat(), **more}
+        """The page's query string: both days included (``until``)."""
+        last = self.last_excluded - timedelta(days=1)
+        args = {"from": self.first.isoformat(), "until": last.isoformat(), **more}
         if self.establishment_id is not None:
             args["establishment_id"] = self.establishment_id
         return args
@@ -106,19 +123,26 @@ def _establishments() -> list[Establishment]:
         select(Establishment).order_by(Establishment.city, Establishment.name)))
 
 
+def _legacy_end() -> date | None:
+    """The last day of an old link's ``to`` (excluded, the API's word)."""
+    excluded = optional_day("to")
+    return excluded - timedelta(days=1) if excluded is not None else None
+
+
 def _choose(form: ReportForm, known: set[int], today: date) -> Choice | None:
     """What the filter asks for, or None after setting the form's errors."""
     form.validate()
     default_first, default_last = month_of(today)
     first = form.first.data or default_first
     in_bounds = FIRST_DAY <= first <= LAST_DAY
-    last = form.last_excluded.data or (
-        default_last if not form.first.data else month_of(first)[1] if in_bounds else first)
-    if not form.first.errors and not form.last_excluded.errors:
+    last = form.last.data or _legacy_end() or (
+        default_last - timedelta(days=1) if not form.first.data
+        else month_of(first)[1] - timedelta(days=1) if in_bounds else first)
+    if not form.first.errors and not form.last.errors:
         try:
-            check_range(first, last)
+            check_range(first, last + timedelta(days=1))
         except DomainError as error:
-            form.last_excluded.errors = [error.message]
+            form.last.errors = [error.message]
     raw = request.args.get("establishment_id")
     establishment_id: int | None = None
     if raw is None:
@@ -128,11 +152,11 @@ def _choose(form: ReportForm, known: set[int], today: date) -> Choice | None:
             form.establishment_id.errors = [_("Choose an establishment of the list.")]
         else:
             establishment_id = parse_id(raw)
-    form.first.data, form.last_excluded.data = first, last
+    form.first.data, form.last.data = first, last
     form.establishment_id.data = ALL if establishment_id is None else str(establishment_id)
     if form.errors:
         return None
-    return Choice(first, last, establishment_id)
+    return Choice(first, last + timedelta(days=1), establishment_id)
 
 
 # --- charts ----------------------------------------------------------------------
@@ -204,8 +228,8 @@ def utilisation_page() -> tuple[str, int] | str:
     rows = report(db.session, first=choice.first, last_excluded=choice.last_excluded,
                   groups=groups, establishment_id=choice.establishment_id)
     last_day = choice.last_excluded - timedelta(days=1)
-    period = _("from %(first)s to %(last)s", first=format_date(choice.first, "long"),
-               last=format_date(last_day, "long"))
+    period = _("from %(first)s to %(last)s", first=local_date(choice.first, "long"),
+               last=local_date(last_day, "long"))
     sections = []
     for group in groups:
         labels = _labels(group, rows[group])
@@ -224,47 +248,101 @@ def utilisation_page() -> tuple[str, int] | str:
     return render_template(
         "reports/utilisation.html", form=form, choice=choice, sections=sections,
         period=period, last_day=last_day, scope=scope, this_month=this_month,
+        this_month_args=_month_args(this_month),
         totals={"booked": booked, "open": opened,
                 "rate": round(booked / opened, 4) if opened else None},
         activity=activity(db.session, choice.first, choice.last_excluded,
                           choice.establishment_id, now=now),
-        previous=choice.query(**{"from": previous[0].isoformat(), "to": previous[1].isoformat()}),
-        following=choice.query(**{"from": following[0].isoformat(),
-                                  "to": following[1].isoformat()}),
+        previous=choice.query(**_month_args(previous)),
+        following=choice.query(**_month_args(following)),
         hours=hours, percent=percent)
+
+
+def _month_args(month: tuple[date, date]) -> dict[str, str]:
+    return {"from": month[0].isoformat(),
+            "until": (month[1] - timedelta(days=1)).isoformat()}
 
 
 def _day(name: str, default: date) -> date:
     return arg_day(name) or default
 
 
-@bp.route("/utilisation.csv", endpoint="csv")
-@staff_required
-def utilisation_csv_download() -> Response:
-    """The rows of one group, as the API gives them; the whole campus unless
-    ``establishment_id`` says otherwise."""
+@dataclass
+class Download:
+    first: date
+    last_excluded: date
+    establishment_id: int | None
+
+    def name(self, what: str, extension: str) -> str:
+        last = self.last_excluded - timedelta(days=1)
+        return ascii_file_name(f"{_('utilisation')}-{what}-{self.first.isoformat()}-"
+                               f"{last.isoformat()}.{extension}")
+
+
+def _download() -> Download:
+    """The range and establishment of a download; 400 for what cannot be read.
+    ``until`` is the last day (the page's word), ``to`` the day after (the API's)."""
     today = utc_now().astimezone(CAMPUS_ZONE).date()
     first = _day("from", month_of(today)[0])
-    last = _day("to", month_of(first)[1])
+    until = arg_day("until")
+    last = until + timedelta(days=1) if until is not None else _day("to", month_of(first)[1])
     try:
         check_range(first, last)
     except DomainError as error:
         abort(400, description=error.message)
-    group_by = request.args.get("group_by", "equipment")
-    if group_by not in GROUPS:
-        abort(400, description=_("group_by is one of %(groups)s.", groups=", ".join(GROUPS)))
-    separator = request.args.get("sep", ";")
-    if separator not in SEPARATORS:
-        abort(400, description=_("sep is “;” or “,”."))
     establishment_id = None
     if request.args.get("establishment_id", "").strip() != ALL:
         establishment_id = arg_id("establishment_id")
         if establishment_id is not None and db.session.get(Establishment,
                                                            establishment_id) is None:
             abort(404)
-    rows = report(db.session, first=first, last_excluded=last, groups=[group_by],
-                  establishment_id=establishment_id)[group_by]
-    name = ascii_file_name(f"utilisation-{group_by}-{first.isoformat()}-{last.isoformat()}.csv")
-    return Response(utilisation_csv(rows, separator), content_type="text/csv; charset=utf-8",
+    return Download(first, last, establishment_id)
+
+
+def _sent(body: bytes, content_type: str, name: str) -> Response:
+    return Response(body, content_type=content_type,
                     headers={"Cache-Control": "private, no-store",
                              "Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _table(group: str, rows: list[Row]) -> Table:
+    head = str(GROUP_HEADS[group])
+    return utilisation_table(head, head, rows, _labels(group, rows))
+
+
+@bp.route("/utilisation.csv", endpoint="csv")
+@staff_required
+def utilisation_csv_download() -> Response:
+    """The rows of one group in the reader's language (``codes=1``: as the API
+    gives them); the whole campus unless ``establishment_id`` says otherwise."""
+    choice = _download()
+    group_by = request.args.get("group_by", "equipment")
+    if group_by not in GROUPS:
+        abort(400, description=_("group_by is one of %(groups)s.", groups=", ".join(GROUPS)))
+    separator = request.args.get("sep") or None
+    if separator is not None and separator not in SEPARATORS:
+        abort(400, description=_("sep is “;” or “,”."))
+    codes = request.args.get("codes") == "1"
+    rows = report(db.session, first=choice.first, last_excluded=choice.last_excluded,
+                  groups=[group_by], establishment_id=choice.establishment_id)[group_by]
+    if codes:
+        body = utilisation_csv(rows, separator or ";")
+        name = ascii_file_name(f"utilisation-{group_by}-{choice.first.isoformat()}-"
+                               f"{choice.last_excluded.isoformat()}.csv")
+    else:
+        body = csv_bytes(_table(group_by, rows), layout_for(get_locale()), separator)
+        name = choice.name(str(GROUP_HEADS[group_by]), "csv")
+    return _sent(body, "text/csv; charset=utf-8", name)
+
+
+@bp.route("/utilisation.xlsx", endpoint="xlsx")
+@staff_required
+def utilisation_xlsx_download() -> Response:
+    """Every group of the page, one sheet each, in the reader's language."""
+    choice = _download()
+    groups = [g for g in SECTIONS if g != "establishment" or choice.establishment_id is None]
+    rows = report(db.session, first=choice.first, last_excluded=choice.last_excluded,
+                  groups=groups, establishment_id=choice.establishment_id)
+    body = xlsx_bytes([_table(group, rows[group]) for group in groups],
+                      layout_for(get_locale()))
+    return _sent(body, XLSX_MIMETYPE, choice.name(_("report"), "xlsx"))

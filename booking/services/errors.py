@@ -70,16 +70,26 @@ class DomainError(Exception):
 
     def __init__(self, template: str | Plural, details: dict[str, Any] | None = None, *,
                  code: str | None = None, **params: Any) -> None:
-        super().__init__(_english(template, params))
         self.template = template
         self.params = params
         self.details = details or {}
         if code is not None:
             self.code = code
+        super().__init__(str(self))  # the English sentence, in reprs too
 
     @property
     def message(self) -> str:
         return translate(self.template, self.params)
+
+    def __str__(self) -> str:
+        """English with each parameter shown (logs, tracebacks), never an ISO date."""
+        from flask import has_app_context
+        from flask_babel import force_locale, get_locale
+
+        if not has_app_context() or str(get_locale()) == "en":
+            return translate(self.template, self.params)
+        with force_locale("en"):
+            return translate(self.template, self.params)
 
 
 class ValidationError(DomainError):

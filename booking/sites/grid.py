@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,7 +21,7 @@ from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from booking.equipment.week import display_step, monday_of
+from booking.equipment.week import display_step, load_bookings, monday_of
 from booking.services.bookings.availability import Availability, availability
 from booking.services.equipment import hours
 from booking.services.policy import CAMPUS_ZONE
@@ -48,6 +48,7 @@ class Item:
     booking: Booking | None = None
     col: int = 1  # day view only: 1-based first column and column span
     span: int = 1
+    clash: bool = False  # a booking and a closure over the same time, each half drawn
 
     @property
     def whole_day(self) -> bool:
@@ -61,7 +62,8 @@ class Cell:
 
     col: int
     start: datetime  # local
-    state: str  # free (bookable), off (outside opening hours), past, busy
+    state: str  # free (bookable), short (free, no start), off (outside opening hours), past, busy
+    end: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -137,13 +139,9 @@ def machines_of(session: Session, establishment: Establishment) -> list[Row]:
 
 def _bookings(session: Session, results: Iterable[Availability],
               may_see: Callable[[Booking], bool]) -> dict[int, Booking]:
-    ids = {b.booking_id for r in results for b in r.busy if b.booking_id}
-    if not ids:
-        return {}
-    found = session.scalars(select(Booking).where(Booking.id.in_(ids))
-                            .options(selectinload(Booking.project),
-                                     selectinload(Booking.booked_by)))
-    return {b.id: b for b in found if may_see(b)}
+    # With what the grid, the detail panel and the rules read, loaded once.
+    return load_bookings(session, {b.booking_id for r in results for b in r.busy
+                                   if b.booking_id}, may_see)
 
 
 def _items(result: Availability, bookings: dict[int, Booking], zone: ZoneInfo) -> list[Item]:
@@ -215,9 +213,9 @@ def build_day(session: Session, establishment: Establishment, day: date, *, now:
             last_col = math.ceil((e - starts[0]).total_seconds() / 60 / step)
             placed.append(Item(item.kind, item.start, item.end, item.label, item.booking,
                                col, max(1, last_col - col + 1)))
-        grid.items[machine.id] = placed
+        grid.items[machine.id] = _mark_clashes(placed)
         grid.cells[machine.id] = [
-            Cell(n, at, _state(machine, result, at, step, now))
+            Cell(n, at, _state(machine, result, at, step, now), at + timedelta(minutes=step))
             for n, at in enumerate(starts, start=1)]
     return grid
 
@@ -225,13 +223,32 @@ def build_day(session: Session, establishment: Establishment, day: date, *, now:
 def _state(machine: Equipment, result: Availability, at: datetime, step: int,
            now: datetime) -> str:
     end = at + timedelta(minutes=step)
-    if any(s <= at and end <= e for s, e in result.free):
-        on_grid = _minutes(at.time()) % machine.slot_minutes == 0
-        return "free" if at >= now and on_grid else "past"
+    shortest = timedelta(minutes=max(machine.min_minutes, step))
+    taken = {b.start for b in result.busy if b.reason == "booking"}
+    for s, e in result.free:
+        if s <= at and end <= e:
+            on_grid = _minutes(at.time()) % machine.slot_minutes == 0
+            if at < now or not on_grid:
+                return "past"
+            # A start only when the machine's minimum duration fits before e.
+            # Before another booking the new one's changeover must fit too.
+            changeover = machine.changeover_minutes if e in taken else 0
+            return "free" if at + shortest + timedelta(minutes=changeover) <= e else "short"
     if any(s < end and at < e for s, e in result.free) or any(
             b.start < end and at < b.end for b in result.busy):
         return "busy"
     return "off"
+
+
+def _mark_clashes(items: list[Item]) -> list[Item]:
+    bookings = [i for i in items if i.kind == "booking"]
+    closing = [i for i in items if i.kind in ("closure", "holiday")]
+
+    def clashes(item: Item) -> bool:
+        others = closing if item.kind == "booking" else bookings if item in closing else []
+        return any(item.start < o.end and o.start < item.end for o in others)
+
+    return [replace(i, clash=True) if clashes(i) else i for i in items]
 
 
 def build_week(session: Session, establishment: Establishment, any_day: date, *,

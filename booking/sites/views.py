@@ -6,9 +6,10 @@ A company user sees other companies' bookings only as "Busy"
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
@@ -18,12 +19,15 @@ from booking.extensions import db
 from booking.handlers import get_or_404
 from booking.labels import KIND_LABELS
 from booking.permissions import may
-from booking.sites.forms import VIEWS, SiteCalendarForm
-from booking.sites.grid import build_day, build_week, zone_of_site
+from booking.services.bookings.free_ranges import FreeRange, first_free_ranges
+from booking.services.equipment import hours
+from booking.sites.forms import VIEWS, FreeRangeForm, SiteCalendarForm
+from booking.sites.grid import Row, build_day, build_week, zone_of_site
 from booking.timeutil import utc_now
 from models import Equipment, EquipmentStatus, Establishment
 
 bp = Blueprint("sites", __name__, url_prefix="/sites")
+MAX_SEARCH_DAYS = 31
 
 
 def _establishments() -> list[Establishment]:
@@ -73,10 +77,39 @@ def site_calendar(establishment_id: int) -> str | Response:
     else:
         grid = build_day(db.session, establishment, day, now=now, may_see=may_see)
         previous, following = day - timedelta(days=1), day + timedelta(days=1)
+    finder, ranges = _free_ranges(grid.rows, today, now)
     bookable = {r.equipment.id for r in grid.rows
                 if r.equipment.status is EquipmentStatus.ACTIVE
                 and may(current_user, "book", r.equipment)}
     return render_template(
         "sites/calendar.html", establishment=establishment, form=form, view=view, day=day,
         grid=grid, today=today, previous=previous, following=following, bookable=bookable,
-        kind_labels=KIND_LABELS)
+        kind_labels=KIND_LABELS, finder=finder, ranges=ranges)
+
+
+def _free_ranges(rows: list[Row], today: date, now: datetime
+                 ) -> tuple[FreeRangeForm, list[FreeRange] | None]:
+    """The « trouver N h libres » form and, once asked, what it found (None
+    before); the days default to the next two weeks, at most 31 at a time."""
+    form = FreeRangeForm(request.args)
+    form.validate()
+    if not form.hours.data or form.hours.errors:
+        return form, None
+    first = form.free_from.data if form.free_from.data and not form.free_from.errors else today
+    last = (form.free_to.data if form.free_to.data and not form.free_to.errors
+            else first + timedelta(days=13))
+    if last < first:
+        form.free_to.errors.append(_l("Choose an end after the start."))
+        return form, None
+    if (last - first).days > MAX_SEARCH_DAYS:
+        form.free_to.errors.append(_l("Search at most 31 days at a time."))
+        return form, None
+    form.free_from.data, form.free_to.data = first, last
+    machines = [r.equipment for r in rows]
+    zone = hours.zone_of(machines[0]) if machines else None
+    if zone is None:
+        return form, []
+    return form, first_free_ranges(
+        db.session, machines, start=hours.wall_clock(first, time(0), zone),
+        end=hours.wall_clock(last + timedelta(days=1), time(0), zone),
+        minutes=form.hours.data * 60, now=now)

@@ -145,7 +145,8 @@ def live_setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Setup]:
     server = LiveServer(f"http://127.0.0.1:{_free_port()}", database, workdir / "server.log")
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "FLASK_CONFIG": "development",
            "FLASK_DEBUG": "0", "BASE_URL": server.url, "SECRET_KEY": "browser-tests-secret",
-           "EXPORT_DIR": str(workdir / "export"), "MAIL_SERVER": "", "PYTHONUNBUFFERED": "1"}
+           "EXPORT_DIR": str(workdir / "export"), "DOCUMENTS_DIR": str(workdir / "documents"),
+           "MAIL_SERVER": "", "PYTHONUNBUFFERED": "1"}
     steps = " && ".join(shlex.join(_flask(*step)) for step in (("db", "upgrade"),
                                                                 ("demo", "load")))
     with server.log.open("wb") as log:

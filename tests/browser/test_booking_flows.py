@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from babel.dates import format_skeleton
 from playwright.sync_api import expect
 
+from booking.labels import format_day
 from tests.browser.helpers import (
     BOOK,
     CONFIRMED,
@@ -110,9 +110,8 @@ def test_weekly_series_with_a_blocked_week_is_previewed_then_booked(page, login,
 
     page.wait_for_url(re.compile(r"/bookings/mine$"))
     expect(page.locator(".flash-success")).to_contain_text("3")
-    # The skipped day as Babel writes it for a French reader (« mar. 12 janv. 2027 »).
-    expect(page.locator(".flash-warning")).to_contain_text(
-        format_skeleton("yMMMEd", blocked, locale="fr"))
+    # The skipped day as a French sentence writes it (« mardi 12 janvier 2027 »).
+    expect(page.locator(".flash-warning")).to_contain_text(format_day(blocked, "fr"))
     rows = _my_booking_row(page, title)
     expect(rows).to_have_count(3)
     booked = {row[0][:10] for row in live_server.query(

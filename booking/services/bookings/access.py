@@ -39,6 +39,12 @@ def decide(user: User, booking: Booking) -> bool:
     return coordinates(user, booking.equipment.establishment_id)
 
 
+@rule(Booking, "history")
+def history(user: User, booking: Booking) -> bool:
+    """Read its audit entries: those who manage the machine's bookings."""
+    return coordinates(user, booking.equipment.establishment_id)
+
+
 @rule(Equipment, "book")
 def book(user: User, equipment: Equipment) -> bool:
     """Every role books (a company, the sessions of its projects only)."""

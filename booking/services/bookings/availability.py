@@ -2,8 +2,10 @@
 
 Busy: bookings that hold the machine (split into the booking itself and its
 changeover), closures and public holidays. Free: opening hours minus busy,
-not split into slots. Many machines are answered with one query each for
-occupancies and closures, not one per machine.
+not split into slots; none while the machine, its line or a component of it is
+not active (in maintenance or retired: booking rule 3 refuses it). Many
+machines are answered with one query each for occupancies and closures, not
+one per machine.
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ from sqlalchemy.orm import Session, selectinload
 from booking.services.bookings.occupancy import MAX_SPAN, occupied_equipment, related_equipment
 from booking.services.equipment import hours
 from booking.services.errors import N_, ValidationError
-from models import SLOT_HOLDING_STATUSES, Booking, Closure, Equipment, Occupancy
+from models import (
+    SLOT_HOLDING_STATUSES,
+    Booking,
+    Closure,
+    Equipment,
+    EquipmentStatus,
+    Occupancy,
+)
 
 MAX_WINDOW = timedelta(days=93)
 
@@ -94,7 +103,10 @@ def availability(session: Session, equipment: Iterable[Equipment], start: dateti
                 held.setdefault(row.booking_id, row)
         mine = [c for c in closures if c.equipment_id in related[machine.id]
                 or c.establishment_id == machine.establishment_id]
-        results.append(_one(machine, list(held.values()), mine, start, end))
+        result = _one(machine, list(held.values()), mine, start, end)
+        if any(e.status is not EquipmentStatus.ACTIVE for e in related_equipment(machine)):
+            result.free = []
+        results.append(result)
     return results
 
 

@@ -163,7 +163,7 @@ def create_booking(session: Session, *, actor: User, request: BookingRequest, no
     equipment = resolved.equipment
     slot = Slot(equipment, request.start, request.end)
     check_all(session, slot, trainer=resolved.trainer, now=now, policy=policy,
-              check_certification=not resolved.override)
+              check_certification=not resolved.override, actor=actor)
     pending = needs_approval(actor, equipment, resolved.project)
     booking = Booking(
         uid=new_uid(policy), equipment=equipment, start_at=request.start, end_at=request.end,
@@ -241,8 +241,9 @@ def _require_active(booking: Booking, now: datetime) -> None:
 
 def move_booking(session: Session, *, actor: User, booking: Booking, now: datetime,
                  policy: Policy, start: datetime | None = None, end: datetime | None = None,
-                 title: str | None = None) -> Booking:
-    """Move and/or retitle; a move re-checks every rule against the others."""
+                 title: str | None = None, notify: bool = True) -> Booking:
+    """Move and/or retitle; a move re-checks every rule against the others.
+    ``notify=False``: the caller tells the people (a series moved in one mail)."""
     begin_write(session)
     require(actor, "change", booking)
     _require_active(booking, now)
@@ -260,13 +261,15 @@ def move_booking(session: Session, *, actor: User, booking: Booking, now: dateti
         # someone who may not override is checked again.
         overridden = booking.override_reason is not None and may(actor, "override", equipment)
         check_all(session, slot, trainer=booking.trainer, now=now, policy=policy,
-                  check_certification=not overridden, exclude_booking_ids=[booking.id])
+                  check_certification=not overridden, exclude_booking_ids=[booking.id],
+                  actor=actor)
     if new_title != booking.title:
         changes["title"] = [booking.title, new_title]
     if moved:
         changes["start"] = [booking.start_at.isoformat(), new_start.isoformat()]
         changes["end"] = [booking.end_at.isoformat(), new_end.isoformat()]
     occupancies = list(booking.occupancies)  # loaded before the savepoint
+    was = (booking.start_at, booking.end_at)
 
     def apply() -> None:
         booking.title = new_title
@@ -292,7 +295,10 @@ def move_booking(session: Session, *, actor: User, booking: Booking, now: dateti
     session.flush()
     audit.record(session, actor=actor, action="booking.update", object_type="booking",
                  object_id=booking.id, now=now, changes=changes)
-    notifications.booking_changed(session, booking, now=now)
+    if notify and moved:
+        notifications.booking_moved(session, [(booking, *was)], now=now)
+    elif notify:
+        notifications.booking_changed(session, booking, now=now)
     return booking
 
 

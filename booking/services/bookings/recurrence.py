@@ -154,8 +154,9 @@ def expand(rule: str, start: datetime, end: datetime, zone: ZoneInfo, policy: Po
                  2 * policy.horizon_days // 28)
     try:
         recurrence = _Bounded.of(rrulestr(text, dtstart=first), months + MARGIN_MONTHS)
-    except (ValueError, TypeError) as exc:
-        raise _refuse(N_("This RRULE cannot be read: %(error)s"), error=str(exc)) from None
+    except (ValueError, TypeError):  # dateutil's words are English: ours, translated
+        raise _refuse(N_("This RRULE cannot be read: check its parts (FREQ, INTERVAL, "
+                         "BYDAY, COUNT or UNTIL).")) from None
     duration = end - start
     occurrences: list[tuple[datetime, datetime]] = []
     try:
@@ -173,8 +174,9 @@ def expand(rule: str, start: datetime, end: datetime, zone: ZoneInfo, policy: Po
                 break
     except _Exhausted:
         pass  # nothing more up to the horizon
-    except ValueError as exc:  # dateutil, on a date it cannot build
-        raise _refuse(N_("This RRULE cannot be read: %(error)s"), error=str(exc)) from None
+    except ValueError:  # dateutil, on a date it cannot build
+        raise _refuse(N_("This RRULE cannot be read: check its parts (FREQ, INTERVAL, "
+                         "BYDAY, COUNT or UNTIL).")) from None
     if not occurrences:
         raise _refuse(N_("This rule gives no occurrence up to the booking horizon "
                          "(%(day)s)."), day=horizon_end.astimezone(zone).date())

@@ -17,7 +17,7 @@ from babel.dates import get_day_names
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking.labels import Span
+from booking.labels import Period
 from booking.services.bookings.occupancy import (
     collisions,
     held_until,
@@ -122,18 +122,18 @@ def check_calendar(session: Session, slot: Slot) -> None:
     if closures:
         closure = closures[0]
         raise Closed(
-            N_("Closed from %(start)s to %(end)s: %(reason)s"),
+            N_("Closed %(when)s: %(reason)s"),
             {"conflicts": [{"closure_id": c.id, "start": c.start_at.astimezone(zone).isoformat(),
                             "end": c.end_at.astimezone(zone).isoformat(), "reason": c.reason}
                            for c in closures]},
-            start=fmt(closure.start_at, zone), end=fmt(closure.end_at, zone),
+            when=Period(fmt(closure.start_at, zone), fmt(closure.end_at, zone)),
             reason=closure.reason)
     opening = hours.opening_intervals(eq, slot.start, slot.end, skip_holidays=False)
     if not any(s <= slot.start and slot.end <= e for s, e in opening):
         raise OutsideOpeningHours(
-            N_("%(equipment)s is not open for the whole of %(when)s; "
+            N_("%(equipment)s is not open throughout the slot asked %(when)s; "
                "its opening hours are %(hours)s."),
-            equipment=eq.name, when=Span(fmt(slot.start, zone), fmt(slot.end, zone)),
+            equipment=eq.name, when=Period(fmt(slot.start, zone), fmt(slot.end, zone)),
             hours=WeeklyHours.of(eq))
 
 
@@ -175,7 +175,7 @@ class WeeklyHours:
 
 def describe_opening_hours(equipment: Equipment,
                            day_names: Sequence[str] = WEEKDAYS) -> str:
-    """E.g. "Mon–Fri 08:00–18:00, Sat 08:00–12:00": consecutive days with the
+    """E.g. "Mon–Fri 08:00–18:00 · Sat 08:00–12:00": consecutive days with the
     same hours are grouped."""
     return describe_hours([(h.weekday, h.opens, h.closes) for h in equipment.opening_hours],
                           day_names)
@@ -195,7 +195,8 @@ def describe_hours(intervals: Iterable[tuple[int, time, time]],
             last = days.pop(0)
         label = day_names[first] if first == last else f"{day_names[first]}–{day_names[last]}"
         parts.append(f"{label} {by_day[first]}")
-    return "; ".join(parts) if parts else "-"
+    # « · » between day groups: a semicolon would need French's no-break space.
+    return " · ".join(parts) if parts else "-"
 
 
 def required_types(equipment: Equipment) -> list[CertificationType]:
@@ -262,8 +263,10 @@ class MissingTypes:
                          for name, code, until in self.types)
 
 
-def check_certifications(session: Session, slot: Slot, trainer: User | None) -> None:
-    """Rule 5: the trainer holds every required type for the whole booking."""
+def check_certifications(session: Session, slot: Slot, trainer: User | None,
+                         actor: User | None = None) -> None:
+    """Rule 5: the trainer holds every required type for the whole booking.
+    A trainer booking for themselves is told « vous », with no gendered form."""
     missing = missing_certifications(session, trainer, required_types(slot.equipment),
                                      slot.start, slot.end)
     if not missing:
@@ -276,6 +279,10 @@ def check_certifications(session: Session, slot: Slot, trainer: User | None) -> 
         raise CertificationRequired(
             N_("%(equipment)s needs a trainer holding: %(missing)s."), details,
             equipment=slot.equipment.name, missing=names)
+    if actor is not None and actor.id == trainer.id:
+        raise CertificationRequired(
+            N_("To book %(equipment)s on these dates, you are missing: %(missing)s."),
+            details, equipment=slot.equipment.name, missing=names)
     raise CertificationRequired(
         N_("%(trainer)s is not certified for %(equipment)s on these dates: "
            "missing %(missing)s."), details,
@@ -298,22 +305,23 @@ def conflict_error(found: list, equipment: Equipment, zone: ZoneInfo) -> Conflic
                         {"conflicts": []}, equipment=equipment.name)
     first = found[0]
     return Conflict(
-        N_("%(equipment)s is already taken from %(start)s to %(end)s "
+        N_("Slot already taken on %(equipment)s %(when)s "
            "(booking %(booking)d, changeover included)."),
         {"conflicts": [{"booking_id": c.booking_id, "start": c.start.astimezone(zone).isoformat(),
                         "end": c.end.astimezone(zone).isoformat(),
                         "held_until": c.held_until.astimezone(zone).isoformat(),
                         "equipment_id": c.equipment_id} for c in found]},
-        equipment=equipment.name, start=fmt(first.start, zone),
-        end=fmt(first.held_until, zone), booking=first.booking_id)
+        equipment=equipment.name,
+        when=Period(fmt(first.start, zone), fmt(first.held_until, zone)),
+        booking=first.booking_id)
 
 
 def check_all(session: Session, slot: Slot, *, trainer: User | None, now: datetime,
               policy: Policy, check_certification: bool = True,
-              exclude_booking_ids: Iterable[int] = ()) -> None:
+              exclude_booking_ids: Iterable[int] = (), actor: User | None = None) -> None:
     check_times(slot, now=now, policy=policy)
     check_status(slot.equipment)
     check_calendar(session, slot)
     if check_certification:
-        check_certifications(session, slot, trainer)
+        check_certifications(session, slot, trainer, actor)
     check_conflicts(session, slot, exclude_booking_ids)

@@ -160,14 +160,16 @@ def move_in_scope(session: Session, *, actor: User, booking: Booking, scope: str
     shift_end = _wall_shift(booking.end_at, end, zone)
     moved: list[Booking] = []
     skipped: list[Skipped] = []
+    before: dict[int, tuple[datetime, datetime, int]] = {}
     with session.begin_nested():
         for target in sorted(targets, key=lambda b: b.start_at, reverse=shift_start > timedelta(0)):
             new_start = _shifted(target.start_at, shift_start, zone) if start else None
             new_end = _shifted(target.end_at, shift_end, zone) if end else None
             try:
+                before[target.id] = (target.start_at, target.end_at, target.sequence)
                 moved.append(move_booking(session, actor=actor, booking=target, now=now,
                                           policy=policy, start=new_start, end=new_end,
-                                          title=title))
+                                          title=title, notify=False))
             except CertificationRequired as exc:
                 skipped.append(Skipped((new_start or target.start_at).astimezone(zone),
                                        (new_end or target.end_at).astimezone(zone), exc))
@@ -178,7 +180,20 @@ def move_in_scope(session: Session, *, actor: User, booking: Booking, scope: str
                                        (new_end or target.end_at).astimezone(zone), exc))
         if skipped:
             raise refusal(skipped, len(targets))
-    return sorted(moved, key=lambda b: b.start_at)
+    moved.sort(key=lambda b: b.start_at)
+    _tell(session, moved, before, now)
+    return moved
+
+
+def _tell(session: Session, changed: list[Booking],
+          before: dict[int, tuple[datetime, datetime, int]], now: datetime) -> None:
+    """One mail for the occurrences moved together; a retitled one as before."""
+    moves = [(b, before[b.id][0], before[b.id][1]) for b in changed
+             if (b.start_at, b.end_at) != before[b.id][:2]]
+    notifications.booking_moved(session, moves, now=now)
+    for b in changed:
+        if (b.start_at, b.end_at) == before[b.id][:2] and b.sequence != before[b.id][2]:
+            notifications.booking_changed(session, b, now=now)
 
 
 def _wall_shift(old: datetime, new: datetime | None, zone: ZoneInfo) -> timedelta:

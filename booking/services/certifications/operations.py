@@ -16,6 +16,7 @@ from booking.permissions import require
 from booking.services import audit
 from booking.services.accounts.directory import insert_unique
 from booking.services.errors import N_, Conflict, InvalidState, ValidationError
+from booking.services.messaging.requests import certification_granted
 from booking.services.policy import CAMPUS_ZONE
 from models import Certification, CertificationType, User
 
@@ -32,6 +33,14 @@ def add_months(day: date, months: int) -> date:
         raise ValidationError(N_("The validity runs past the year 9999."),
                               {"field": "valid_until"})
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def default_valid_until(valid_from: date, validity_months: int) -> date:
+    """The last day of a type granted on ``valid_from`` for its usual validity: the
+    same day ``validity_months`` later, that day included (« valable jusqu'au 1er
+    septembre 2027 » books on 1 September). The page, the API and the demo campus
+    use this one convention."""
+    return add_months(valid_from, validity_months)
 
 
 def create_type(session: Session, *, actor: User, now: datetime, code: str, name: str,
@@ -65,7 +74,7 @@ def grant(session: Session, holder: User, *, actor: User, now: datetime,
     if valid_from is None:
         valid_from = now.astimezone(CAMPUS_ZONE).date()
     if valid_until is None:
-        valid_until = add_months(valid_from, ctype.validity_months)
+        valid_until = default_valid_until(valid_from, ctype.validity_months)
     if valid_from > valid_until:
         raise ValidationError(N_("valid_until comes before valid_from."),
                               {"fields": ["valid_from", "valid_until"]})
@@ -79,6 +88,7 @@ def grant(session: Session, holder: User, *, actor: User, now: datetime,
                  object_type="certification", object_id=certification.id, now=now,
                  user_id=holder.id, certification_type=ctype.code,
                  valid_from=valid_from.isoformat(), valid_until=valid_until.isoformat())
+    certification_granted(session, certification, now=now)
     return certification
 
 

@@ -20,6 +20,7 @@ from booking.services.bookings.rules import required_types
 from booking.services.certifications import operations as certifications
 from booking.services.certifications.held import types_held_on
 from booking.services.errors import N_, InvalidState
+from booking.services.messaging.requests import certification_declined, certification_requested
 from booking.services.policy import CAMPUS_ZONE
 from models import (
     Certification,
@@ -70,6 +71,7 @@ def request_certification(session: Session, *, actor: User, equipment: Equipment
                      object_type="certification_request", object_id=request.id, now=now,
                      certification_type=ctype.code, equipment_id=equipment.id)
         result.created.append(request)
+    certification_requested(session, result.created, now=now)
     return result
 
 
@@ -106,6 +108,8 @@ def decide(session: Session, request: CertificationRequest, *, actor: User, gran
                  reason=request.reason, user_id=holder.id,
                  certification_type_id=request.certification_type_id,
                  certification_id=certification.id if certification else None)
+    if not grant:
+        certification_declined(session, request, now=now)
     return certification
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import Select, or_, select
 
 from booking.permissions import coordinates, is_admin, is_staff, rule
 from booking.services.closures.target import ClosureTarget
-from models import Closure, Equipment, User
+from models import Booking, Closure, Equipment, User
 
 
 @rule(Closure, "view")
@@ -25,6 +25,12 @@ def list_all(user: User, kind: type) -> bool:
 @rule(Closure, "delete")
 def delete(user: User, closure: Closure) -> bool:
     return coordinates(user, closure.owner_id)
+
+
+@rule(Booking, "notify_closure")
+def notify_closure(user: User, booking: Booking) -> bool:
+    """Tell a booking's people of a closure over it: its establishment's coordinators."""
+    return coordinates(user, booking.equipment.establishment_id)
 
 
 @rule(ClosureTarget, "close", "import")

@@ -119,9 +119,9 @@ def _scan(text: str) -> list[_Scanned]:
     for number, line in _logical_lines(text):
         try:
             name, _params, value = Contentline(line).parts()
-        except ValueError as error:
-            raise _refuse(N_("Line %(line)d cannot be read: %(problem)s"), number,
-                          problem=str(error).split(": ")[-1]) from None
+        except ValueError:  # icalendar's words are English: ours name the line
+            raise _refuse(N_("Line %(line)d cannot be read: a calendar line is written "
+                             "NAME:value (or NAME;PARAMETER=value:value)."), number) from None
         name, value = name.upper(), value.strip().upper()
         if closed:
             raise _refuse(N_("Line %(line)d: nothing may follow END:VCALENDAR."), number)
@@ -153,18 +153,16 @@ def _parse(data: bytes) -> list[tuple[Component, _Scanned]]:
     scanned = _scan(text)
     try:
         calendar = Calendar.from_ical(text)
-    except ValueError as error:  # the scan should have seen it first
-        raise _refuse(N_("Line %(line)d cannot be read: %(problem)s"), 1,
-                      problem=str(error)) from None
+    except ValueError:  # the scan should have seen it first
+        raise _refuse(N_("Line %(line)d: this calendar file cannot be read."), 1) from None
     components = list(calendar.walk())
     if [c.name for c in components] != [s.name for s in scanned]:
-        raise _refuse(N_("Line %(line)d cannot be read: %(problem)s"), 1,
-                      problem="unexpected components")
+        raise _refuse(N_("Line %(line)d: this calendar file cannot be read."), 1)
     for component, seen in zip(components, scanned, strict=True):
         if component.errors:  # values icalendar kept as "broken": the first one
-            name, problem = component.errors[0]
-            raise _refuse(N_("Line %(line)d: %(name)s cannot be read (%(problem)s)."),
-                          seen.line_of(name), name=name or component.name, problem=problem)
+            name, _problem = component.errors[0]  # icalendar's words are English
+            raise _refuse(N_("Line %(line)d: the value of %(name)s cannot be read."),
+                          seen.line_of(name), name=name or component.name)
     return [(c, s) for c, s in zip(components, scanned, strict=True) if c.name == "VEVENT"]
 
 

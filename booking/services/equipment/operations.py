@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from booking.permissions import may, require
 from booking.services import audit
 from booking.services.equipment.lines import change_line
-from booking.services.errors import N_, Conflict, Forbidden, ValidationError
+from booking.services.errors import N_, Conflict, DomainError, Forbidden, ValidationError
 from models import (
     CertificationType,
     Equipment,
@@ -39,14 +39,18 @@ def create_equipment(session: Session, *, actor: User, data: dict[str, Any],
         raise Forbidden(N_("Only an admin or a coordinator of %(name)s adds its equipment."),
                         name=establishment.name)
     code = data["code"].strip()
-    if session.scalar(select(Equipment.id).where(Equipment.code == code)) is not None:
-        raise Conflict(N_("The code %(value)s is already used."), {"field": "code"}, value=code)
+    refuse(equipment_problems(session, establishment=establishment, data=data))
     # Column defaults apply only at INSERT: the rules below read these values.
     equipment = Equipment(code=code, establishment=establishment, name=data["name"],
                           category=data["category"], status=EquipmentStatus.ACTIVE,
                           status_reason="", slot_minutes=30, min_minutes=30, max_minutes=480,
                           changeover_minutes=0, created_at=now, updated_at=now)
     _apply(session, equipment, data, now)
+    if "opening_hours" not in data and equipment.parent is not None:
+        # A line's machines run together: a new component keeps its line's hours.
+        equipment.opening_hours = [OpeningHours(weekday=h.weekday, opens=h.opens,
+                                                closes=h.closes)
+                                   for h in equipment.parent.opening_hours]
     session.add(equipment)
     session.flush()
     audit.record(session, actor=actor, action="equipment.create", object_type="equipment",
@@ -57,15 +61,10 @@ def create_equipment(session: Session, *, actor: User, data: dict[str, Any],
 def update_equipment(session: Session, *, actor: User, equipment: Equipment,
                      data: dict[str, Any], now: datetime) -> Equipment:
     require(actor, "manage", equipment)
-    if "code" in data and data["code"].strip() != equipment.code:
-        code = data["code"].strip()
-        if session.scalar(select(Equipment.id).where(Equipment.code == code)) is not None:
-            raise Conflict(N_("The code %(value)s is already used."), {"field": "code"},
-                           value=code)
-        equipment.code = code
-    if "establishment_id" in data and data["establishment_id"] != equipment.establishment_id:
-        raise ValidationError(N_("Equipment cannot move to another establishment."),
-                              {"field": "establishment_id"})
+    refuse(equipment_problems(session, establishment=equipment.establishment, data=data,
+                              equipment=equipment))
+    if "code" in data:
+        equipment.code = data["code"].strip()
     before = {name: _plain(getattr(equipment, name)) for name in RULE_FIELDS}
     _apply(session, equipment, data, now)
     equipment.updated_at = now
@@ -84,58 +83,111 @@ def _plain(value: Any) -> Any:
     return value.value if hasattr(value, "value") else value
 
 
+def refuse(problems: list[DomainError]) -> None:
+    """Raise the first refusal, carrying all of them in ``refusals``: the API answers
+    with the first as it always did, the admin form shows every one at once."""
+    if problems:
+        first = problems[0]
+        first.refusals = problems  # type: ignore[attr-defined]
+        raise first
+
+
+def equipment_problems(session: Session, *, establishment: Establishment,
+                       data: dict[str, Any], equipment: Equipment | None = None
+                       ) -> list[DomainError]:
+    """Every refusal of ``data`` (the changed fields; the others keep the equipment's
+    values, or a new one's defaults), in the order of the form; nothing written."""
+    problems: list[DomainError] = []
+
+    def value(name: str, default: Any) -> Any:
+        if name in data:
+            return data[name]
+        return getattr(equipment, name) if equipment is not None else default
+
+    code = (data.get("code") or "").strip()
+    if code and (equipment is None or code != equipment.code) and session.scalar(
+            select(Equipment.id).where(Equipment.code == code)) is not None:
+        problems.append(Conflict(N_("The code %(value)s is already used."), {"field": "code"},
+                                 value=code))
+    if (equipment is not None and "establishment_id" in data
+            and data["establishment_id"] != equipment.establishment_id):
+        problems.append(ValidationError(N_("Equipment cannot move to another establishment."),
+                                        {"field": "establishment_id"}))
+    if value("status", EquipmentStatus.ACTIVE) is not EquipmentStatus.ACTIVE and not (
+            value("status_reason", "") or "").strip():
+        problems.append(ValidationError(N_("Say why the equipment is not active."),
+                                        {"field": "status_reason"}))
+    problems += _rule_problems(value("slot_minutes", 30), value("min_minutes", 30),
+                               value("max_minutes", 480), value("changeover_minutes", 0),
+                               value("capacity", None))
+    if "required_certification_type_ids" in data:
+        ids = list(dict.fromkeys(data["required_certification_type_ids"]))
+        found = session.scalars(select(CertificationType.id)
+                                .where(CertificationType.id.in_(ids))).all()
+        if len(found) != len(ids):
+            problems.append(ValidationError(N_("Unknown certification type."),
+                                            {"field": "required_certification_type_ids"}))
+    if data.get("parent_id") is not None:
+        try:
+            _parent(session, equipment, establishment, data["parent_id"])
+        except ValidationError as error:
+            problems.append(error)
+    if "opening_hours" in data:
+        try:
+            _opening_hours(data["opening_hours"])
+        except ValidationError as error:
+            problems.append(error)
+    return problems
+
+
 def _apply(session: Session, equipment: Equipment, data: dict[str, Any],
            now: datetime) -> None:
+    """Write ``data``, checked by :func:`equipment_problems` first."""
     for name in RULE_FIELDS:
         if name in data:
             setattr(equipment, name, data[name])
-    if equipment.status is not EquipmentStatus.ACTIVE and not (equipment.status_reason or
-                                                               "").strip():
-        raise ValidationError(N_("Say why the equipment is not active."),
-                              {"field": "status_reason"})
-    _check_rules(equipment)
     if "required_certification_type_ids" in data:
         ids = list(dict.fromkeys(data["required_certification_type_ids"]))
-        types = list(session.scalars(select(CertificationType)
-                                     .where(CertificationType.id.in_(ids))))
-        if len(types) != len(ids):
-            raise ValidationError(N_("Unknown certification type."),
-                                  {"field": "required_certification_type_ids"})
-        equipment.required_certification_types = types
+        equipment.required_certification_types = list(session.scalars(
+            select(CertificationType).where(CertificationType.id.in_(ids))))
     # After the query above: a new component set on its line before it is in the
     # session would make that query's autoflush warn and skip it.
     if "parent_id" in data:
-        change_line(session, equipment, _parent(session, equipment, data["parent_id"]), now)
+        parent = session.get(Equipment, data["parent_id"]) if data["parent_id"] else None
+        change_line(session, equipment, parent, now)
     if "opening_hours" in data:
         equipment.opening_hours = _opening_hours(data["opening_hours"])
 
 
-def _check_rules(equipment: Equipment) -> None:
-    slot = equipment.slot_minutes or 30
-    minimum = equipment.min_minutes if equipment.min_minutes is not None else slot
-    maximum = equipment.max_minutes if equipment.max_minutes is not None else 480
+def _rule_problems(slot: int | None, minimum: int | None, maximum: int | None,
+                   changeover: int | None, capacity: int | None) -> list[DomainError]:
+    slot = slot or 30
+    minimum = minimum if minimum is not None else slot
+    maximum = maximum if maximum is not None else 480
+    problems: list[DomainError] = []
     if slot <= 0 or minimum <= 0 or minimum % slot or maximum % slot:
-        raise ValidationError(N_("Durations must be positive multiples of the slot."),
-                              {"field": "slot_minutes"})
+        problems.append(ValidationError(N_("Durations must be positive multiples of the slot."),
+                                        {"field": "slot_minutes"}))
     if maximum < minimum:
-        raise ValidationError(N_("The maximum duration is below the minimum."),
-                              {"field": "max_minutes"})
-    if (equipment.changeover_minutes or 0) < 0 or (equipment.capacity or 0) < 0:
-        raise ValidationError(N_("Changeover and capacity cannot be negative."),
-                              {"field": "changeover_minutes"})
+        problems.append(ValidationError(N_("The maximum duration is below the minimum."),
+                                        {"field": "max_minutes"}))
+    if (changeover or 0) < 0 or (capacity or 0) < 0:
+        problems.append(ValidationError(N_("Changeover and capacity cannot be negative."),
+                                        {"field": "changeover_minutes"}))
+    return problems
 
 
-def _parent(session: Session, equipment: Equipment, parent_id: int | None) -> Equipment | None:
-    if parent_id is None:
-        return None
+def _parent(session: Session, equipment: Equipment | None, establishment: Establishment,
+            parent_id: int) -> Equipment:
     parent = session.get(Equipment, parent_id)
     if parent is None or parent.category is not EquipmentCategory.PILOT_LINE:
         raise ValidationError(N_("A component belongs to an existing pilot line."),
                               {"field": "parent_id"})
-    if parent is equipment or parent.parent_id is not None or equipment.components:
+    if parent is equipment or parent.parent_id is not None or (
+            equipment is not None and equipment.components):
         raise ValidationError(N_("Lines are one level deep: a line has components, "
                                  "a component has none."), {"field": "parent_id"})
-    if parent.establishment_id != equipment.establishment.id:
+    if parent.establishment_id != establishment.id:
         raise ValidationError(N_("A component belongs to a line of its own establishment."),
                               {"field": "parent_id"})
     return parent

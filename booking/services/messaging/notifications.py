@@ -9,19 +9,21 @@ the site's address when the message is sent (the services do not know it).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from booking.labels import Span
+from booking.labels import Period, Span
 from booking.services.accounts.access import coordinators_of_establishments
+from booking.services.equipment.documents import reading_note
 from booking.services.equipment.hours import zone_of
 from booking.services.errors import N_, Nn_, Plural, translate
 from booking.services.feeds.ical import calendar_of
 from booking.services.messaging.outbox import Mail, enqueue
-from models import Booking, BookingStatus, Project, ProjectStatus, User
+from models import Booking, BookingStatus, Closure, Establishment, Project, ProjectStatus, User
 
 SITE = "{site}"
 CANCELLING = (BookingStatus.CANCELLED, BookingStatus.REJECTED, BookingStatus.EXPIRED)
@@ -81,10 +83,12 @@ def coordinators_by_establishment(session: Session,
 
 def _send(session: Session, users: Iterable[User], bookings: list[Booking], *, now: datetime,
           subject: str, body: str, key: str | None = None, invite: bool = True,
-          **params: Any) -> None:
+          note: tuple[str, dict[str, Any]] | None = None, **params: Any) -> None:
     ics, method = _invitation(bookings, now) if invite else (None, None)
     for user in users:
         text = render(user, body, **params) + "\n\n" + f"{SITE}/bookings/{bookings[0].id}"
+        if note is not None:  # the machine's required reading (equipment documents)
+            text += "\n\n" + render(user, note[0], **note[1])
         enqueue(session, Mail(user.email, render(user, subject, **params), text, ics, method),
                 now=now, dedupe_key=f"{key}:{user.id}" if key else None)
 
@@ -116,7 +120,8 @@ def booking_changed(session: Session, booking: Booking, *, now: datetime,
               "when": _when(booking), "reason": reason or ""}
     key = f"booking:{booking.id}:{booking.sequence}:{booking.status.value}"
     _send(session, _people(booking), [booking], now=now, subject=subject, body=body, key=key,
-          **params)
+          note=reading_note(session, booking.equipment, SITE)
+          if booking.status is BookingStatus.CONFIRMED else None, **params)
     if booking.status is BookingStatus.PENDING:
         _send(session, coordinators_of(session, booking.equipment.establishment_id), [booking],
               now=now, key=key + ":decide", invite=False,
@@ -126,6 +131,78 @@ def booking_changed(session: Session, booking: Booking, *, now: datetime,
               booker=booking.booked_by.name, deadline=_deadline(booking), **params)
 
 
+def booking_moved(session: Session, moves: list[tuple[Booking, datetime, datetime]], *,
+                  now: datetime) -> None:
+    """One message for one move or for the occurrences of a series moved
+    together, each with its old and new times; pending ones also go to the
+    coordinators who decide them again."""
+    if not moves:
+        return
+    bookings = [booking for booking, _start, _end in moves]
+    first = bookings[0]
+    zone = zone_of(first.equipment)
+
+    def lines(user: User) -> str:
+        return "\n".join(render(user, N_("- %(old)s → %(new)s"),
+                                old=Span(start.astimezone(zone), end.astimezone(zone)),
+                                new=_when(booking)) for booking, start, end in moves)
+
+    # Every occurrence and its state, hashed: a series of any length fits the key.
+    states = ",".join(f"{b.id}.{b.sequence}" for b in bookings)
+    key = f"moved:{first.id}:{hashlib.sha256(states.encode()).hexdigest()[:32]}"
+    ics, method = _invitation(bookings, now)
+    pending = [b for b in bookings if b.status is BookingStatus.PENDING]
+    for user in _people(first):
+        params = {"title": first.title, "equipment": first.equipment.name, "n": len(moves)}
+        text = render(user, Nn_("Your booking of %(equipment)s is moved:",
+                                "%(n)d sessions of your booking of %(equipment)s are moved:"),
+                      **params) + "\n" + lines(user)
+        if pending:
+            text += "\n\n" + render(user, N_("The new times await a coordinator's approval."))
+        text += "\n\n" + f"{SITE}/bookings/{first.id}"
+        subject = render(user, Nn_("Booking moved: %(title)s",
+                                   "Booking moved: %(title)s (%(n)d sessions)"), **params)
+        enqueue(session, Mail(user.email, subject, text, ics, method), now=now,
+                dedupe_key=f"{key}:{user.id}")
+    if pending:
+        _send(session, coordinators_of(session, first.equipment.establishment_id), pending,
+              now=now, invite=False, key=key + ":decide",
+              subject=Nn_("To approve: %(n)d session of %(equipment)s",
+                          "To approve: %(n)d sessions of %(equipment)s"),
+              body=Nn_("%(booker)s asks for %(n)d session of %(equipment)s from %(when)s.",
+                       "%(booker)s asks for %(n)d sessions of %(equipment)s from %(when)s."),
+              n=len(pending), equipment=first.equipment.name, when=_when(pending[0]),
+              booker=first.booked_by.name)
+
+
+def closure_notice(session: Session, booking: Booking, closure: Closure, *,
+                   now: datetime) -> int:
+    """Tell the booker and the trainer that a closure falls on their booking;
+    once per closure and state of the booking. The number queued."""
+    zone = zone_of(booking.equipment)
+    if closure.equipment_id is not None and closure.equipment is not None:
+        closed = closure.equipment.name
+    else:
+        establishment = session.get(Establishment, closure.establishment_id)
+        closed = establishment.name if establishment is not None else "-"
+    params = {"title": booking.title, "equipment": booking.equipment.name,
+              "when": _when(booking), "closed": closed, "reason": closure.reason,
+              "period": Period(closure.start_at.astimezone(zone),
+                               closure.end_at.astimezone(zone))}
+    queued = 0
+    for user in _people(booking):
+        text = render(user, N_("%(closed)s is closed %(period)s (%(reason)s), during your "
+                               "booking of %(equipment)s on %(when)s. A coordinator will move "
+                               "or cancel it; tell them if another time suits you."), **params)
+        mail = Mail(user.email, render(user, N_("Closure during your booking: %(title)s"),
+                                       **params),
+                    text + "\n\n" + f"{SITE}/bookings/{booking.id}")
+        key = f"closure-notice:{closure.id}:{booking.id}:{booking.sequence}:{user.id}"
+        if enqueue(session, mail, now=now, dedupe_key=key) is not None:
+            queued += 1
+    return queued
+
+
 def series_booked(session: Session, bookings: list[Booking], *, now: datetime) -> None:
     """One message for a whole series, its occurrences in one invitation."""
     if not bookings:
@@ -133,6 +210,7 @@ def series_booked(session: Session, bookings: list[Booking], *, now: datetime) -
     first = bookings[0]
     _send(session, _people(first), bookings, now=now,
           key=f"series:{first.series_id}:{len(bookings)}",
+          note=reading_note(session, first.equipment, SITE),
           subject=Nn_("Series booked: %(title)s (%(n)d session)",
                       "Series booked: %(title)s (%(n)d sessions)"),
           body=Nn_("%(n)d session of %(equipment)s is booked, from %(when)s.",

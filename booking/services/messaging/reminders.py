@@ -1,28 +1,25 @@
-"""Reminders before bookings, and the coordinators' daily digest of approvals.
+"""Reminders before bookings (the coordinators' daily digest is in digest.py).
 
-Both are idempotent through the outbox's dedupe key: a job that runs twice,
+Idempotent through the outbox's dedupe key: a job that runs twice,
 or two schedulers by mistake, queue each message once. A moved booking gets
 a new reminder (the key holds its start).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from booking.services.accounts.access import coordinators_of_establishments
 from booking.services.equipment.hours import zone_of
-from booking.services.errors import N_, Nn_
+from booking.services.errors import N_
+from booking.services.messaging.digest import send_digests as send_digests  # its old home
 from booking.services.messaging.notifications import SITE, render
 from booking.services.messaging.outbox import Mail, enqueue
-from booking.services.policy import CAMPUS_ZONE
 from models import Booking, BookingStatus, Equipment
 
 LONGEST_REMINDER = timedelta(hours=168)
-DIGEST_HOUR = 7  # local time, CAMPUS_ZONE
 
 
 def _local(value: datetime, booking: Booking) -> datetime:
@@ -55,40 +52,6 @@ def send_reminders(session: Session, *, now: datetime) -> int:
                     render(person, N_("%(equipment)s is booked for you on %(when)s (%(place)s)."),
                            **params) + f"\n\n{SITE}/bookings/{booking.id}")
         key = f"reminder:{booking.id}:{person.id}:{booking.start_at.isoformat()}"
-        if enqueue(session, mail, now=now, dedupe_key=key) is not None:
-            queued += 1
-    return queued
-
-
-def send_digests(session: Session, *, now: datetime) -> int:
-    """Each morning, one message per coordinator listing the bookings that
-    await their decision (none when there is nothing to decide)."""
-    local = now.astimezone(CAMPUS_ZONE)
-    if local.hour < DIGEST_HOUR:
-        return 0
-    pending = session.scalars(
-        select(Booking).where(Booking.status == BookingStatus.PENDING)
-        .options(joinedload(Booking.equipment).joinedload(Equipment.establishment),
-                 joinedload(Booking.booked_by))
-        .order_by(Booking.decision_deadline, Booking.start_at))
-    by_establishment: dict[int, list[Booking]] = defaultdict(list)
-    for booking in pending:
-        by_establishment[booking.equipment.establishment_id].append(booking)
-    queued = 0
-    coordinators = session.scalars(coordinators_of_establishments(list(by_establishment)))
-    for coordinator in coordinators:
-        waiting = by_establishment[coordinator.establishment_id]
-        lines = [render(coordinator, N_("- %(when)s %(equipment)s: %(title)s (%(booker)s)"),
-                        when=_local(b.start_at, b), equipment=b.equipment.name, title=b.title,
-                        booker=b.booked_by.name)
-                 for b in waiting]
-        body = render(coordinator, Nn_("%(n)d booking awaits your decision:",
-                                       "%(n)d bookings await your decision:"), n=len(waiting))
-        mail = Mail(coordinator.email,
-                    render(coordinator, Nn_("%(n)d booking to approve",
-                                            "%(n)d bookings to approve"), n=len(waiting)),
-                    body + "\n" + "\n".join(lines) + f"\n\n{SITE}/coordination/approvals")
-        key = f"digest:{coordinator.id}:{local.date().isoformat()}"
         if enqueue(session, mail, now=now, dedupe_key=key) is not None:
             queued += 1
     return queued

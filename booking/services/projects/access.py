@@ -37,6 +37,12 @@ def decide(user: User, project: object) -> bool:
     return is_staff(user)
 
 
+@rule(Project, "history")
+def history(user: User, project: Project) -> bool:
+    """Read its audit entries: those who decide projects."""
+    return is_staff(user)
+
+
 @rule(Project, "cancel")
 def cancel(user: User, project: Project) -> bool:
     """Staff until the project is over; its company until its sessions begin.

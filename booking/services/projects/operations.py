@@ -23,6 +23,7 @@ from booking.services.bookings.rules import missing_from, required_types
 from booking.services.equipment.hours import wall_clock
 from booking.services.errors import N_, Forbidden, InvalidState, NotFound, ValidationError
 from booking.services.messaging import notifications
+from booking.services.messaging.requests import project_requested
 from booking.services.policy import CAMPUS_ZONE
 from booking.services.projects.access import FINAL
 from models import (
@@ -54,8 +55,9 @@ def request_project(session: Session, *, actor: User, now: datetime, title: str,
                     learners: int, wanted_from: date, wanted_to: date,
                     equipment_ids: list[int] | None = None, description: str = "",
                     objectives: str = "", contact_name: str = "", contact_email: str = "",
-                    contact_phone: str = "") -> Project:
-    """A company user requests a project for their company; it starts as requested."""
+                    contact_phone: str = "", notify: bool = True) -> Project:
+    """A company user requests a project for their company; it starts as requested
+    (and its coordinators are told, unless ``notify`` is False: the demo)."""
     require(actor, "request", Project, N_("Only a company account requests projects."))
     if not title.strip():
         raise ValidationError(N_("The project needs a title."), {"field": "title"})
@@ -77,6 +79,8 @@ def request_project(session: Session, *, actor: User, now: datetime, title: str,
     audit.record(session, actor=actor, action="project.request", object_type="project",
                  object_id=project.id, now=now, company_id=project.company_id,
                  equipment_ids=[e.id for e in project.equipment])
+    if notify:
+        project_requested(session, project, now=now)
     return project
 
 

@@ -1,5 +1,8 @@
-"""The utilisation report as a CSV file for spreadsheets.
+"""The utilisation report as a CSV file or a workbook for spreadsheets.
 
+:func:`utilisation_table` is what the reader downloads: headers and labels in
+their language, hours and rates as numbers (a workbook shows the rate as a
+per cent). :func:`utilisation_csv` is the machine form of before (``codes=1``):
 UTF-8 with a BOM, so that spreadsheet programs read the accents. French
 spreadsheets expect ``;`` between fields and a decimal comma; with ``,`` as
 separator the decimals take a point (a comma would split the number).
@@ -13,8 +16,11 @@ import csv
 import io
 from collections.abc import Iterable
 
+from flask_babel import lazy_gettext as _l
+
 from booking.services.feeds.exports import FORMULA_START
 from booking.services.reports.utilisation import Row
+from booking.services.tables import Column, Table
 
 COLUMNS = ("key", "label", "booked_hours", "open_hours", "rate")
 SEPARATORS = (";", ",")
@@ -45,3 +51,17 @@ def utilisation_csv(rows: Iterable[Row], separator: str = ";") -> bytes:
                          _number(row.open_hours, 2, separator),
                          _number(row.rate, 4, separator)))
     return (BOM + out.getvalue()).encode("utf-8")
+
+
+def utilisation_table(title: str, head: str, rows: Iterable[Row],
+                      labels: Iterable[str]) -> Table:
+    """One group's rows; ``head`` names what a row is (a machine, a month...)
+    and ``labels`` are the rows' labels in the reader's language."""
+    table = Table(title, [Column(head, width=40), Column(str(_l("Booked hours"))),
+                          Column(str(_l("Open hours"))),
+                          Column(str(_l("Rate")), decimals=4, percent=True)])
+    for row, label in zip(rows, labels, strict=True):
+        table.rows.append((label, round(float(row.booked_hours), 2),
+                           round(float(row.open_hours), 2),
+                           None if row.rate is None else round(float(row.rate), 4)))
+    return table

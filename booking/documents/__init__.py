@@ -1,0 +1,1 @@
+"""A machine's documents and photos: the list, the upload, the download."""

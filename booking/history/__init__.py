@@ -1,0 +1,1 @@
+"""The history pages of a booking, a machine and a project (audit entries)."""

@@ -1,0 +1,124 @@
+"""Each kind of inbox item as a query, limited to what the user coordinates.
+
+A coordinator sees the items of their establishment, an admin every item,
+anyone else none: the same scope as ``coordinated_establishments`` and the
+approval queue (``pending_for``), so the inbox never lists what its reader may
+not act on.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+from sqlalchemy.orm import aliased, joinedload
+
+from booking.permissions import is_admin, is_staff
+from booking.services.bookings.approvals import pending_for
+from models import (
+    Booking,
+    BookingStatus,
+    CertificationRequest,
+    CertificationRequestStatus,
+    Closure,
+    Equipment,
+    Project,
+    ProjectStatus,
+    User,
+)
+from models.project import project_equipment
+
+ACTIVE = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+
+
+def _establishment_is(user: User, column: Any) -> ColumnElement[bool]:
+    """``column`` (an establishment id) is one ``user`` coordinates."""
+    if is_admin(user):
+        return true()
+    if is_staff(user) and user.establishment_id is not None:
+        return column == user.establishment_id
+    return false()
+
+
+def approvals(user: User) -> Select[Any]:
+    """Pending bookings the user decides (the approval queue's query)."""
+    return pending_for(user)
+
+
+def project_requests(user: User) -> Select[tuple[Project]]:
+    """Projects awaiting a decision that ask for a machine of the user's
+    establishment, or name no machine (then every coordinator may take it)."""
+    machine = aliased(Equipment)
+    asks_here = exists().where(
+        project_equipment.c.project_id == Project.id,
+        machine.id == project_equipment.c.equipment_id,
+        _establishment_is(user, machine.establishment_id))
+    names_none = ~exists().where(project_equipment.c.project_id == Project.id)
+    scope = true() if is_admin(user) else (or_(asks_here, names_none) if is_staff(user)
+                                           else false())
+    return (select(Project).where(Project.status == ProjectStatus.REQUESTED, scope)
+            .options(joinedload(Project.company), joinedload(Project.requested_by))
+            .order_by(Project.created_at, Project.id))
+
+
+def certification_requests(user: User) -> Select[tuple[CertificationRequest]]:
+    """Open requests for a machine of the user's establishment, or from one of
+    its trainers."""
+    machine, trainer = aliased(Equipment), aliased(User)
+    return (select(CertificationRequest)
+            .join(trainer, trainer.id == CertificationRequest.user_id)
+            .outerjoin(machine, machine.id == CertificationRequest.equipment_id)
+            .where(CertificationRequest.status == CertificationRequestStatus.REQUESTED,
+                   or_(_establishment_is(user, machine.establishment_id),
+                       _establishment_is(user, trainer.establishment_id)))
+            .options(joinedload(CertificationRequest.user),
+                     joinedload(CertificationRequest.certification_type),
+                     joinedload(CertificationRequest.equipment))
+            .order_by(CertificationRequest.created_at, CertificationRequest.id))
+
+
+def closes(closure: type[Closure] | Any, booking_equipment: Any) -> ColumnElement[bool]:
+    """``closure`` closes what a booking of ``booking_equipment`` needs: its
+    establishment, the machine, its line, or one of its components
+    (bookings.occupancy.related_equipment, as SQL)."""
+    component = aliased(Equipment)
+    return or_(
+        closure.establishment_id == booking_equipment.establishment_id,
+        closure.equipment_id == booking_equipment.id,
+        closure.equipment_id == booking_equipment.parent_id,
+        exists().where(component.id == closure.equipment_id,
+                       component.parent_id == booking_equipment.id))
+
+
+def closure_hits(user: User, now: datetime, closure_ids: list[int] | None = None,
+                 imported: bool = False) -> Select[tuple[Booking, Closure]]:
+    """(booking, closure) pairs: pending or confirmed bookings not yet over that
+    a closure overlaps, soonest first; only these closures when ``closure_ids``
+    is given, only imported ones (with a source UID) when ``imported``."""
+    stmt = (select(Booking, Closure)
+            .join(Equipment, Equipment.id == Booking.equipment_id)
+            .join(Closure, and_(Closure.start_at < Booking.end_at,
+                                Closure.end_at > Booking.start_at,
+                                closes(Closure, Equipment)))
+            .where(Booking.status.in_(ACTIVE), Booking.end_at > now,
+                   _establishment_is(user, Equipment.establishment_id))
+            .options(joinedload(Booking.equipment), joinedload(Booking.booked_by),
+                     joinedload(Booking.trainer))
+            .order_by(Booking.start_at, Booking.id, Closure.start_at, Closure.id))
+    if closure_ids is not None:
+        stmt = stmt.where(Closure.id.in_(closure_ids))
+    if imported:
+        stmt = stmt.where(Closure.source_uid.is_not(None))
+    return stmt
+
+
+def flagged(user: User, now: datetime) -> Select[tuple[Booking]]:
+    """Bookings still to come whose trainer will not be certified on the day
+    (the flag the certification watch sets)."""
+    return (select(Booking)
+            .join(Equipment, Equipment.id == Booking.equipment_id)
+            .where(Booking.certification_flag.is_(True), Booking.status.in_(ACTIVE),
+                   Booking.start_at > now, _establishment_is(user, Equipment.establishment_id))
+            .options(joinedload(Booking.equipment), joinedload(Booking.trainer))
+            .order_by(Booking.start_at, Booking.id))

@@ -1,0 +1,91 @@
+"""The inbox as counts (the navigation's badge: one statement) and as lists
+(the page and the daily digest: one statement per kind, each bounded)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from booking.services.inbox import queries
+from models import Booking, CertificationRequest, Closure, Project, User
+
+# Rows listed per kind; the counts say how many there are in all.
+LIST_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class Counts:
+    approvals: int = 0
+    projects: int = 0
+    certifications: int = 0
+    closures: int = 0
+    flagged: int = 0
+
+    @property
+    def total(self) -> int:
+        return (self.approvals + self.projects + self.certifications + self.closures
+                + self.flagged)
+
+
+@dataclass
+class Hit:
+    """A booking a closure overlaps, with every closure that does."""
+
+    booking: Booking
+    closures: list[Closure] = field(default_factory=list)
+
+
+@dataclass
+class Inbox:
+    counts: Counts
+    approvals: list[Booking]
+    projects: list[Project]
+    certifications: list[CertificationRequest]
+    closures: list[Hit]
+    flagged: list[Booking]
+
+    @property
+    def empty(self) -> bool:
+        return self.counts.total == 0
+
+
+def _count(stmt: Select[Any], column: Any) -> Any:
+    """How many distinct ``column`` values ``stmt`` yields, as a scalar subquery."""
+    inner = stmt.with_only_columns(column).order_by(None).distinct().subquery()
+    return select(func.count()).select_from(inner).scalar_subquery()
+
+
+def count(session: Session, user: User, *, now: datetime) -> Counts:
+    """Every kind's count in one statement (the badge is on every page)."""
+    row = session.execute(select(
+        _count(queries.approvals(user), Booking.id),
+        _count(queries.project_requests(user), Project.id),
+        _count(queries.certification_requests(user), CertificationRequest.id),
+        _count(queries.closure_hits(user, now), Booking.id),
+        _count(queries.flagged(user, now), Booking.id))).one()
+    return Counts(*row)
+
+
+def group_hits(rows: Any) -> list[Hit]:
+    """(booking, closure) rows, soonest booking first, as one Hit per booking."""
+    hits: dict[int, Hit] = {}
+    for booking, closure in rows:
+        hits.setdefault(booking.id, Hit(booking)).closures.append(closure)
+    return list(hits.values())
+
+
+def inbox(session: Session, user: User, *, now: datetime, limit: int = LIST_LIMIT) -> Inbox:
+    """The items of each kind, the first ``limit`` of each."""
+    hits = group_hits(session.execute(queries.closure_hits(user, now).limit(limit * 4)).unique())
+    return Inbox(
+        counts=count(session, user, now=now),
+        approvals=list(session.scalars(queries.approvals(user).limit(limit)).unique()),
+        projects=list(session.scalars(queries.project_requests(user).limit(limit)).unique()),
+        certifications=list(session.scalars(
+            queries.certification_requests(user).limit(limit)).unique()),
+        closures=hits[:limit],
+        flagged=list(session.scalars(queries.flagged(user, now).limit(limit)).unique()))
