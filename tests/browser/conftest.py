@@ -22,13 +22,13 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.helpers import DEMO_PASSWORD, log_in
+from tests.browser.helpers import DEMO_PASSWORD, SIZES, log_in, set_language
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -61,6 +61,7 @@ class LiveServer:
     url: str
     database: Path
     log: Path
+    tokens: dict[str, str] = field(default_factory=dict)
 
     def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         """Read the live database directly (the tests' own look-ups)."""
@@ -89,10 +90,14 @@ class LiveServer:
                 return error.code, json.loads(error.read() or b"null")
 
     def token(self, email: str) -> str:
-        status, answer = self.api("POST", "/api/v1/auth/tokens",
-                                  {"email": email, "password": DEMO_PASSWORD})
-        assert status == 201, answer
-        return answer["token"]
+        """One API token per account for the whole session: each new token
+        counts as a login, and logins are throttled per account."""
+        if email not in self.tokens:
+            status, answer = self.api("POST", "/api/v1/auth/tokens",
+                                      {"email": email, "password": DEMO_PASSWORD})
+            assert status == 201, answer
+            self.tokens[email] = answer["token"]
+        return self.tokens[email]
 
     def log_tail(self, lines: int = 40) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -247,3 +252,29 @@ def page(new_context: Callable[..., Any]) -> Any:
 @pytest.fixture
 def login(page: Any) -> Callable[[str], Any]:
     return lambda email: log_in(page, email)
+
+
+@pytest.fixture
+def open_page(new_context: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
+    """``open_page(email, lang, size, **context_options)``: a logged-in page in
+    ``lang`` at ``size`` (a key of ``SIZES``)."""
+    switched: list[Any] = []
+
+    def open_(email: str, lang: str, size: str, **options: Any) -> Any:
+        page = log_in(new_context(**SIZES[size], **options).new_page(), email)
+        # Always switched, French too: the session's choice pins the page's
+        # language, whatever another worker's test set on the shared account.
+        set_language(page, lang)
+        if lang != "fr":
+            switched.append(page)
+        return page
+
+    yield open_
+    # The switch stored the language on the account, and other tests read
+    # French. A page of its own, so the test's page stays as the failure left it.
+    for page in switched:
+        with contextlib.suppress(Exception):  # the test's own failure matters more
+            restore = page.context.new_page()
+            restore.goto("/dashboard")
+            set_language(restore, "fr")
+            restore.close()

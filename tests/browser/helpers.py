@@ -1,14 +1,17 @@
 """What the browser tests share: demo accounts, dates that are free in the
-demo campus, and logging in through the real form."""
+demo campus, logging in through the real form, the two screen sizes, the
+language switch and screenshots."""
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
+from playwright.sync_api import expect
 
 PARIS = ZoneInfo("Europe/Paris")
 DEMO_PASSWORD = "plateforme-demo"  # the published password of the demo accounts
@@ -17,6 +20,10 @@ COORD_ORLEANS = "coord.orleans@plateforme.test"
 COORD_CHARTRES = "coord.chartres@plateforme.test"
 LIGERIENS = "contact@laboratoires-ligeriens.test"
 TUESDAY, WEDNESDAY, THURSDAY = 1, 2, 3
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+SIZES = {"desktop": {"viewport": {"width": 1366, "height": 768}},
+         "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True,
+                   "has_touch": True}}
 
 # Labels in French, the default, or in English while a catalogue lacks them.
 BOOK = re.compile(r"^(Réserver|Book)$")
@@ -67,3 +74,17 @@ def log_in(page: Any, email: str, password: str = DEMO_PASSWORD) -> Any:
         _COOKIES[email] = page.context.cookies()
     assert page.url.endswith("/dashboard"), f"{email} could not log in: {page.url}"
     return page
+
+
+def set_language(page: Any, lang: str) -> None:
+    """Switch the page's language (the switch stores it on the account too)."""
+    # The switch sits in the phone's folded menu: submit it without opening it.
+    page.locator(f"form.lang-switch button[value={lang}]").first.evaluate("b => b.click()")
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+
+
+def shoot(page: Any, area: str, *name: str, full_page: bool = False) -> None:
+    """Save screenshots/<area>/<name parts joined by "-">.png."""
+    folder = SCREENSHOTS / area
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{'-'.join(name)}.png"), full_page=full_page)

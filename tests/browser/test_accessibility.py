@@ -19,15 +19,21 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ROOT, LiveServer
-from tests.browser.helpers import COORD_ORLEANS, JULIEN, LIGERIENS, log_in, weekdays_from
+from tests.browser.conftest import LiveServer
+from tests.browser.helpers import (
+    COORD_ORLEANS,
+    JULIEN,
+    LIGERIENS,
+    SCREENSHOTS,
+    SIZES,
+    log_in,
+    shoot,
+    weekdays_from,
+)
 
 AXE = Path(str(importlib.resources.files("axe_playwright_python") / "axe.min.js"))
-SHOTS = ROOT / "screenshots" / "accessibility"
+SHOTS = SCREENSHOTS / "accessibility"
 ADMIN = "admin@plateforme.test"
-VIEWPORTS = {"desktop": {"viewport": {"width": 1366, "height": 768}},
-             "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True,
-                       "has_touch": True}}
 ROLES = {"anonymous": "", "trainer": JULIEN, "company": LIGERIENS,
          "coordinator": COORD_ORLEANS, "admin": ADMIN}
 
@@ -92,13 +98,12 @@ def axe(page: Any) -> list[dict[str, Any]]:
     return page.evaluate("async () => (await axe.run(document)).violations")
 
 
-@pytest.mark.parametrize("size", list(VIEWPORTS))
+@pytest.mark.parametrize("size", list(SIZES))
 @pytest.mark.parametrize("role", list(ROLES))
 def test_no_axe_violation(new_context: Callable[..., Any], live_server: LiveServer,
                           capsys: pytest.CaptureFixture[str], role: str, size: str) -> None:
     assert AXE.is_file(), f"axe-core is missing at {AXE}: pip install -r requirements-dev.txt"
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page = new_context(**VIEWPORTS[size], bypass_csp=True).new_page()
+    page = new_context(**SIZES[size], bypass_csp=True).new_page()
     if ROLES[role]:
         log_in(page, ROLES[role])
     found, rows = {}, []
@@ -107,7 +112,7 @@ def test_no_axe_violation(new_context: Callable[..., Any], live_server: LiveServ
         assert answer is not None
         assert answer.status == 200, f"{role} {path}: {answer.status}"
         violations = axe(page)
-        page.screenshot(path=str(SHOTS / f"{role}-{name.replace(' ', '-')}-{size}.png"))
+        shoot(page, "accessibility", role, name.replace(" ", "-"), size)
         detail = ", ".join(f"{v['id']} ({v['impact']}, {len(v['nodes'])})" for v in violations)
         rows.append((name, role, size, len(violations), detail))
         if violations:

@@ -10,60 +10,28 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import (
+    COORD_ORLEANS,
     JULIEN,
+    SIZES,
     TUESDAY,
     WEDNESDAY,
     at,
-    log_in,
+    shoot,
     weekdays_from,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "screenshots" / "calendars"
-DESKTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
 MONDAY, THURSDAY = 0, 3
 
 
-def shoot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-@pytest.fixture
-def english(new_context):
-    """Switch a page to English; the switch is saved on Julien's account, so
-    the account is given French back afterwards (other tests read French)."""
-    switched = []
-
-    def switch(page) -> None:
-        page.get_by_role("button", name="English").click()
-        expect(page.locator("html")).to_have_attribute("lang", "en")
-        switched.append(page)
-
-    yield switch
-    for page in switched:
-        page.goto("/dashboard")
-        page.get_by_role("button", name="Français").click()
-        expect(page.locator("html")).to_have_attribute("lang", "fr")
-
-
-# API tokens, one per account and server: each new token is a login, and
-# logins are rate limited per account (config.RATELIMIT_LOGIN_PER_ACCOUNT).
-_TOKENS: dict[tuple[str, str], str] = {}
-
-
-def token(live_server, email: str) -> str:
-    key = (live_server.url, email)
-    if key not in _TOKENS:
-        _TOKENS[key] = live_server.token(email)
-    return _TOKENS[key]
+def pixels(size: str) -> str:
+    """A key of SIZES as this area's screenshots name it: 1366x768."""
+    viewport = SIZES[size]["viewport"]
+    return f"{viewport['width']}x{viewport['height']}"
 
 
 def cobot(live_server) -> int:
@@ -75,7 +43,7 @@ def book(live_server, day, start: int, end: int, title: str) -> int:
         "POST", "/api/v1/bookings",
         {"equipment_id": cobot(live_server), "start": at(day, start), "end": at(day, end),
          "title": title, "purpose": "training"},
-        token=token(live_server, JULIEN))
+        token=live_server.token(JULIEN))
     assert status == 201, answer
     return answer["id"]
 
@@ -98,14 +66,12 @@ def test_the_week_offers_only_starts_that_hold_the_minimum(page, login, live_ser
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
-def test_the_grid_is_one_tab_stop_and_the_arrows_reach_tuesday_nine(page, login, live_server,
-                                                                     language, english):
+def test_the_grid_is_one_tab_stop_and_the_arrows_reach_tuesday_nine(open_page, live_server,
+                                                                     language):
     (monday,) = weekdays_from(7 * 31, MONDAY)
     (tuesday,) = weekdays_from(7 * 31, TUESDAY)
-    login(JULIEN)
+    page = open_page(JULIEN, language, "desktop")
     page.goto(f"/equipment/{cobot(live_server)}?week={monday.isoformat()}")
-    if language == "en":
-        english(page)
     go = page.locator("#calendar form.inline-form button[type=submit]")
     go.focus()
     page.keyboard.press("Tab")
@@ -117,7 +83,7 @@ def test_the_grid_is_one_tab_stop_and_the_arrows_reach_tuesday_nine(page, login,
         page.keyboard.press("ArrowDown")
     expect(focused).to_have_attribute("data-date", tuesday.isoformat())
     expect(focused).to_have_attribute("data-from", "09:00")
-    shoot(page, f"week-keyboard-{language}-1366x768")
+    shoot(page, "calendars", "week-keyboard", language, pixels("desktop"), full_page=True)
     # One Tab leaves the grid: it was a single stop.
     page.keyboard.press("Tab")
     assert page.evaluate(
@@ -144,15 +110,13 @@ def test_the_grid_is_one_tab_stop_and_the_arrows_reach_tuesday_nine(page, login,
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
-def test_a_booking_shows_its_title_and_opens_its_panel(page, login, live_server, language, english):
+def test_a_booking_shows_its_title_and_opens_its_panel(open_page, live_server, language):
     (wednesday,) = weekdays_from(7 * 32, WEDNESDAY)
     title = f"Palettisation de flacons par le bras collaboratif, groupe du soir ({language})"
     booking = book(live_server, wednesday, 10 if language == "fr" else 14,
                    11 if language == "fr" else 15, title)
-    login(JULIEN)
+    page = open_page(JULIEN, language, "desktop")
     page.goto(f"/equipment/{cobot(live_server)}?view=week&date={wednesday.isoformat()}")
-    if language == "en":
-        english(page)
     block = page.locator(f'#week-calendar a.cal-booking[href="/bookings/{booking}"]')
     expect(block).to_have_attribute("title", re.compile(re.escape(title)))
     block.focus()
@@ -166,7 +130,7 @@ def test_a_booking_shows_its_title_and_opens_its_panel(page, login, live_server,
     expect(panel.locator('[data-action="move"]')).to_have_attribute(
         "href", f"/bookings/{booking}/move")
     expect(panel.locator('[data-action="cancel"]')).to_be_visible()
-    shoot(page, f"booking-panel-{language}-1366x768")
+    shoot(page, "calendars", "booking-panel", language, pixels("desktop"), full_page=True)
     page.keyboard.press("Escape")
     expect(panel).to_be_hidden()
     expect(block).to_be_focused()
@@ -179,7 +143,7 @@ def test_a_closure_over_a_booking_is_visible_beside_it(page, login, live_server)
         "POST", "/api/v1/closures",
         {"equipment_id": cobot(live_server), "start": at(thursday, 10), "end": at(thursday, 11),
          "reason": "Contrôle du carter", "kind": "maintenance"},
-        token=token(live_server, "coord.orleans@plateforme.test"))
+        token=live_server.token(COORD_ORLEANS))
     assert status == 201, answer
     login(JULIEN)
     page.goto(f"/equipment/{cobot(live_server)}?view=day&date={thursday.isoformat()}")
@@ -188,7 +152,7 @@ def test_a_closure_over_a_booking_is_visible_beside_it(page, login, live_server)
     booking = page.locator("#week-calendar .cal-booking.is-clash")
     box, other = closure.bounding_box(), booking.bounding_box()
     assert box["x"] >= other["x"] + other["width"] - 1, "the closure hides under the booking"
-    shoot(page, "closure-beside-booking-fr-1366x768")
+    shoot(page, "calendars", "closure-beside-booking-fr-1366x768", full_page=True)
 
 
 def test_dragging_free_cells_opens_the_form_with_that_range(page, login, live_server):
@@ -245,43 +209,36 @@ def test_dragging_a_booking_moves_it_through_the_move_route(page, login, live_se
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
-@pytest.mark.parametrize("size", ["1366x768", "390x844"])
-def test_day_week_and_month_views(new_context, live_server, language, size, english):
-    width, height = (int(n) for n in size.split("x"))
-    page = new_context(viewport={"width": width, "height": height}).new_page()
-    log_in(page, JULIEN)
-    if language == "en":
-        english(page)
-    week = [("fr", "1366x768"), ("en", "1366x768"), ("fr", "390x844"),
-            ("en", "390x844")].index((language, size))
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_day_week_and_month_views(open_page, live_server, language, size):
+    page = open_page(JULIEN, language, size)
+    week = [("fr", "desktop"), ("en", "desktop"), ("fr", "phone"),
+            ("en", "phone")].index((language, size))
     (tuesday,) = weekdays_from(7 * (35 + week), TUESDAY)
-    book(live_server, tuesday, 9, 10, f"Séance du mois ({language}, {size})")
+    title = f"Séance du mois ({language}, {pixels(size)})"
+    book(live_server, tuesday, 9, 10, title)
     machine = cobot(live_server)
     for view in ("day", "week", "month"):
         page.goto(f"/equipment/{machine}?view={view}&date={tuesday.isoformat()}")
         no_page_scroll(page)
-        shoot(page, f"{view}-{language}-{size}")
+        shoot(page, "calendars", view, language, pixels(size), full_page=True)
     # The month: the day's booking and its summary, a link to the day.
     cell = page.locator(f'#month-calendar td[data-date="{tuesday.isoformat()}"]')
-    expect(cell).to_contain_text(f"Séance du mois ({language}, {size})")
+    expect(cell).to_contain_text(title)
     expect(cell.locator(".cal-month-state")).to_have_text(re.compile(r"\d"))
     cell.locator("a.cal-month-link").click()
     expect(page).to_have_url(re.compile(rf"view=day&date={tuesday.isoformat()}"))
     expect(page.locator("#week-calendar")).to_have_class(re.compile("cal-days-1"))
-    if size == "390x844":
+    if size == "phone":
         # The week on a phone: only the chosen day's column is shown.
         page.goto(f"/equipment/{machine}?view=week&date={tuesday.isoformat()}")
         expect(page.locator("#week-calendar .cal-head:visible")).to_have_count(1)
         no_page_scroll(page)
 
 
-@pytest.mark.parametrize(("language", "size"), [("fr", "1366x768"), ("en", "390x844")])
-def test_the_site_timeline_finds_free_hours(new_context, live_server, language, size, english):
-    width, height = (int(n) for n in size.split("x"))
-    page = new_context(viewport={"width": width, "height": height}).new_page()
-    log_in(page, JULIEN)
-    if language == "en":
-        english(page)
+@pytest.mark.parametrize(("language", "size"), [("fr", "desktop"), ("en", "phone")])
+def test_the_site_timeline_finds_free_hours(open_page, live_server, language, size):
+    page = open_page(JULIEN, language, size)
     orleans = live_server.id_of("establishment", "code", "ORL-LYC")
     (monday,) = weekdays_from(7 * 39, MONDAY)
     page.goto(f"/sites/{orleans}?view=day&date={monday.isoformat()}")
@@ -293,7 +250,7 @@ def test_the_site_timeline_finds_free_hours(new_context, live_server, language, 
     results = page.locator("#free-results li")
     expect(results.first).to_contain_text("08:00")
     no_page_scroll(page)
-    shoot(page, f"site-free-hours-{language}-{size}")
+    shoot(page, "calendars", "site-free-hours", language, pixels(size), full_page=True)
     results.first.get_by_role("link").click()
     page.wait_for_url(re.compile(r"/bookings/new\?"))
     expect(page.locator("#start")).to_have_value("08:00")

@@ -10,26 +10,18 @@ No booking is made: the other browser tests' dates and counts are untouched
 
 from __future__ import annotations
 
-import contextlib
 import importlib.resources
 import struct
 import zlib
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ROOT
-from tests.browser.helpers import JULIEN, log_in
+from tests.browser.helpers import COORD_CHARTRES, JULIEN, shoot
 
-SHOTS = ROOT / "screenshots" / "documents"
 AXE = Path(str(importlib.resources.files("axe_playwright_python") / "axe.min.js"))
-SIZES = {"desktop": {"viewport": {"width": 1366, "height": 768}},
-         "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True,
-                   "has_touch": True}}
-COORD_CHARTRES = "coord.chartres@plateforme.test"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 WORDS = {
     "fr": {"refused": "Un document doit être un fichier PDF.", "read": "À lire avant la séance",
@@ -51,41 +43,13 @@ def png(width: int = 48, height: int = 32, rgb: tuple[int, int, int] = (10, 102,
             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
-def set_language(page: Any, lang: str) -> None:
-    # The switch sits in the phone's folded menu: submit it without opening it.
-    page.locator(f"form.lang-switch button[value={lang}]").first.evaluate("b => b.click()")
-    expect(page.locator("html")).to_have_attribute("lang", lang)
-
-
-@pytest.fixture
-def open_page(new_context: Any) -> Iterator[Callable[[str, str, str], Any]]:
-    """A logged-in page in ``lang`` at ``size``; the accounts are put back in
-    French (the demo's language, which other tests read) afterwards."""
-    switched: list[Any] = []
-
-    def open_(email: str, lang: str, size: str) -> Any:
-        # CSP bypassed for axe's injected script only (tests/test_security_headers.py
-        # keeps the templates free of inline code).
-        page = log_in(new_context(**SIZES[size], bypass_csp=True).new_page(), email)
-        set_language(page, lang)
-        switched.append(page)
-        return page
-
-    yield open_
-    for page in switched:
-        with contextlib.suppress(Exception):  # the test's own failure matters more
-            page.goto("/dashboard")
-            set_language(page, "fr")
-
-
-def shoot(page: Any, name: str, lang: str, size: str) -> None:
+def checked_shot(page: Any, name: str, lang: str, size: str) -> None:
     """A screenshot, once axe-core found no violation at all on the page."""
     page.add_script_tag(path=str(AXE))
     violations = page.evaluate("async () => (await axe.run(document)).violations")
     assert [(v["id"], v["impact"], [n["target"] for n in v["nodes"][:3]])
             for v in violations] == [], page.url
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}-{lang}-{size}.png"), full_page=True)
+    shoot(page, "documents", name, lang, size, full_page=True)
 
 
 def upload(page: Any, kind: str, title: str, name: str, mime: str, data: bytes,
@@ -108,7 +72,9 @@ def test_a_coordinator_uploads_and_a_trainer_reads(open_page, live_server, lang,
     safety, photo = f"Consignes {lang} {size}", f"Vue de la cellule {lang} {size}"
     file_name = f"consignes-{lang}-{size}.pdf"
 
-    coordinator = open_page(COORD_CHARTRES, lang, size)
+    # CSP bypassed for axe's injected script only (tests/test_security_headers.py
+    # keeps the templates free of inline code).
+    coordinator = open_page(COORD_CHARTRES, lang, size, bypass_csp=True)
     coordinator.goto(f"/equipment/{machine}/documents")
     # HTML named .pdf: refused with the reason next to the file field, nothing kept.
     upload(coordinator, "safety", "Piège", "piege.pdf", "application/pdf",
@@ -123,9 +89,9 @@ def test_a_coordinator_uploads_and_a_trainer_reads(open_page, live_server, lang,
     expect(row.locator(".badge")).to_have_text(words["read"])
     picture = coordinator.locator(f'#photos img[alt="{photo}"]')
     expect(picture).to_be_visible()
-    shoot(coordinator, "coordinator-list", lang, size)
+    checked_shot(coordinator, "coordinator-list", lang, size)
 
-    trainer = open_page(JULIEN, lang, size)
+    trainer = open_page(JULIEN, lang, size, bypass_csp=True)
     trainer.goto(f"/equipment/{machine}")
     section = trainer.locator("#documents")
     reading = section.locator(".required-reading")
@@ -133,7 +99,7 @@ def test_a_coordinator_uploads_and_a_trainer_reads(open_page, live_server, lang,
     link = reading.get_by_role("link", name=safety)
     expect(link).to_be_visible()
     link.scroll_into_view_if_needed()
-    shoot(trainer, "trainer-equipment", lang, size)
+    checked_shot(trainer, "trainer-equipment", lang, size)
     with trainer.expect_download() as download:
         link.click()
     assert download.value.suggested_filename == file_name
@@ -149,4 +115,4 @@ def test_a_coordinator_uploads_and_a_trainer_reads(open_page, live_server, lang,
     # A trainer reads; only those who manage the machine add or delete.
     expect(trainer.locator("#document-form")).to_have_count(0)
     expect(trainer.get_by_role("link", name=f"Delete — {safety}")).to_have_count(0)
-    shoot(trainer, "trainer-documents", lang, size)
+    checked_shot(trainer, "trainer-documents", lang, size)

@@ -10,11 +10,9 @@ dates are taken from other tests."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,49 +20,13 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ROOT
-from tests.browser.helpers import COORD_ORLEANS, log_in
+from tests.browser.helpers import COORD_ORLEANS, shoot
 
-SHOTS = ROOT / "screenshots" / "exports"
-SIZES = {"desktop": {"viewport": {"width": 1366, "height": 768}},
-         "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True,
-                   "has_touch": True}}
 CASES = [("fr", "desktop"), ("fr", "phone"), ("en", "desktop"), ("en", "phone")]
 # The first headers of each download, as the reader's spreadsheet shows them.
 BOOKING_HEADS = {"fr": ["Date", "Début", "Fin"], "en": ["Date", "Start", "End"]}
 REPORT_HEADS = {"fr": ["Équipement", "Heures réservées"], "en": ["Equipment", "Booked hours"]}
 HISTORY = {"fr": "Historique", "en": "History"}
-
-
-def set_language(page: Any, lang: str) -> None:
-    # The switch sits in the phone's folded menu: submit it without opening it.
-    page.locator(f"form.lang-switch button[value={lang}]").first.evaluate("b => b.click()")
-    expect(page.locator("html")).to_have_attribute("lang", lang)
-
-
-@pytest.fixture
-def coordinator(new_context: Any) -> Iterator[Callable[[str, str], Any]]:
-    """The Orléans coordinator's page in ``lang`` at ``size`` (downloads
-    accepted); French, the demo's language, is put back afterwards."""
-    opened: list[Any] = []
-
-    def open_(lang: str, size: str) -> Any:
-        context = new_context(accept_downloads=True, **SIZES[size])
-        page = log_in(context.new_page(), COORD_ORLEANS)
-        set_language(page, lang)
-        opened.append(page)
-        return page
-
-    yield open_
-    for page in opened:
-        with contextlib.suppress(Exception):  # the test's own failure matters more
-            page.goto("/dashboard")
-            set_language(page, "fr")
-
-
-def shoot(page: Any, name: str, lang: str, size: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}-{lang}-{size}.png"), full_page=True)
 
 
 def download(page: Any, kind: str) -> bytes:
@@ -90,42 +52,42 @@ def sheet_rows(body: bytes) -> list[tuple[Any, ...]]:
 
 
 @pytest.mark.parametrize(("lang", "size"), CASES)
-def test_export_buttons_download_in_the_readers_language(coordinator, live_server, lang,
+def test_export_buttons_download_in_the_readers_language(open_page, live_server, lang,
                                                          size) -> None:
-    page = coordinator(lang, size)
+    page = open_page(COORD_ORLEANS, lang, size, accept_downloads=True)
     heads = BOOKING_HEADS[lang]
 
     page.goto("/bookings/mine")
-    shoot(page, "my-bookings", lang, size)
+    shoot(page, "exports", "my-bookings", lang, size, full_page=True)
     assert list(sheet_rows(download(page, "xlsx"))[0][:3]) == heads
 
     orleans = live_server.query(
         "SELECT establishment_id FROM user_account WHERE email = ?", COORD_ORLEANS)[0][0]
     page.goto(f"/sites/{orleans}?view=week")
     expect(page.locator(".export-buttons a[data-export=ics]")).to_be_visible()
-    shoot(page, "site-calendar", lang, size)
+    shoot(page, "exports", "site-calendar", lang, size, full_page=True)
     assert csv_rows(download(page, "csv"), lang)[0][:3] == heads
 
     page.goto("/coordination/approvals")
     href = page.locator(".export-buttons a[data-export=csv]").get_attribute("href")
     assert "status=pending" in href
     assert f"establishment_id={orleans}" in href
-    shoot(page, "approvals", lang, size)
+    shoot(page, "exports", "approvals", lang, size, full_page=True)
     rows = csv_rows(download(page, "csv"), lang)
     assert rows[0][:3] == heads
     pending = {"fr": "En attente", "en": "Pending"}[lang]
     assert all(row[9] == pending for row in rows[1:])
 
     page.goto("/reports")
-    shoot(page, "reports", lang, size)
+    shoot(page, "exports", "reports", lang, size, full_page=True)
     assert csv_rows(download(page, "csv"), lang)[0][:2] == REPORT_HEADS[lang]
     sheets = workbook(download(page, "xlsx")).sheetnames
     assert sheets[0] == REPORT_HEADS[lang][0]
 
 
 @pytest.mark.parametrize(("lang", "size"), CASES)
-def test_a_coordinator_reads_histories(coordinator, live_server, lang, size) -> None:
-    page = coordinator(lang, size)
+def test_a_coordinator_reads_histories(open_page, live_server, lang, size) -> None:
+    page = open_page(COORD_ORLEANS, lang, size)
     booking_id, equipment_id = live_server.query(
         "SELECT b.id, e.id FROM booking b JOIN equipment e ON e.id = b.equipment_id "
         "JOIN user_account u ON u.establishment_id = e.establishment_id "
@@ -135,14 +97,14 @@ def test_a_coordinator_reads_histories(coordinator, live_server, lang, size) -> 
     expect(page).to_have_url(re.compile(rf"/history/bookings/{booking_id}$"))
     expect(page.locator("h1")).to_contain_text(HISTORY[lang])
     expect(page.locator("#history tbody tr").first).to_be_visible()
-    shoot(page, "booking-history", lang, size)
+    shoot(page, "exports", "booking-history", lang, size, full_page=True)
 
     page.goto(f"/equipment/{equipment_id}")
     page.locator("#history-link").click()
     expect(page).to_have_url(re.compile(rf"/history/equipment/{equipment_id}$"))
     expect(page.locator("h1")).to_contain_text(HISTORY[lang])
     if size == "desktop":
-        shoot(page, "machine-history", lang, size)
+        shoot(page, "exports", "machine-history", lang, size, full_page=True)
 
     project_id = live_server.query("SELECT id FROM project ORDER BY id LIMIT 1")[0][0]
     page.goto(f"/projects/{project_id}")
@@ -150,4 +112,4 @@ def test_a_coordinator_reads_histories(coordinator, live_server, lang, size) -> 
     expect(page).to_have_url(re.compile(rf"/history/projects/{project_id}$"))
     expect(page.locator("h1")).to_contain_text(HISTORY[lang])
     if size == "desktop":
-        shoot(page, "project-history", lang, size)
+        shoot(page, "exports", "project-history", lang, size, full_page=True)

@@ -8,24 +8,16 @@ first of a month when one comes) is shared safely with other tests."""
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import Callable, Iterator
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from booking.labels import format_day
 from booking.services.equipment.hours import holiday_name
-from tests.browser.conftest import ROOT
-from tests.browser.helpers import BOOK, JULIEN, log_in, today
+from tests.browser.helpers import BOOK, JULIEN, shoot, today
 
-SHOTS = ROOT / "screenshots" / "french"
-SIZES = {"desktop": {"viewport": {"width": 1366, "height": 768}},
-         "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True,
-                   "has_touch": True}}
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 NBSP = "\u00a0"
 
@@ -38,37 +30,13 @@ def next_weekday_holiday() -> date:
     return next((d for d in found if d.day == 1), found[0])
 
 
-@pytest.fixture
-def open_page(new_context: Any) -> Iterator[Callable[[str, str], Any]]:
-    """A page of Julien in ``lang`` at ``size``; his account is put back in
-    French (the demo's language) afterwards, as other tests read his pages."""
-    opened: list[Any] = []
-
-    def open_(lang: str, size: str) -> Any:
-        page = log_in(new_context(**SIZES[size]).new_page(), JULIEN)
-        switch(page, lang)
-        opened.append(page)
-        return page
-
-    yield open_
-    for page in opened:
-        with contextlib.suppress(Exception):  # the test's own failure matters more
-            switch(page, "fr")
-
-
-def switch(page: Any, lang: str) -> None:
-    # The switch sits in the phone's folded menu: submit it without opening it.
-    page.locator(f"form.lang-switch button[value={lang}]").first.evaluate("b => b.click()")
-    expect(page.locator("html")).to_have_attribute("lang", lang)
-
-
 @pytest.mark.parametrize("size", ["desktop", "phone"])
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_a_refused_booking_reads_as_the_readers_language(open_page, live_server, lang,
                                                          size) -> None:
     cobot = live_server.id_of("equipment", "code", "ORL-COBOT-01")
     day = next_weekday_holiday()
-    page = open_page(lang, size)
+    page = open_page(JULIEN, lang, size)
     page.goto(f"/bookings/new?equipment={cobot}&date={day.isoformat()}&start=09:00")
     title = f"Jour férié — {lang} {size}"
     page.locator("#end").fill("11:00")  # no end is offered on a day that does not open
@@ -88,6 +56,5 @@ def test_a_refused_booking_reads_as_the_readers_language(open_page, live_server,
     other = holiday_name(day, "en_US" if lang == "fr" else "fr")
     if other != name:
         assert other not in text, text
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"refusal-{lang}-{size}.png"))
+    shoot(page, "french", "refusal", lang, size)
     assert live_server.query("SELECT id FROM booking WHERE title = ?", title) == []

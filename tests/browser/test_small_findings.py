@@ -6,48 +6,16 @@ screenshots/small/."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ROOT
-from tests.browser.helpers import JULIEN, log_in
+from tests.browser.helpers import JULIEN, SIZES, shoot
 from tests.browser.test_accessibility import ADMIN, axe
 
-SHOTS = ROOT / "screenshots" / "small"
-SIZES = {"desktop": {"viewport": {"width": 1366, "height": 768}},
-         "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True,
-                   "has_touch": True}}
 BOTH = [("fr", "desktop"), ("en", "desktop"), ("fr", "phone"), ("en", "phone")]
 FILTERS = {"fr": "Filtres", "en": "Filters"}
-
-
-@pytest.fixture
-def open_page(new_context: Any) -> Iterator[Callable[..., Any]]:
-    """A logged-in page in ``lang`` at ``size``; the account is put back in French
-    (the switch stores the language on the account, and other tests read French)."""
-    switched: list[Any] = []
-
-    def open_(email: str, lang: str, size: str, **options: Any) -> Any:
-        page = log_in(new_context(**SIZES[size], **options).new_page(), email)
-        page.locator(f"form.lang-switch button[value={lang}]").first.evaluate("b => b.click()")
-        expect(page.locator("html")).to_have_attribute("lang", lang)
-        switched.append(page)
-        return page
-
-    yield open_
-    for page in switched:
-        with contextlib.suppress(Exception):  # the test's own failure matters more
-            page.goto("/dashboard")
-            page.locator("form.lang-switch button[value=fr]").first.evaluate("b => b.click()")
-
-
-def shoot(page: Any, name: str, lang: str, size: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}-{lang}-{size}.png"))
 
 
 @pytest.mark.parametrize(("lang", "size"), BOTH)
@@ -61,7 +29,7 @@ def test_catalogue_results_start_in_the_first_screen(open_page: Any, lang: str,
     expect(filters.locator("summary")).to_contain_text(FILTERS[lang])
     first = page.locator("#catalogue > li").first
     assert first.bounding_box()["y"] < height * 0.75
-    shoot(page, "catalogue", lang, size)
+    shoot(page, "small", "catalogue", lang, size)
     # Unfolded, the filters fit in a few rows: the first result still shows.
     filters.locator("summary").click()
     expect(page.locator("#free_from")).to_be_visible()
@@ -70,7 +38,7 @@ def test_catalogue_results_start_in_the_first_screen(open_page: Any, lang: str,
     expect(page.locator("details.filters")).to_have_attribute("open", "")
     expect(page.locator("#q")).to_have_value("ligne")
     assert page.locator("#catalogue > li").first.bounding_box()["y"] < height
-    shoot(page, "catalogue-filtered", lang, size)
+    shoot(page, "small", "catalogue-filtered", lang, size)
 
 
 ERRORS = {"fr": ["Ce champ est requis", "Indiquez pourquoi", "multiples"],
@@ -94,7 +62,7 @@ def test_equipment_form_shows_every_mistake_at_once(open_page: Any, live_server:
     summary = page.locator(".error-summary")
     for text in ERRORS[lang]:
         expect(summary).to_contain_text(text)
-    shoot(page, "equipment-form-errors", lang, size)
+    shoot(page, "small", "equipment-form-errors", lang, size)
     assert axe(page) == []
     # Nothing was written: the machine is still active, under its name.
     assert live_server.query("SELECT status, name FROM equipment WHERE id = ?", cobot) == [

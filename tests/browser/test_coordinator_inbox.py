@@ -8,53 +8,20 @@ test deletes its closure afterwards."""
 
 from __future__ import annotations
 
-import contextlib
 import importlib.resources
 import re
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ROOT
-from tests.browser.helpers import COORD_ORLEANS, JULIEN, at, log_in, weekdays_from
+from tests.browser.helpers import COORD_ORLEANS, JULIEN, at, shoot, weekdays_from
 
-SHOTS = ROOT / "screenshots" / "inbox"
 AXE = Path(str(importlib.resources.files("axe_playwright_python") / "axe.min.js"))
-SIZES = {"desktop": {"viewport": {"width": 1366, "height": 768}},
-         "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True,
-                   "has_touch": True}}
 CASES = [("fr", "desktop", 0), ("fr", "phone", 1), ("en", "desktop", 2), ("en", "phone", 3)]
 FRIDAY = 4
 FIRST_WEEK = 48
-
-
-def set_language(page: Any, lang: str) -> None:
-    # The switch sits in the phone's folded menu: submit it without opening it.
-    page.locator(f"form.lang-switch button[value={lang}]").first.evaluate("b => b.click()")
-    expect(page.locator("html")).to_have_attribute("lang", lang)
-
-
-@pytest.fixture
-def coordinator(new_context: Any) -> Iterator[Callable[[str, str], Any]]:
-    """The Orléans coordinator's page in ``lang`` at ``size``; French (the
-    demo's language) is put back afterwards."""
-    opened: list[Any] = []
-
-    def open_(lang: str, size: str) -> Any:
-        # CSP bypassed only to inject axe-core, as tests/browser/test_accessibility.py does.
-        page = log_in(new_context(**SIZES[size], bypass_csp=True).new_page(), COORD_ORLEANS)
-        set_language(page, lang)
-        opened.append(page)
-        return page
-
-    yield open_
-    for page in opened:
-        with contextlib.suppress(Exception):  # the test's own failure matters more
-            page.goto("/dashboard")
-            set_language(page, "fr")
 
 
 def no_axe_violation(page: Any) -> None:
@@ -66,13 +33,8 @@ def no_axe_violation(page: Any) -> None:
             for v in violations] == []
 
 
-def shoot(page: Any, name: str, lang: str, size: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}-{lang}-{size}.png"), full_page=True)
-
-
 @pytest.mark.parametrize(("lang", "size", "week"), CASES)
-def test_a_closure_over_a_booking_is_listed_with_its_actions(coordinator, live_server, lang,
+def test_a_closure_over_a_booking_is_listed_with_its_actions(open_page, live_server, lang,
                                                              size, week):
     cobot = live_server.id_of("equipment", "code", "ORL-COBOT-01")
     (day,) = weekdays_from(7 * (FIRST_WEEK + week), FRIDAY)
@@ -82,7 +44,8 @@ def test_a_closure_over_a_booking_is_listed_with_its_actions(coordinator, live_s
         "purpose": "training"}, live_server.token(JULIEN))
     assert status == 201, booking
     reason = f"Révision du robot — {lang} {size}"
-    page = coordinator(lang, size)
+    # CSP bypassed only to inject axe-core, as tests/browser/test_accessibility.py does.
+    page = open_page(COORD_ORLEANS, lang, size, bypass_csp=True)
     try:
         page.goto("/coordination/closures")
         page.locator("#target").select_option(f"equipment-{cobot}")
@@ -98,7 +61,7 @@ def test_a_closure_over_a_booking_is_listed_with_its_actions(coordinator, live_s
                ).to_be_visible()
         expect(row.get_by_role("link", name={"fr": "Déplacer…", "en": "Move…"}[lang])
                ).to_have_attribute("href", f"/bookings/{booking['id']}/move")
-        shoot(page, "closures", lang, size)
+        shoot(page, "inbox", "closures", lang, size, full_page=True)
         no_axe_violation(page)
 
         page.goto("/coordination/inbox")
@@ -112,7 +75,7 @@ def test_a_closure_over_a_booking_is_listed_with_its_actions(coordinator, live_s
         expect(page.locator("h1")).to_have_text({"fr": "À traiter", "en": "Inbox"}[lang])
         row = page.locator(f"#closure-hits tr[data-booking='{booking['id']}']")
         expect(row).to_contain_text(title)
-        shoot(page, "inbox", lang, size)
+        shoot(page, "inbox", "inbox", lang, size, full_page=True)
         no_axe_violation(page)
 
         row.get_by_role("button", name={"fr": "Prévenir", "en": "Notify"}[lang]).click()
