@@ -1,14 +1,20 @@
-"""Language and time-zone choices, and the Jinja helpers that show local times."""
+"""Language and time-zone choices, the Jinja helpers that show local times, and
+the formatting of translated messages (French « d’ » before a vowel)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names
 from flask import Flask, current_app, has_request_context, session
-from flask_babel import format_time, get_locale
+from flask_babel import Domain, format_time, get_locale, get_translations
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from booking import labels
 
@@ -72,7 +78,72 @@ def local_day_names() -> list[str]:
     return [names[day] for day in range(7)]
 
 
+# -- French « d’ » where a value follows « de » (labels.elide_de) -------------------
+#
+# Flask-Babel formats a message in two places, its domain (``gettext`` in Python,
+# hence lazy strings and DomainError messages) and the callables it gives Jinja;
+# both are replaced so that every message with parameters is elided the same way.
+
+
+def _formatted(message: str, values: dict[str, Any]) -> str:
+    return labels.elide_de(message, values, get_locale()) % values
+
+
+class ElidingDomain(Domain):
+    """Flask-Babel's domain (see extensions.Babel), formatting with elision."""
+
+    def gettext(self, string: str, **variables: Any) -> str:
+        message = self.get_translations().ugettext(string)
+        return _formatted(message, variables) if variables else message
+
+    def ngettext(self, singular: str, plural: str, num: int, **variables: Any) -> str:
+        variables.setdefault("num", num)
+        return _formatted(self.get_translations().ungettext(singular, plural, num), variables)
+
+    def pgettext(self, context: str, string: str, **variables: Any) -> str:
+        message = self.get_translations().upgettext(context, string)
+        return _formatted(message, variables) if variables else message
+
+    def npgettext(self, context: str, singular: str, plural: str, num: int,
+                  **variables: Any) -> str:
+        variables.setdefault("num", num)
+        message = self.get_translations().unpgettext(context, singular, plural, num)
+        return _formatted(message, variables)
+
+
+def _new_style(lookup: Callable[..., str], *names: str | None) -> Callable[..., str]:
+    """A template's ``gettext`` as Jinja's new style makes it (the message marked
+    safe in an autoescaped template so its values are escaped, then always
+    formatted; ``names`` give positional arguments as values too, ``num``),
+    elided first."""
+
+    @pass_context
+    def call(context: Context, *args: Any, **variables: Any) -> str:
+        for name, value in zip(names, args, strict=False):
+            if name:
+                variables.setdefault(name, value)
+        message = lookup(*args)
+        if context.eval_ctx.autoescape:
+            message = Markup(message)  # noqa: S704 - the catalogue's, as Jinja does
+        return _formatted(message, variables)
+
+    return call
+
+
+def _install_template_gettext(app: Flask) -> None:
+    # Over the callables babel.init_app installed (Jinja's ``_`` resolves ``gettext``).
+    app.jinja_env.globals.update(
+        gettext=_new_style(lambda s: get_translations().ugettext(s)),
+        ngettext=_new_style(lambda s, p, n: get_translations().ungettext(s, p, n),
+                            None, None, "num"),
+        pgettext=_new_style(lambda c, s: get_translations().upgettext(c, s), "context"),
+        npgettext=_new_style(lambda c, s, p, n: get_translations().unpgettext(c, s, p, n),
+                             "context", None, None, "num"),
+    )
+
+
 def init_templates(app: Flask) -> None:
+    _install_template_gettext(app)
     app.jinja_env.filters.update(
         local_datetime=local_datetime, local_time=local_time, local_date=local_date
     )
