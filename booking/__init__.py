@@ -90,7 +90,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from booking.account.views import bp as account_bp
     from booking.admin import bp as admin_bp
+    from booking.auth.invitations import bp as invitations_bp
+    from booking.auth.links import bp as links_bp
     from booking.auth.views import bp as auth_bp
     from booking.bookings.views import bp as bookings_bp
     from booking.calendars.views import bp as calendars_bp
@@ -111,6 +114,9 @@ def register_blueprints(app: Flask) -> None:
     from booking.sites.views import bp as sites_bp
 
     app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(links_bp)
+    app.register_blueprint(invitations_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(equipment_bp)
     app.register_blueprint(documents_bp)

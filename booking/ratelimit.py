@@ -84,8 +84,11 @@ LIMITED: dict[str, tuple[tuple[str, ...], tuple[Throttle, ...]]] = {
     "auth.login": (("POST",), PASSWORD_GUESSES),
     "auth-tokens.create_token": (("POST",), PASSWORD_GUESSES),
     "auth.password": (("POST",), PASSWORD_CHANGE),
+    # A mail per request: counted like guesses, per address asked and per client.
+    "links.forgot": (("POST",), PASSWORD_GUESSES),
     "admin.account_password": (("POST",), COSTLY),
     "admin.account_new": (("POST",), COSTLY),
+    "invitations.invite": (("POST",), COSTLY),  # a mail per request
     "Users.create_user": (("POST",), COSTLY),
     "imports.upload": (("POST",), COSTLY),
     "reports.csv": (_READ, COSTLY),

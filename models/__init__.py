@@ -1,5 +1,6 @@
 """SQLAlchemy models of Plateforme, one module per aggregate."""
 
+from models.account_link import AccountLink, LinkPurpose
 from models.audit import AuditEntry
 from models.base import Base, UTCDateTime, utcnow
 from models.booking import Booking, BookingSeries, Occupancy
@@ -30,6 +31,7 @@ from models.user import ApiToken, LoginSession, User
 
 __all__ = [
     "SLOT_HOLDING_STATUSES",
+    "AccountLink",
     "ApiToken",
     "AuditEntry",
     "Base",
@@ -54,6 +56,7 @@ __all__ = [
     "Feed",
     "FeedScope",
     "JobRun",
+    "LinkPurpose",
     "LoginSession",
     "Occupancy",
     "OpeningHours",

@@ -109,7 +109,8 @@ JOBS: tuple[JobSpec, ...] = (
             _deliver_outbox, "interval", {"minutes": 1}),
     JobSpec("reminders", "Reminders before bookings (each user's delay, 24 h by default)",
             _reminders, "interval", {"minutes": 15}),
-    JobSpec("approval_digest", "Daily digest of pending approvals for coordinators (07:00)",
+    JobSpec("approval_digest",
+            "Daily digest for coordinators, each at their hour (07:00 by default)",
             _digest, "interval", {"minutes": 30}),
     JobSpec("certification_expiry",
             "Certification warnings at {} days; flag bookings of uncertified trainers".format(

@@ -110,6 +110,7 @@ class Case:
 
 
 def _cases() -> list[Case]:
+    from booking.account import forms as account
     from booking.admin import forms as admin
     from booking.auth import forms as auth
     from booking.bookings import forms as bookings
@@ -126,11 +127,25 @@ def _cases() -> list[Case]:
 
     hours = {f"hours_{day}": "08:00–18:00" for day in range(5)}
     return [
+        # Before the login: its valid submission logs the anonymous browser in.
+        Case("anon", "/auth/forgot", auth.ForgotPasswordForm, {"email": "{trainer_email}"},
+             answer=200),
+        Case("anon", "/auth/link/{link}", auth.LinkPasswordForm,
+             {"new_password": PASSWORD, "confirm": PASSWORD}),
         Case("anon", "/auth/login", auth.LoginForm,
              {"email": "{trainer_email}", "password": "correct horse battery"}),
         Case("trainer", "/auth/password", auth.PasswordForm,
              {"current_password": "correct horse battery", "new_password": PASSWORD,
               "confirm": PASSWORD}),
+        Case("trainer", "/account/users/{trainer_id}/tokens", account.IntegrationTokenForm,
+             {"name": "Synchro ENT", "scope": "book", "expires_on": "2027-06-30"}),
+        Case("trainer", "/account/tokens/{token_id}/revoke", account.RevokeForm, {}),
+        Case("coordinator", "/account/preferences", account.PreferencesForm,
+             {"reminder_hours": "48", "notify_bookings": "y", "locale": "fr",
+              "notify_digest": "y", "digest_hour": "9"}),
+        Case("coordinator", "/accounts/invite", auth.InvitationForm,
+             {"name": "Noé Invité", "email": "noe@example.org", "role": "trainer",
+              "establishment": "0", "company": "0"}),
         # --- administration
         Case("admin", "/admin/establishments/new", admin.EstablishmentForm,
              {"code": "NEUF", "name": "Lycée Neuf", "city": "Blois", "department": "41",

@@ -25,6 +25,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from booking.services.accounts.integration_tokens import create_integration_token
+from booking.services.accounts.links import issue_link
 from booking.services.accounts.tokens import issue_token
 from booking.services.bookings.operations import BookingRequest, create_booking
 from booking.services.certifications.requests import request_certification
@@ -38,6 +40,7 @@ from models import (
     BookingStatus,
     DocumentKind,
     FeedScope,
+    LinkPurpose,
     Project,
     ProjectStatus,
     Role,
@@ -115,6 +118,9 @@ def build_world(app: Flask, make: Factory, db: Session) -> World:
             db, actor=people["coordinator"], equipment=machine, now=NOW,
             storage=Storage(Path(app.config["DOCUMENTS_DIR"]), 1024 * 1024),
             upload=Upload(b"%PDF-1.7\n%%EOF\n", "consignes.pdf", DocumentKind.SAFETY))
+        _, integration = create_integration_token(
+            db, actor=people["trainer"], owner=people["trainer"], name="Synchro",
+            scope="read", expires_on=None, now=NOW)
     db.flush()
     assert booking.status is BookingStatus.PENDING
     ids: dict[str, int | str] = {
@@ -123,7 +129,9 @@ def build_world(app: Flask, make: Factory, db: Session) -> World:
         "certification_id": certification.id, "request_id": requested.created[0].id,
         "closure_id": closure.id, "job_id": "complete_past",
         "certification_type_id": ctype.id, "company_id": company_a.id,
-        "away_id": away.id, "document_id": document.id,
+        "away_id": away.id, "document_id": document.id, "token_id": integration.id,
+        # A live « mot de passe oublié » link of other_trainer (its secret, in the URL).
+        "link": issue_link(db, people["other_trainer"], LinkPurpose.PASSWORD_RESET, now=NOW),
     }
     return World(people, ids, feed_token(feed, key))
 

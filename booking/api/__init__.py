@@ -73,9 +73,19 @@ def init_api(app: Flask) -> None:
         "bearerAuth", {"type": "http", "scheme": "bearer"}
     )
     api.spec.options["security"] = [{"bearerAuth": []}]
-    from booking.api import auth, bookings, directory, equipment, feeds, projects, reports
+    from booking.api import (
+        auth,
+        bookings,
+        directory,
+        equipment,
+        feeds,
+        integration_tokens,
+        projects,
+        reports,
+    )
 
-    for module in (auth, directory, equipment, bookings, projects, feeds, reports):
+    for module in (auth, integration_tokens, directory, equipment, bookings, projects, feeds,
+                   reports):
         for blueprint in module.BLUEPRINTS:
             csrf.exempt(blueprint)  # bearer tokens, never cookies: no CSRF to fear
             api.register_blueprint(blueprint)

@@ -11,11 +11,13 @@ from booking.api import Blueprint
 from booking.api.fields import text
 from booking.extensions import db
 from booking.handlers import commit
+from booking.permissions import may
 from booking.services.accounts.authentication import authenticate
+from booking.services.accounts.integration_tokens import note_use
 from booking.services.accounts.tokens import issue_token, revoke, user_for_token
-from booking.services.errors import DomainError
+from booking.services.errors import N_, DomainError, Forbidden
 from booking.timeutil import utc_now
-from models import User
+from models import ApiToken, Booking, User
 
 blp = Blueprint("auth-tokens", __name__, url_prefix="/api/v1/auth",
                 description="Bearer tokens")
@@ -56,6 +58,32 @@ def authenticate_api_requests(app: Flask) -> None:
         if found is None:
             raise Unauthorized("invalid, expired or revoked token")
         g.api_user, g.api_token = found
+        check_scope(*found)
+        if note_use(g.api_token, now=utc_now()):
+            commit()
+
+
+# What a 'book' integration token may write besides reading: the token user's
+# own bookings. Revoking the token in use is allowed to every token.
+BOOKING_WRITES = {"Bookings.post_booking", "Bookings.patch_booking", "Bookings.cancel"}
+ANY_SCOPE = {"auth-tokens.delete_current_token"}
+READS = {"GET", "HEAD", "OPTIONS"}
+
+
+def check_scope(user: User, token: ApiToken) -> None:
+    """The one place where a token's scope is enforced, before any view runs."""
+    if token.scope == "full" or request.method in READS or request.endpoint in ANY_SCOPE:
+        return
+    if token.scope == "read":
+        raise Forbidden(N_("This token is read only: it may not change anything."))
+    if request.endpoint not in BOOKING_WRITES:
+        raise Forbidden(N_("This token may only create, move and cancel your own bookings."))
+    booking_id = (request.view_args or {}).get("booking_id")
+    booking = db.session.get(Booking, booking_id) if booking_id is not None else None
+    # Another's booking that the user may not see stays a 404 of the view.
+    if booking is not None and may(user, "view", booking) \
+            and user.id not in (booking.booked_by_id, booking.trainer_id):
+        raise Forbidden(N_("This token may only create, move and cancel your own bookings."))
 
 
 def api_user() -> User:

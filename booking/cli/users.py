@@ -30,6 +30,7 @@ def create(email: str, name: str, role: str, password: str,
             db.session, email=email, name=name, role=role, password=password,
             now=utc_now(), establishment_code=establishment_code, company_name=company_name,
         )
+        user.must_change_password = True  # typed by an operator: replaced at first sign-in
         db.session.commit()
     except ValidationError as exc:
         db.session.rollback()

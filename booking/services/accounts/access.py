@@ -11,11 +11,12 @@ from booking.permissions import (
     STAFF,
     coordinates,
     is_admin,
+    is_company,
     is_staff,
     of_company,
     rule,
 )
-from models import Company, Establishment, JobRun, User
+from models import ApiToken, Company, Establishment, JobRun, User
 
 
 @rule(User, "view")
@@ -32,6 +33,13 @@ def list_users(user: User, kind: type) -> bool:
 def manage_users(user: User, other: object) -> bool:
     """Create, deactivate, reactivate, reset a password: admins."""
     return is_admin(user)
+
+
+@rule(User, "invite")
+def invite_users(user: User, kind: object) -> bool:
+    """Open accounts by invitation: admins, coordinators, company contacts (the
+    roles each may give: booking.services.accounts.invitations)."""
+    return is_staff(user) or is_company(user)
 
 
 @rule(Establishment, "view")
@@ -103,3 +111,19 @@ def coordinators_of_establishments(ids: list[int]) -> Select[tuple[User]]:
     return (select(User).where(User.role.in_(COORDINATING_ROLES), User.active.is_(True),
                                User.establishment_id.in_(sorted(set(ids))))
             .order_by(User.id))
+
+
+@rule(User, "manage_tokens")
+def manage_tokens(user: User, owner: User) -> bool:
+    """Integration tokens: their owner, or an admin for any account."""
+    return is_admin(user) or user.id == owner.id
+
+
+@rule(ApiToken, "view", "revoke")
+def manage_token(user: User, token: ApiToken) -> bool:
+    return is_admin(user) or user.id == token.user_id
+
+
+@rule(User, "edit_preferences")
+def edit_preferences(user: User, owner: User) -> bool:
+    return user.id == owner.id

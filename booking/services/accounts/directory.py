@@ -140,9 +140,12 @@ def create_account(session: Session, *, actor: User, now: datetime, email: str, 
         raise conflict
     try:
         with session.begin_nested():
-            return accounts.create_user(
+            user = accounts.create_user(
                 session, email=address, name=name, role=role, password=password, now=now,
                 actor=actor, establishment_id=establishment_id, company_id=company_id,
             )
+            # The admin chose the password: the user replaces it at first sign-in.
+            user.must_change_password = True
+            return user
     except IntegrityError:
         raise conflict from None

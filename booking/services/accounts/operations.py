@@ -122,10 +122,11 @@ def change_password(
     session: Session, user: User, new_password: str, *, now: datetime,
     keep_session_id: str | None = None,
 ) -> None:
-    """Set a new password and end every other login of the account."""
+    """Set a new password; end every other login and every API token of the account."""
     check_new_password(new_password, email=user.email, name=user.name)
     user.password_hash = hash_password(new_password)
     user.password_changed_at = now
+    user.must_change_password = False  # chosen by the user: no longer someone else's
     stmt = (
         update(LoginSession)
         .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
@@ -134,6 +135,13 @@ def change_password(
     if keep_session_id is not None:
         stmt = stmt.where(LoginSession.id != keep_session_id)
     session.execute(stmt)
+    # Every API token too, integration ones included: whoever knew the old
+    # password may have made one.
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
     audit.record(
         session, actor=user, action="user.password", object_type="user",
         object_id=user.id, now=now,
@@ -195,6 +203,8 @@ def reset_password(session: Session, user: User, new_password: str, *, actor: Us
     check_new_password(new_password, email=user.email, name=user.name)
     user.password_hash = hash_password(new_password)
     user.password_changed_at = now
+    # Someone else knows it: the user chooses their own at their next sign-in.
+    user.must_change_password = user.id != actor.id
     ended = end_sessions(session, user, now=now)
     session.flush()
     audit.record(session, actor=actor, action="user.password_reset", object_type="user",

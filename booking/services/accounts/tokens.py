@@ -37,7 +37,8 @@ def user_for_token(session: Session, token: str, *, now: datetime) -> tuple[User
     if row is None:
         return None
     api_token, user = row
-    if api_token.revoked_at is not None or api_token.expires_at <= now or not user.active:
+    expired = api_token.expires_at is not None and api_token.expires_at <= now
+    if api_token.revoked_at is not None or expired or not user.active:
         return None
     return user, api_token
 

@@ -22,7 +22,6 @@ from booking.services.messaging.outbox import Mail, enqueue
 from booking.services.policy import CAMPUS_ZONE
 from models import Booking, Establishment, User
 
-DIGEST_HOUR = 7  # local time, CAMPUS_ZONE
 # Rows per kind in a message; the page has the rest.
 DIGEST_ROWS = 20
 
@@ -87,14 +86,16 @@ def digest_mail(user: User, box: Inbox) -> Mail:
 
 
 def send_digests(session: Session, *, now: datetime) -> int:
-    """Each morning, one message per active coordinator whose inbox is not
-    empty; the number queued."""
+    """Each day, at or after each coordinator's digest hour, one message per
+    active coordinator who wants it and whose inbox is not empty; the number
+    queued."""
     local = now.astimezone(CAMPUS_ZONE)
-    if local.hour < DIGEST_HOUR:
-        return 0
     ids = list(session.scalars(select(Establishment.id)))
     queued = 0
     for coordinator in list(session.scalars(coordinators_of_establishments(ids))):
+        # Each at or after their own hour (Paris); the day's key keeps it once a day.
+        if not coordinator.notify_digest or local.hour < coordinator.digest_hour:
+            continue
         key = f"digest:{coordinator.id}:{local.date().isoformat()}"
         box = inbox(session, coordinator, now=now, limit=DIGEST_ROWS)
         if box.empty:

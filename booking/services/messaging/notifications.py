@@ -63,7 +63,8 @@ def _people(booking: Booking) -> list[User]:
     people = [booking.booked_by]
     if booking.trainer is not None and booking.trainer.id != booking.booked_by.id:
         people.append(booking.trainer)
-    return [p for p in people if p.active]
+    # Booking notices respect the person's preference (booking.services.accounts.preferences).
+    return [p for p in people if p.active and p.notify_bookings]
 
 
 def coordinators_of(session: Session, establishment_id: int) -> list[User]:
