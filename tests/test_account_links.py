@@ -303,9 +303,13 @@ def test_an_account_created_by_an_admin_must_change_its_password(
     assert logout.headers["Location"].endswith("/auth/login")
 
 
-def test_the_cli_marks_the_password_it_sets(app, db, now) -> None:
-    result = app.test_cli_runner().invoke(args=[
-        "users", "create", "--email", "cli@example.org", "--name", "Cli", "--role", "admin",
-        "--password", "choisi en console 2027"])
-    assert result.exit_code == 0, result.output
+def test_the_cli_marks_a_temporary_password_only(app, db, now) -> None:
+    runner = app.test_cli_runner()
+    for email, extra in (("cli@example.org", ["--temporary"]), ("own@example.org", [])):
+        result = runner.invoke(args=[
+            "users", "create", "--email", email, "--name", "Cli", "--role", "admin",
+            "--password", "choisi en console 2027", *extra])
+        assert result.exit_code == 0, result.output
     assert db.scalar(select(User.must_change_password).where(User.email == "cli@example.org"))
+    assert not db.scalar(select(User.must_change_password)
+                         .where(User.email == "own@example.org"))

@@ -22,15 +22,19 @@ users_cli = AppGroup("users", help="Manage accounts.")
 @click.option("--establishment", "establishment_code", default=None,
               help="Code of the user's establishment.")
 @click.option("--company", "company_name", default=None, help="Name of the user's company.")
+@click.option("--temporary", is_flag=True,
+              help="The password is for someone else: they replace it at first sign-in.")
 def create(email: str, name: str, role: str, password: str,
-           establishment_code: str | None, company_name: str | None) -> None:
+           establishment_code: str | None, company_name: str | None, temporary: bool) -> None:
     """Create an account; nothing is written if any field is refused."""
     try:
         user = create_user(
             db.session, email=email, name=name, role=role, password=password,
             now=utc_now(), establishment_code=establishment_code, company_name=company_name,
         )
-        user.must_change_password = True  # typed by an operator: replaced at first sign-in
+        # The operator's own account (the first admin of a deployment) keeps its
+        # password; one typed for someone else is replaced at first sign-in.
+        user.must_change_password = temporary
         db.session.commit()
     except ValidationError as exc:
         db.session.rollback()
