@@ -17,22 +17,6 @@ class LoginForm(Form):
     submit = SubmitField(_l("Log in"))
 
 
-class PasswordForm(Form):
-    current_password = PasswordField(
-        _l("Current password"), validators=[DataRequired(), Length(max=1024)]
-    )
-    new_password = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
-        description=_l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
-    )
-    confirm = PasswordField(
-        _l("Repeat the new password"),
-        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
-    )
-    submit = SubmitField(_l("Change password"))
-
-
 class ForgotPasswordForm(Form):
     # Checked here: the page answers the same for any well-formed address, so a
     # malformed one is the only mistake it can point out.
@@ -53,6 +37,15 @@ class LinkPasswordForm(Form):
         validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
     )
     submit = SubmitField(_l("Save the password"))
+
+
+class PasswordForm(LinkPasswordForm):
+    """A signed-in change: the same new password, proven by the current one."""
+
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=1024)]
+    )
+    submit = SubmitField(_l("Change password"))
 
 
 class InvitationForm(Form):

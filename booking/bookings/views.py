@@ -56,7 +56,7 @@ from booking.services.errors import DomainError
 from booking.services.feeds.ical import calendar_of, to_bytes
 from booking.services.inputs import ascii_file_name
 from booking.services.policy import Policy
-from booking.services.projects.access import bookable_projects, visible_projects
+from booking.services.projects.access import awaiting_decision, bookable_projects
 from booking.timeutil import utc_now
 from models import (
     Booking,
@@ -65,7 +65,6 @@ from models import (
     Equipment,
     EquipmentStatus,
     Project,
-    ProjectStatus,
     User,
 )
 
@@ -178,9 +177,8 @@ def new() -> str | Response:
     if may(current_user, "request", Project) and not _projects():
         # A company books the sessions of an approved project: without one,
         # the form could only be refused.
-        return render_template("bookings/needs_project.html", pending=list(db.session.scalars(
-            visible_projects(current_user).where(Project.status == ProjectStatus.REQUESTED)
-            .order_by(Project.created_at.desc()))))
+        return render_template("bookings/needs_project.html", pending=list(
+            db.session.scalars(awaiting_decision(current_user))))
     form = BookingForm()
     if request.method == "GET":
         _prefill(form)

@@ -82,3 +82,9 @@ def bookable_projects(user: User) -> Select[tuple[Project]]:
     """The projects whose sessions ``user`` may book, by title."""
     stmt = own_projects(user) if not is_staff(user) else select(Project)
     return stmt.where(Project.status.in_(BOOKABLE)).order_by(Project.title)
+
+
+def awaiting_decision(user: User) -> Select[tuple[Project]]:
+    """``user``'s own requests still waiting for a coordinator, newest first."""
+    return (own_projects(user).where(Project.status == ProjectStatus.REQUESTED)
+            .order_by(Project.created_at.desc()))
