@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint bench loadtest translations i18n db demo clean chromium
+.PHONY: run test lint bench loadtest translations i18n db demo clean chromium sso-tools
 
 # Runtime dependencies only for `make run`; tests add their own on top.
 $(BIN)/.runtime: requirements.txt
@@ -44,10 +44,18 @@ run: translations demo
 chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
+# The sign-in tests start Debian's slapd (an LDAP directory) and check SAML
+# signatures with xmlsec1; like Chromium, installed when missing, never skipped.
+# The packaged slapd service is not used (the tests start their own on loopback).
+sso-tools:
+	test -x /usr/sbin/slapd && command -v xmlsec1 >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	   --no-install-recommends slapd ldap-utils xmlsec1)
+
 # Two workers, each file whole on one of them (a browser file shares its live
 # server); each worker has its own PostgreSQL database (tests/conftest.py).
 TEST_WORKERS ?= 2
-test: $(BIN)/.dev translations chromium
+test: $(BIN)/.dev translations chromium sso-tools
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(BIN)/.dev

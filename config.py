@@ -70,6 +70,16 @@ class Config:
 
     API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", "24"))
 
+    # Identity providers (docs/authentication.md): clocks may differ by this many
+    # seconds between us and a provider (ID tokens, SAML assertions); a
+    # provider that has not answered in SSO_TIMEOUT seconds is taken as down.
+    SSO_CLOCK_SKEW = int(os.environ.get("SSO_CLOCK_SKEW", "120"))
+    SSO_TIMEOUT = float(os.environ.get("SSO_TIMEOUT", "10"))
+    # The SAML service provider's key and certificate (PEM). Unset: a pair is
+    # made once under the instance folder (instance/saml/).
+    SAML_SP_KEY_FILE = os.environ.get("SAML_SP_KEY_FILE") or None
+    SAML_SP_CERT_FILE = os.environ.get("SAML_SP_CERT_FILE") or None
+
     # Throttling (booking.ratelimit). memory:// counts in each process (each
     # gunicorn worker on its own); redis://127.0.0.1:6379 shares the counts between
     # workers and servers. An unreachable Redis falls back to memory, never a 500.

@@ -94,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
     from booking.admin import bp as admin_bp
     from booking.auth.invitations import bp as invitations_bp
     from booking.auth.links import bp as links_bp
+    from booking.auth.sso.views import bp as sso_bp
     from booking.auth.views import bp as auth_bp
     from booking.bookings.views import bp as bookings_bp
     from booking.calendars.views import bp as calendars_bp
@@ -116,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(links_bp)
+    app.register_blueprint(sso_bp)
     app.register_blueprint(invitations_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(equipment_bp)
@@ -157,6 +159,7 @@ def register_hooks(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from booking.cli.backup import backup_cli
     from booking.cli.demo import demo_cli
+    from booking.cli.providers import providers_cli
     from booking.cli.scheduler import scheduler_cli
     from booking.cli.users import users_cli
 
@@ -164,3 +167,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(backup_cli)
+    app.cli.add_command(providers_cli)

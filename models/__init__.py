@@ -24,12 +24,14 @@ from models.equipment import Equipment, OpeningHours, equipment_certification_ty
 from models.equipment_document import DocumentKind, EquipmentDocument
 from models.establishment import Company, Establishment
 from models.feed import Feed
+from models.identity import PROVIDER_KINDS, IdentityLink, IdentityProvider
 from models.outbox import OutboxMessage
 from models.project import Project, project_equipment
 from models.scheduler import JobRun, SchedulerLease
 from models.user import ApiToken, LoginSession, User
 
 __all__ = [
+    "PROVIDER_KINDS",
     "SLOT_HOLDING_STATUSES",
     "AccountLink",
     "ApiToken",
@@ -55,6 +57,8 @@ __all__ = [
     "EstablishmentKind",
     "Feed",
     "FeedScope",
+    "IdentityLink",
+    "IdentityProvider",
     "JobRun",
     "LinkPurpose",
     "LoginSession",

@@ -96,6 +96,11 @@ class LoginSession(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+    # The identity provider this login came through (None: a password), so
+    # logging out can also end the provider's session.
+    provider_id: Mapped[int | None] = mapped_column(
+        ForeignKey("identity_provider.id", ondelete="SET NULL")
+    )
 
     user: Mapped[User] = relationship()
 

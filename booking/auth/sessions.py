@@ -36,10 +36,14 @@ def init_login(app: Flask) -> None:
         return user
 
 
-def start_login_session(user: User, *, now: datetime) -> str:
-    """Record a new login and put it in the (fresh) cookie session."""
+def start_login_session(user: User, *, now: datetime, provider_id: int | None = None) -> str:
+    """Record a new login and put it in the (fresh) cookie session; ``provider_id``
+    when an identity provider vouched for the user (logout ends its session too)."""
     login_id = secrets.token_urlsafe(32)
-    db.session.add(LoginSession(id=login_id, user_id=user.id, created_at=now))
+    row = LoginSession(id=login_id, user_id=user.id, created_at=now)
+    if provider_id is not None:  # unset otherwise: older schemas (migration tests) lack it
+        row.provider_id = provider_id
+    db.session.add(row)
     lang = session.get("lang")
     session.clear()  # a new session id: no fixation of a pre-login session
     if lang:

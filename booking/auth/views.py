@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from booking.auth.forms import LoginForm, PasswordForm
@@ -19,7 +20,8 @@ from booking.services.accounts.authentication import authenticate
 from booking.services.accounts.operations import change_password
 from booking.services.errors import ValidationError
 from booking.timeutil import utc_now
-from models import User
+from booking.services.accounts.providers import BUTTONS_ON_LOGIN, enabled_providers
+from models import LoginSession, User
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -59,16 +61,32 @@ def login() -> str | Response:
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(safe_next(request.args.get("next")))
         form.password.errors.append(_("Unknown e-mail or wrong password."))
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form, **_provider_choice())
+
+
+def _provider_choice() -> dict[str, object]:
+    """The « Se connecter avec … » buttons, or, past a few, a link to choose
+    one's establishment first."""
+    providers = enabled_providers(db.session)
+    if len(providers) > BUTTONS_ON_LOGIN:
+        return {"providers": [], "choose_establishment": True}
+    return {"providers": providers, "choose_establishment": False}
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> Response:
+    from booking.auth.sso.views import logout_target  # it imports this module
+
+    # Asked before the session is cleared: a provider's logout may need what
+    # the sign-in kept there (an ID token, a SAML session index).
+    provider_id = db.session.scalar(select(LoginSession.provider_id).where(
+        LoginSession.id == current_user.login_session_id))
+    target = logout_target(provider_id)
     end_login_session(current_user, now=utc_now())
     commit()
     flash(_("You are logged out."), "info")
-    return redirect(url_for("auth.login"))
+    return redirect(target or url_for("auth.login"))
 
 
 @bp.route("/password", methods=["GET", "POST"])

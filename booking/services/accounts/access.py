@@ -12,11 +12,13 @@ from booking.permissions import (
     coordinates,
     is_admin,
     is_company,
+    is_coordinator,
     is_staff,
+    is_trainer,
     of_company,
     rule,
 )
-from models import ApiToken, Company, Establishment, JobRun, User
+from models import ApiToken, Company, Establishment, IdentityProvider, JobRun, User
 
 
 @rule(User, "view")
@@ -127,3 +129,21 @@ def manage_token(user: User, token: ApiToken) -> bool:
 @rule(User, "edit_preferences")
 def edit_preferences(user: User, owner: User) -> bool:
     return user.id == owner.id
+
+
+@rule(IdentityProvider, "view", "list", "create", "manage")
+def manage_providers(user: User, provider: object) -> bool:
+    """Identity providers hold client secrets and decide who becomes whom:
+    admins only (an establishment's IT staff send their settings to an admin)."""
+    return is_admin(user)
+
+
+@rule(User, "rename")
+def rename(user: User, other: User) -> bool:
+    """Change an account's name (a bulk import): admins any; a coordinator the
+    trainers of their establishment and company contacts, whom they invite."""
+    if is_admin(user):
+        return True
+    return is_coordinator(user) and (
+        is_company(other)
+        or (is_trainer(other) and other.establishment_id == user.establishment_id))

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from booking.auth.passwords import hash_password, verify_password
-from models import User
+from models import Role, User
 
 # One dummy hash per argon2 cost (time, memory, parallelism), made once per process.
 _DUMMY_HASHES: dict[tuple[int, int, int], str] = {}
@@ -31,6 +31,15 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     user = session.scalar(select(User).where(func.lower(User.email) == address))
     matches = verify_password(user.password_hash if user is not None else _dummy_hash(),
                               password)
-    if user is None or not user.active or not matches:
+    if user is None or not user.active or not matches or not passwords_allowed(user):
         return None
     return user
+
+
+def passwords_allowed(user: User) -> bool:
+    """An establishment may have its trainers and coordinators sign in only
+    through its identity providers; admins and company contacts always keep
+    their passwords (no provider of an establishment vouches for them)."""
+    if user.role in (Role.ADMIN, Role.COMPANY) or user.establishment is None:
+        return True
+    return user.establishment.local_passwords

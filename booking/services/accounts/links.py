@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from booking.auth.passwords import hash_password
 from booking.services import audit
+from booking.services.accounts.authentication import passwords_allowed
 from booking.services.accounts.operations import end_sessions
 from booking.services.accounts.password_policy import check_new_password
 from booking.services.accounts.tokens import digest
@@ -105,7 +106,7 @@ def request_password_reset(session: Session, email: str, *, now: datetime) -> No
     the two inserts only (no argon2 on either side)."""
     address = email.strip().lower()
     user = session.scalar(select(User).where(func.lower(User.email) == address))
-    if user is None or not user.active:
+    if user is None or not user.active or not passwords_allowed(user):
         digest(secrets.token_urlsafe(32))
         return
     secret = issue_link(session, user, LinkPurpose.PASSWORD_RESET, now=now)
