@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -24,6 +24,7 @@ from booking.services.accounts.providers import BUTTONS_ON_LOGIN, enabled_provid
 from models import LoginSession, User
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+LEAVING = "sso:logout_to"
 
 
 def safe_next(target: str | None) -> str:
@@ -86,7 +87,22 @@ def logout() -> Response:
     end_login_session(current_user, now=utc_now())
     commit()
     flash(_("You are logged out."), "info")
-    return redirect(target or url_for("auth.login"))
+    if target:
+        # Not a redirect to the provider: the policy `form-action 'self'` stops
+        # a form's redirect that leaves the site. A page of ours sends it on.
+        session[LEAVING] = target
+        return redirect(url_for("auth.leaving"), 303)
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/leaving")
+def leaving() -> str | Response:
+    """After logging out of a login made through a provider: on to the
+    provider's logout (its session ends too), which comes back to our login."""
+    target = session.pop(LEAVING, None)
+    if not isinstance(target, str) or not target.startswith(("https://", "http://")):
+        return redirect(url_for("auth.login"))
+    return render_template("auth/leaving.html", target=target)
 
 
 @bp.route("/password", methods=["GET", "POST"])
