@@ -24,7 +24,12 @@ from models.equipment import Equipment, OpeningHours, equipment_certification_ty
 from models.equipment_document import DocumentKind, EquipmentDocument
 from models.establishment import Company, Establishment
 from models.feed import Feed
-from models.identity import PROVIDER_KINDS, IdentityLink, IdentityProvider
+from models.identity import (
+    PROVIDER_KINDS,
+    AnsweredSignInRequest,
+    IdentityLink,
+    IdentityProvider,
+)
 from models.outbox import OutboxMessage
 from models.project import Project, project_equipment
 from models.scheduler import JobRun, SchedulerLease
@@ -34,6 +39,7 @@ __all__ = [
     "PROVIDER_KINDS",
     "SLOT_HOLDING_STATUSES",
     "AccountLink",
+    "AnsweredSignInRequest",
     "ApiToken",
     "AuditEntry",
     "Base",

@@ -79,3 +79,15 @@ class IdentityLink(Base):
 
     provider: Mapped[IdentityProvider] = relationship()
     user: Mapped[User] = relationship()
+
+
+class AnsweredSignInRequest(Base):
+    """A SAML AuthnRequest whose answer was accepted: the same answer posted
+    again (a replay) finds its id here. Kept until the request could no longer
+    be answered anyway; shared by every worker and host through the database
+    (the unique key decides which of two concurrent posts wins)."""
+
+    __tablename__ = "sso_answered_request"
+
+    request_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

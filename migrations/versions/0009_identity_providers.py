@@ -9,7 +9,7 @@ service, its settings and its attribute-to-role rules; identity_link: the
 provider's stable subject of an account (unique per provider); login_session
 remembers the provider a login came through; establishment.local_passwords
 (true for every existing establishment: nothing changes until an admin turns
-it off).
+it off); sso_answered_request: the SAML requests already answered (replays).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -63,6 +63,14 @@ def upgrade():
         sa.UniqueConstraint('provider_id', 'subject', name=op.f('uq_identity_link_provider_id_subject')),
     )
     op.create_index(op.f('ix_identity_link_user_id'), 'identity_link', ['user_id'], unique=False)
+    op.create_table(
+        'sso_answered_request',
+        sa.Column('request_id', sa.String(length=100), nullable=False),
+        sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('request_id', name=op.f('pk_sso_answered_request')),
+    )
+    op.create_index(op.f('ix_sso_answered_request_expires_at'), 'sso_answered_request',
+                    ['expires_at'], unique=False)
     with op.batch_alter_table('establishment', schema=None) as batch_op:
         batch_op.add_column(sa.Column('local_passwords', sa.Boolean(), server_default=sa.true(),
                                       nullable=False))
@@ -80,6 +88,8 @@ def downgrade():
         batch_op.drop_column('provider_id')
     with op.batch_alter_table('establishment', schema=None) as batch_op:
         batch_op.drop_column('local_passwords')
+    op.drop_index(op.f('ix_sso_answered_request_expires_at'), table_name='sso_answered_request')
+    op.drop_table('sso_answered_request')
     op.drop_index(op.f('ix_identity_link_user_id'), table_name='identity_link')
     op.drop_table('identity_link')
     op.drop_index(op.f('ix_identity_provider_establishment_id'), table_name='identity_provider')

@@ -20,6 +20,9 @@ class Identity:
     # the session): what ``logout`` needs later, e.g. the OIDC ID token for
     # id_token_hint or the SAML NameID and session index.
     keep: dict[str, str] = field(default_factory=dict)
+    # Where to go next when the protocol carried it itself (SAML's RelayState:
+    # the IdP's cross-site POST brings no session cookie); checked by the view.
+    next_page: str | None = None
 
 
 class SignInFailed(Exception):

@@ -80,7 +80,7 @@ def _finish(provider: IdentityProvider, identity: Identity) -> Response | tuple[
         user = sign_in(db.session, provider, identity.subject, identity.attributes, now=now)
     except DomainError as refusal:
         return _failed(provider, refusal.message, refusal.status)
-    target = session.pop(NEXT, None)
+    target = session.pop(NEXT, None) or identity.next_page
     start_login_session(user, now=now, provider_id=provider.id)
     for key, value in identity.keep.items():
         session[key] = value
