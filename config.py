@@ -42,6 +42,9 @@ class Config:
     # upload route alone reads bodies of that size (MAX_CONTENT_LENGTH elsewhere).
     DOCUMENTS_DIR = os.environ.get("DOCUMENTS_DIR", str(INSTANCE / "documents"))
     DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_BYTES", str(8 * 1024 * 1024)))
+    # Files of a bulk import kept between their preview and « Importer »
+    # (booking.onboarding.uploads); shared by the web servers, like DOCUMENTS_DIR.
+    ONBOARDING_DIR = os.environ.get("ONBOARDING_DIR", str(INSTANCE / "onboarding"))
 
     # Time: stored in UTC, shown in the campus zone.
     DISPLAY_TIMEZONE = "Europe/Paris"

@@ -110,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
     from booking.imports.views import bp as imports_bp
     from booking.jobs.views import bp as jobs_bp
     from booking.main.views import bp as main_bp
+    from booking.onboarding.views import bp as onboarding_bp
     from booking.projects.views import bp as projects_bp
     from booking.reports.views import bp as reports_bp
     from booking.sites.views import bp as sites_bp
@@ -130,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(coordination_bp)
     app.register_blueprint(inbox_bp)
     app.register_blueprint(imports_bp)
+    app.register_blueprint(onboarding_bp)
     app.register_blueprint(certifications_bp)
     app.register_blueprint(calendars_bp)
     app.register_blueprint(sites_bp)
@@ -159,6 +161,7 @@ def register_hooks(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from booking.cli.backup import backup_cli
     from booking.cli.demo import demo_cli
+    from booking.cli.onboarding import onboarding_cli
     from booking.cli.providers import providers_cli
     from booking.cli.scheduler import scheduler_cli
     from booking.cli.users import users_cli
@@ -167,4 +170,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(backup_cli)
+    app.cli.add_command(onboarding_cli)
     app.cli.add_command(providers_cli)

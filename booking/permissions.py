@@ -144,7 +144,7 @@ def require(user: User, action: str, obj: T, refusal: str | None = None, **param
 
 
 _ACCESS_MODULES = ("accounts", "bookings", "certifications", "closures", "equipment",
-                   "feeds", "projects", "reports")
+                   "feeds", "onboarding", "projects", "reports")
 _loaded: list[bool] = []
 
 

@@ -91,6 +91,11 @@ LIMITED: dict[str, tuple[tuple[str, ...], tuple[Throttle, ...]]] = {
     "invitations.invite": (("POST",), COSTLY),  # a mail per request
     "Users.create_user": (("POST",), COSTLY),
     "imports.upload": (("POST",), COSTLY),
+    "onboarding.upload": (("POST",), COSTLY),
+    "onboarding.confirm": (("POST",), COSTLY),
+    "Onboarding.post_accounts": (("POST",), COSTLY),
+    "Onboarding.post_equipment": (("POST",), COSTLY),
+    "Onboarding.post_certifications": (("POST",), COSTLY),
     "reports.csv": (_READ, COSTLY),
     "Reports.get_utilisation": (_READ, COSTLY),
     "exports.export_csv": (_READ, COSTLY),

@@ -162,7 +162,8 @@ def app(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     application = create_app(
         {**_testing_overrides(), "SQLALCHEMY_DATABASE_URI": database.url,
          "EXPORT_DIR": str(tmp_path_factory.mktemp("export")),
-         "DOCUMENTS_DIR": str(tmp_path_factory.mktemp("documents"))}
+         "DOCUMENTS_DIR": str(tmp_path_factory.mktemp("documents")),
+         "ONBOARDING_DIR": str(tmp_path_factory.mktemp("onboarding"))}
     )
     yield application
     with application.app_context():

@@ -68,6 +68,8 @@ ICS = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//FR\r\nBEGIN:VEVENT\r\
        b"UID:conges-1\r\nDTSTART;VALUE=DATE:20270301\r\nDTEND;VALUE=DATE:20270302\r\n"
        b"SUMMARY:Vacances\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
 
+ACCOUNTS_CSV = b"email;name;role\nnouvelle@example.org;Nouvelle Formatrice;trainer\n"
+
 
 def hostile_values(form_field: Any) -> dict[str, str]:
     """The catalogue's values that ``form_field`` must refuse."""
@@ -112,7 +114,9 @@ class Case:
 def _cases() -> list[Case]:
     from booking.account import forms as account
     from booking.admin import forms as admin
+    from booking.admin import provider_forms as sign_in
     from booking.auth import forms as auth
+    from booking.auth.sso.ldap_form import LdapSignInForm
     from booking.bookings import forms as bookings
     from booking.calendars import forms as calendars
     from booking.certifications import forms as certifications
@@ -120,6 +124,8 @@ def _cases() -> list[Case]:
     from booking.documents import forms as documents
     from booking.equipment import forms as equipment
     from booking.imports.views import ImportForm
+    from booking.onboarding.views import ConfirmForm as OnboardingConfirmForm
+    from booking.onboarding.views import UploadForm as OnboardingUploadForm
     from booking.projects import forms as projects
     from booking.projects.views import CancelForm as ProjectCancelForm
     from booking.reports.forms import ReportForm
@@ -132,6 +138,9 @@ def _cases() -> list[Case]:
              answer=200),
         Case("anon", "/auth/link/{link}", auth.LinkPasswordForm,
              {"new_password": PASSWORD, "confirm": PASSWORD}),
+        # The directory of world-ldap never answers: the valid form gets the 502 page.
+        Case("anon", "/auth/sso/world-ldap/login", LdapSignInForm,
+             {"username": "jdupont", "password": "whatever"}, answer=502),
         Case("anon", "/auth/login", auth.LoginForm,
              {"email": "{trainer_email}", "password": "correct horse battery"}),
         Case("trainer", "/auth/password", auth.PasswordForm,
@@ -175,6 +184,25 @@ def _cases() -> list[Case]:
              {"password": PASSWORD, "confirm": PASSWORD}),
         Case("admin", "/admin/accounts/{other_trainer_id}/deactivate", admin.DeactivateForm,
              {"reason": "Départ"}),
+        Case("admin", "/admin/identity-providers/new", sign_in.ChooseKindForm, {"kind": "cas"},
+             answer=200),
+        Case("admin", "/admin/identity-providers/new?kind=ldap", sign_in.NewProviderForm,
+             {"establishment": "{establishment_id}", "label": "Annuaire", "code": "annuaire",
+              "enabled": "y", "url": "ldap://127.0.0.1:389", "start_tls": "y",
+              "search_base": "ou=people,dc=example,dc=org", "search_filter": "(uid={{username}})",
+              "bind_dn": "cn=lecteur,dc=example,dc=org", "bind_password": "secret",
+              "subject_attribute": "entryUUID", "email_attribute": "mail",
+              "name_attribute": "cn", "default_role": "trainer",
+              "rule_0_attribute": "eduPersonAffiliation", "rule_0_value": "staff",
+              "rule_0_role": "coordinator"}, alike=r"^rule_([1-9]|[1-4][0-9])_"),
+        Case("admin", "/admin/identity-providers/{provider_id}/edit", sign_in.EditProviderForm,
+             {"label": "CAS", "code": "world-cas", "server_url": "https://cas.example.org/cas/",
+              "default_role": "", "rule_0_attribute": "memberOf", "rule_0_value": "staff",
+              "rule_0_role": "trainer"}, alike=r"^rule_([1-9]|[1-4][0-9])_"),
+        Case("admin", "/admin/establishments/{establishment_id}/local-passwords",
+             sign_in.LocalPasswordsForm, {"allowed": "on"}),
+        Case("admin", "/admin/accounts/{other_trainer_id}/sign-in", sign_in.LinkForm,
+             {"provider": "{provider_id}", "subject": "autre-sujet"}),
         Case("admin", "/reports", ReportForm,
              {"from": "2027-01-01", "to": "2027-02-01",
               "establishment_id": "{establishment_id}"}, answer=200),
@@ -191,6 +219,11 @@ def _cases() -> list[Case]:
         Case("coordinator", "/coordination/import", ImportForm,
              {"target": "establishment-{establishment_id}"},
              files={"file": (ICS, "vacances.ics")}),
+        Case("coordinator", "/onboarding/", OnboardingUploadForm, {"kind": "accounts"},
+             answer=200, files={"file": (ACCOUNTS_CSV, "comptes.csv")}),
+        # A digest of no kept file: the page says to upload it again (302, error flash).
+        Case("coordinator", "/onboarding/confirm", OnboardingConfirmForm,
+             {"kind": "accounts", "digest": "0" * 64}),
         Case("coordinator", "/equipment/{equipment_id}/documents", documents.DocumentForm,
              {"kind": "procedure", "title": "Mode opératoire"},
              files={"file": (b"%PDF-1.7\n%%EOF\n", "mode.pdf")}),
@@ -250,7 +283,7 @@ def _cases() -> list[Case]:
 
 # Forms without a field of their own (confirm buttons) need no case.
 NO_FIELDS = {"ReactivateForm", "DeleteForm", "RevokeFeedForm", "RegenerateFeedForm",
-             "ClosureBookingForm"}
+             "ClosureBookingForm", "DeleteProviderForm", "UnlinkForm"}
 
 # Query-string parameters read outside a form: 4xx, or ignored; never 5xx.
 QUERY_PARAMETERS = [

@@ -60,6 +60,16 @@ MATRIX: dict[str, str] = {
     "POST auth.password":                           "L   200 200 200 200 200 200 200",
     "GET invitations.invite":                       "L   200 200 200 403 403 200 200",
     "POST invitations.invite":                      "L   200 200 200 403 403 200 200",
+    # sign-in through an establishment's provider (the world's LDAP directory,
+    # which never answers: the form is ours; a callback without an answer is refused)
+    "GET sso.login":                                "200 200 200 200 200 200 200 200",
+    "POST sso.login":                               "200 200 200 200 200 200 200 200",
+    "GET sso.callback":                             "400 400 400 400 400 400 400 400",
+    "POST sso.callback":                            "400 400 400 400 400 400 400 400",
+    "GET sso.metadata":                             "404 404 404 404 404 404 404 404",
+    "GET sso.choose":                               "200 200 200 200 200 200 200 200",
+    "GET sso.establishment":                        "200 200 200 200 200 200 200 200",
+    "GET auth.leaving":                             "302 302 302 302 302 302 302 302",
     "GET links.forgot":                             "200 200 200 200 200 200 200 200",
     "POST links.forgot":                            "200 200 200 200 200 200 200 200",
     "GET links.use":                                "200 200 200 200 200 200 200 200",
@@ -131,6 +141,10 @@ MATRIX: dict[str, str] = {
     "POST coordination.edit_equipment":             "L   200 200 403 403 403 403 403",
     "GET imports.upload":                           "L   200 200 200 403 403 403 403",
     "POST imports.upload":                          "L   200 200 200 403 403 403 403",
+    "GET onboarding.upload":                        "L   200 200 200 403 403 403 403",
+    "POST onboarding.upload":                       "L   200 200 200 403 403 403 403",
+    "POST onboarding.confirm":                      "L   400 400 400 403 403 403 403",
+    "GET onboarding.template":                      "L   200 200 200 403 403 403 403",
     "GET jobs.index":                               "L   200 200 200 403 403 403 403",
     "POST jobs.run_now":                            "L   302 403 403 403 403 403 403",
     "GET reports.utilisation":                      "L   200 200 200 403 403 403 403",
@@ -175,6 +189,19 @@ MATRIX: dict[str, str] = {
     "POST admin.account_deactivate":                "L   302 403 403 403 403 403 403",
     "GET admin.account_reactivate":                 "L   200 403 403 403 403 403 403",
     "POST admin.account_reactivate":                "L   200 403 403 403 403 403 403",
+    "GET admin.account_identities":                 "L   200 403 403 403 403 403 403",
+    "POST admin.account_identities":                "L   200 403 403 403 403 403 403",
+    "POST admin.identity_link_remove":              "L   302 403 403 403 403 403 403",
+    # --- administration: the establishments' identity providers (the world's CAS)
+    "GET admin.providers":                          "L   200 403 403 403 403 403 403",
+    "GET admin.provider_new":                       "L   200 403 403 403 403 403 403",
+    "POST admin.provider_new":                      "L   200 403 403 403 403 403 403",
+    "GET admin.provider_edit":                      "L   200 403 403 403 403 403 403",
+    "POST admin.provider_edit":                     "L   200 403 403 403 403 403 403",
+    "GET admin.provider_delete":                    "L   200 403 403 403 403 403 403",
+    "POST admin.provider_delete":                   "L   302 403 403 403 403 403 403",
+    # an empty form: refused with a flash, nothing written
+    "POST admin.local_passwords":                   "L   302 403 403 403 403 403 403",
     # --- API: documents and tokens
     "GET api-docs.openapi_json":                    "200 200 200 200 200 200 200 200",
     "GET api-pages.docs":                           "200 200 200 200 200 200 200 200",
@@ -228,6 +255,22 @@ MATRIX: dict[str, str] = {
     "POST Feeds.regenerate_feed":                   "401 200 404 404 200 404 404 404",
     "DELETE Feeds.delete_feed":                     "401 204 404 404 204 404 404 404",
     "GET Reports.get_utilisation":                  "401 200 200 200 403 403 403 403",
+    # --- API: bulk onboarding (a JSON body, not the multipart file: 422)
+    "POST Onboarding.post_accounts":                "401 422 422 422 403 403 403 403",
+    "POST Onboarding.post_equipment":               "401 422 422 422 403 403 403 403",
+    "POST Onboarding.post_certifications":          "401 422 422 422 403 403 403 403",
+    "GET Onboarding.accounts_template":             "401 200 200 200 403 403 403 403",
+    "GET Onboarding.equipment_template":            "401 200 200 200 403 403 403 403",
+    "GET Onboarding.certifications_template":       "401 200 200 200 403 403 403 403",
+    # --- API: identity providers and links (admins only)
+    "GET IdentityProviders.list_identity_providers": "401 200 403 403 403 403 403 403",
+    "POST IdentityProviders.create_identity_provider": "401 201 403 403 403 403 403 403",
+    "GET IdentityProviders.get_identity_provider":  "401 200 403 403 403 403 403 403",
+    "PATCH IdentityProviders.update_identity_provider": "401 200 403 403 403 403 403 403",
+    "DELETE IdentityProviders.delete_identity_provider": "401 204 403 403 403 403 403 403",
+    "GET IdentityProviders.list_identity_links":    "401 200 403 403 403 403 403 403",
+    "POST IdentityProviders.create_identity_link":  "401 201 403 403 403 403 403 403",
+    "DELETE IdentityProviders.delete_identity_link": "401 204 403 403 403 403 403 403",
 }
 # fmt: on
 
@@ -240,6 +283,7 @@ def query_strings(w: World) -> dict[str, str]:
         "Equipment.get_availability": "?" + week,
         "Reports.get_utilisation": "?from=2027-01-01&to=2027-02-01",
         "admin.equipment_new": f"?establishment={w.ids['establishment_id']}",
+        "admin.provider_new": "?kind=cas",
     }
 
 
@@ -279,6 +323,15 @@ def api_bodies(w: World) -> dict[str, Any]:
                               "role": "trainer", "password": "une phrase assez longue 42"},
         "Certifications.grant_certification": {"certification_type_id":
                                                ids["certification_type_id"]},
+        "IdentityProviders.create_identity_provider": {
+            "establishment_id": ids["establishment_id"], "kind": "cas", "code": "new-cas",
+            "label": "CAS", "settings": {"server_url": "https://cas.example.org/cas/"},
+            "role_rules": [{"attribute": "memberOf", "value": "staff", "role": "trainer"}]},
+        "IdentityProviders.update_identity_provider": {
+            "label": "Renommé",
+            "role_rules": [{"attribute": "memberOf", "value": "staff", "role": "trainer"}]},
+        "IdentityProviders.create_identity_link": {"provider_id": ids["provider_id"],
+                                                   "subject": "nouveau"},
     }
 
 

@@ -40,6 +40,8 @@ from models import (
     BookingStatus,
     DocumentKind,
     FeedScope,
+    IdentityLink,
+    IdentityProvider,
     LinkPurpose,
     Project,
     ProjectStatus,
@@ -74,7 +76,8 @@ def build_world(app: Flask, make: Factory, db: Session) -> World:
     a machine of the home establishment that needs approval and a certification;
     company A's approved project trained by ``trainer``; its pending booking,
     booked by ``trainer``; ``trainer``'s certification and agenda feed;
-    ``other_trainer``'s open certification request; a closure."""
+    ``other_trainer``'s open certification request; a closure; a CAS provider
+    of the home establishment (code "world-cas") and ``trainer``'s link to it."""
     home = make.establishment(code="HOME", name="Lycée du Parc", timezone="Europe/Paris")
     away = make.establishment(code="AWAY", name="IUT de Tours", timezone="Europe/Paris")
     company_a, company_b = make.company(name="Laboratoire A"), make.company(name="Société B")
@@ -121,6 +124,25 @@ def build_world(app: Flask, make: Factory, db: Session) -> World:
         _, integration = create_integration_token(
             db, actor=people["trainer"], owner=people["trainer"], name="Synchro",
             scope="read", expires_on=None, now=NOW)
+    # Built directly (no check_settings, no network): the sign-in routes' provider,
+    # and the trainer's link to it (the identity-link routes).
+    provider = IdentityProvider(code="world-cas", establishment_id=home.id, kind="cas",
+                                label="CAS du Parc", enabled=True,
+                                settings={"server_url": "http://127.0.0.1:9/cas/"},
+                                role_rules=[], default_role="trainer", created_at=NOW)
+    db.add(provider)
+    db.flush()
+    # An LDAP provider whose directory never answers (the discard port): its
+    # sign-in form (tests/test_input_boundary.py) is ours, not a redirect, so
+    # the sign-in routes answer without a network (ids["code"]).
+    db.add(IdentityProvider(code="world-ldap", establishment_id=home.id, kind="ldap",
+                            label="Annuaire du Parc", enabled=True,
+                            settings={"url": "ldap://127.0.0.1:9",
+                                      "user_dn_template": "uid={username},dc=parc"},
+                            role_rules=[], default_role="trainer", created_at=NOW))
+    identity_link = IdentityLink(provider_id=provider.id, subject="world-trainer",
+                                 user_id=people["trainer"].id, created_at=NOW)
+    db.add(identity_link)
     db.flush()
     assert booking.status is BookingStatus.PENDING
     ids: dict[str, int | str] = {
@@ -130,6 +152,7 @@ def build_world(app: Flask, make: Factory, db: Session) -> World:
         "closure_id": closure.id, "job_id": "complete_past",
         "certification_type_id": ctype.id, "company_id": company_a.id,
         "away_id": away.id, "document_id": document.id, "token_id": integration.id,
+        "code": "world-ldap", "provider_id": provider.id, "identity_link_id": identity_link.id,
         # A live « mot de passe oublié » link of other_trainer (its secret, in the URL).
         "link": issue_link(db, people["other_trainer"], LinkPurpose.PASSWORD_RESET, now=NOW),
     }

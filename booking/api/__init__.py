@@ -79,13 +79,15 @@ def init_api(app: Flask) -> None:
         directory,
         equipment,
         feeds,
+        identity_providers,
         integration_tokens,
+        onboarding,
         projects,
         reports,
     )
 
     for module in (auth, integration_tokens, directory, equipment, bookings, projects, feeds,
-                   reports):
+                   reports, identity_providers, onboarding):
         for blueprint in module.BLUEPRINTS:
             csrf.exempt(blueprint)  # bearer tokens, never cookies: no CSRF to fear
             api.register_blueprint(blueprint)

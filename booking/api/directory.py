@@ -30,7 +30,7 @@ from booking.api.fields import (
 )
 from booking.extensions import db
 from booking.handlers import commit
-from booking.services.accounts import directory
+from booking.services.accounts import directory, providers
 from booking.services.certifications import operations as certifications
 from booking.services.closures import operations as closure_ops
 from booking.services.errors import N_, NotFound, ValidationError
@@ -82,8 +82,16 @@ class EstablishmentSchema(Schema):
                     metadata={"description": "An IANA time zone; Europe/Paris by default."})
 
 
+    local_passwords = fields.Boolean(dump_only=True, metadata={
+        "description": "Its trainers and coordinators may sign in with a password "
+                       "(false: only through its identity providers)."})
+
+
 class EstablishmentPatchSchema(EstablishmentSchema):
     """Any subset of an establishment's fields."""
+
+    local_passwords = fields.Boolean(metadata={
+        "description": "false is refused (422) while it has no enabled identity provider."})
 
 
 class CompanySchema(Schema):
@@ -192,8 +200,13 @@ def get_establishment(establishment_id: int) -> Establishment:
 def update_establishment(body: dict[str, Any], establishment_id: int) -> Establishment:
     """Change any of an establishment's fields (admin)."""
     establishment = load(Establishment, establishment_id, api_user(), "manage")
-    directory.update_establishment(
-        db.session, establishment, actor=api_user(), now=utc_now(), **body)
+    allowed = body.pop("local_passwords", None)
+    if body:
+        directory.update_establishment(
+            db.session, establishment, actor=api_user(), now=utc_now(), **body)
+    if allowed is not None:
+        providers.set_local_passwords(db.session, establishment, allowed, actor=api_user(),
+                                      now=utc_now())
     commit()
     return establishment
 

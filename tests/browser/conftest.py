@@ -151,6 +151,7 @@ def live_setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Setup]:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "FLASK_CONFIG": "development",
            "FLASK_DEBUG": "0", "BASE_URL": server.url, "SECRET_KEY": "browser-tests-secret",
            "EXPORT_DIR": str(workdir / "export"), "DOCUMENTS_DIR": str(workdir / "documents"),
+           "ONBOARDING_DIR": str(workdir / "onboarding"),
            "MAIL_SERVER": "", "PYTHONUNBUFFERED": "1"}
     steps = " && ".join(shlex.join(_flask(*step)) for step in (("db", "upgrade"),
                                                                 ("demo", "load")))

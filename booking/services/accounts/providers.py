@@ -153,8 +153,11 @@ def update_provider(session: Session, provider: IdentityProvider, *, actor: User
                "default_role": provider.default_role}
     wanted = {**current, **{k: v for k, v in changes.items() if k in current and k != "kind"}}
     forget = changes.get("forget_secrets") or ()
-    if isinstance(wanted["settings"], dict) and ("settings" in changes or forget):
-        wanted["settings"] = _keep_secrets(provider.settings or {}, wanted["settings"], forget)
+    stored = provider.settings or {}
+    if "settings" in changes and isinstance(wanted["settings"], dict):
+        wanted["settings"] = _keep_secrets(stored, wanted["settings"], forget)
+    elif forget:
+        wanted["settings"] = {k: v for k, v in stored.items() if k not in forget}
     fields = _check(session, provider_id=provider.id, **wanted)
     for key, value in fields.items():
         setattr(provider, key, value)
