@@ -77,7 +77,9 @@ def test_everyone_reads_establishments(as_, home, role) -> None:
     one = as_(role).get(f"/api/v1/establishments/{home.id}")
     assert one.status_code == 200
     assert one.json == {"id": home.id, "code": "HOME", "name": home.name, "city": home.city,
-                        "department": "45", "kind": "lycee", "timezone": "Europe/Paris"}
+                        "department": "45", "kind": "lycee", "timezone": "Europe/Paris",
+                        # Issue 12: whether its people may sign in with a password.
+                        "local_passwords": True}
     assert_error(as_(role).get("/api/v1/establishments/999999"), 404, "not_found")
 
 
@@ -88,7 +90,7 @@ def test_only_admins_create_establishments(as_, db, role, status) -> None:
     answer = as_(role).post("/api/v1/establishments", json=ESTABLISHMENT)
     assert answer.status_code == status
     if status == 201:
-        assert answer.json == {"id": answer.json["id"], **ESTABLISHMENT}
+        assert answer.json == {"id": answer.json["id"], **ESTABLISHMENT, "local_passwords": True}
         assert db.get(Establishment, answer.json["id"]).code == "TRS-PHA"
         assert db.scalar(select(AuditEntry.action).where(
             AuditEntry.object_id == answer.json["id"])) == "establishment.create"

@@ -35,7 +35,7 @@ KIND_CHOICES = [SelectChoice(kind, label) for kind, label in KIND_LABELS.items()
 KIND_SETTINGS = {
     "oidc": ("issuer", "client_id", "client_secret", "scopes"),
     "cas": ("server_url",),
-    "saml": ("idp_metadata_url", "idp_metadata_xml", "subject_attribute"),
+    "saml": ("idp_metadata_url", "idp_metadata_xml", "idp_entity_id", "subject_attribute"),
     "ldap": ("url", "start_tls", "user_dn_template", "search_base", "search_filter",
              "bind_dn", "bind_password", "subject_attribute"),
 }
@@ -87,6 +87,9 @@ class ProviderFields:
     idp_metadata_url = _url(_l("Metadata URL of the IdP"))
     idp_metadata_xml = TextAreaField(
         _l("…or its metadata (XML)"), validators=[Optional(), Length(max=MAX_METADATA_XML)])
+    idp_entity_id = StringField(
+        _l("Entity id of the IdP"), validators=[Optional(), Length(max=500)],
+        description=_l("Needed when the metadata lists several IdPs (a federation's)."))
     # LDAP
     url = _url(_l("Directory address"), _l("ldap://host[:port] or ldaps://host[:port]."))
     start_tls = BooleanField(_l("StartTLS (encrypt an ldap:// connection)"))

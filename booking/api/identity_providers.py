@@ -67,7 +67,7 @@ class Settings(fields.Dict):
                     continue
                 if not isinstance(one, str) or len(one) > MAX_SETTING_TEXT:
                     raise ValidationError(f"{key}: a text, a list of texts or true/false.")
-                problem = text_problem(one, multiline=key == "idp_metadata_xml")
+                problem = text_problem(one, multiline=key in ("idp_metadata_xml", "ca_certificates"))
                 if problem is not None:
                     raise ValidationError(f"{key}: {problem}")
         return settings

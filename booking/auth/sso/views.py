@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from booking.auth.sessions import start_login_session
 from booking.auth.sso import adapter
-from booking.auth.sso.identity import Identity, SignInFailed
+from booking.auth.sso.identity import Identity, ProviderDown, SignInFailed
 from booking.auth.views import safe_next
 from booking.extensions import csrf, db
 from booking.handlers import commit
@@ -33,10 +33,12 @@ def _provider(code: str) -> IdentityProvider:
     return provider
 
 
-def _failed(provider: IdentityProvider, message: str, status: int) -> tuple[str, int]:
+def _failed(provider: IdentityProvider, message: str, status: int, *,
+            reason: str = "refused") -> tuple[str, int]:
+    """``reason`` (on the page as data-reason): refused, provider-down, unreadable."""
     db.session.rollback()
     return render_template("auth/sso_error.html", provider=provider, message=message,
-                           code=status), status
+                           code=status, reason=reason), status
 
 
 @bp.route("/sso/<code>/login", methods=["GET", "POST"])
@@ -47,11 +49,12 @@ def login(code: str) -> Response | str | tuple[str, int]:
     try:
         result = adapter(provider.kind).begin(provider)
     except SignInFailed as failure:
-        return _failed(provider, failure.message, failure.status)
+        return _failed(provider, failure.message, failure.status, reason=_reason(failure))
     except Exception:  # a provider's configuration or metadata we could not use
         log.exception("sign-in through %s could not start", provider.code)
         return _failed(provider, _("%(provider)s could not be reached or answered something "
-                                   "the platform cannot use.", provider=provider.label), 502)
+                                   "the platform cannot use.", provider=provider.label), 502,
+                       reason="unreadable")
     if isinstance(result, Identity):
         return _finish(provider, result)
     return result
@@ -66,12 +69,16 @@ def callback(code: str) -> Response | str | tuple[str, int]:
     try:
         identity = adapter(provider.kind).complete(provider)
     except SignInFailed as failure:
-        return _failed(provider, failure.message, failure.status)
+        return _failed(provider, failure.message, failure.status, reason=_reason(failure))
     except Exception:  # an answer no check foresaw: refused, never a server error
         log.exception("unreadable answer from %s", provider.code)
         return _failed(provider, _("The answer of %(provider)s could not be read; sign in "
                                    "again.", provider=provider.label), 400)
     return _finish(provider, identity)
+
+
+def _reason(failure: SignInFailed) -> str:
+    return "provider-down" if isinstance(failure, ProviderDown) else "refused"
 
 
 def _finish(provider: IdentityProvider, identity: Identity) -> Response | tuple[str, int]:
