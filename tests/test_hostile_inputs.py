@@ -139,7 +139,8 @@ class Campaign:
     def summary(self) -> str:
         fives = sum(n for code, n in self.status.items() if code >= 500) - self.down
         return (f"{self.label}: {self.tried} requests ({len(self.fields)} fields × values), "
-                f"{fives} answered 5xx ({self.down} provider down), {len(self.failures)} failures, script accepted in "
+                f"{fives} answered 5xx ({self.down} provider down), "
+                f"{len(self.failures)} failures, script accepted in "
                 f"{self.accepted_script} fields, {time.monotonic() - self.started:.1f} s; "
                 f"statuses {dict(sorted(self.status.items()))}")
 

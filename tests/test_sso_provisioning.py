@@ -53,7 +53,8 @@ def test_first_sign_in_creates_the_account_in_the_providers_establishment(app, d
         user = sign_in(db, idp, "a1b2", ALICE, now=NOW)
     assert (user.email, user.name, user.role) == ("alice.martin@univ-tours.fr", "Alice Martin",
                                                   Role.TRAINER)
-    assert user.establishment_id == est.id and user.company_id is None
+    assert user.establishment_id == est.id
+    assert user.company_id is None
     link = db.scalars(select(IdentityLink).where(IdentityLink.user_id == user.id)).one()
     assert (link.provider_id, link.subject, link.last_sign_in_at) == (idp.id, "a1b2", NOW)
     assert not user.password_hash.startswith("$argon2")  # no password anyone could type
@@ -244,7 +245,8 @@ def test_many_providers_ask_for_the_establishment_first(app, db, make, client):
     chooser = client.get("/auth/establishments").get_data(as_text=True)
     assert all(place.name in chooser for place in places)
     one = client.get(f"/auth/establishments/{places[2].id}").get_data(as_text=True)
-    assert "Service 2" in one and "Service 3" not in one
+    assert "Service 2" in one
+    assert "Service 3" not in one
 
 
 def test_an_establishment_without_provider_has_no_provider_page(app, db, make, client):

@@ -47,6 +47,10 @@ MAX_SETTINGS = 30
 MAX_SETTING_TEXT = 60000
 
 
+# PEM and XML settings hold line breaks; every other setting is one line.
+MULTILINE_SETTINGS = ("idp_metadata_xml", "ca_certificates")
+
+
 class Settings(fields.Dict):
     """The protocol's settings: names to text, true/false, or a list of texts
     (OIDC scopes), each through the input boundary; what each must be is the
@@ -67,7 +71,7 @@ class Settings(fields.Dict):
                     continue
                 if not isinstance(one, str) or len(one) > MAX_SETTING_TEXT:
                     raise ValidationError(f"{key}: a text, a list of texts or true/false.")
-                problem = text_problem(one, multiline=key in ("idp_metadata_xml", "ca_certificates"))
+                problem = text_problem(one, multiline=key in MULTILINE_SETTINGS)
                 if problem is not None:
                     raise ValidationError(f"{key}: {problem}")
         return settings

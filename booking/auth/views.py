@@ -18,9 +18,9 @@ from booking.extensions import db
 from booking.handlers import commit
 from booking.services.accounts.authentication import authenticate
 from booking.services.accounts.operations import change_password
+from booking.services.accounts.providers import BUTTONS_ON_LOGIN, enabled_providers
 from booking.services.errors import ValidationError
 from booking.timeutil import utc_now
-from booking.services.accounts.providers import BUTTONS_ON_LOGIN, enabled_providers
 from models import LoginSession, User
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")

@@ -15,6 +15,7 @@ from booking.auth.sso.identity import Identity, ProviderDown, SignInFailed
 from booking.auth.views import safe_next
 from booking.extensions import csrf, db
 from booking.handlers import commit
+from booking.public_url import public_url
 from booking.services.accounts.providers import enabled_providers, provider_by_code
 from booking.services.accounts.provisioning import sign_in
 from booking.services.errors import DomainError
@@ -136,8 +137,6 @@ def logout_target(provider_id: int | None) -> str | None:
     if provider is None or not provider.enabled:
         return None
     try:
-        from booking.public_url import public_url
-
         return adapter(provider.kind).logout(
             provider, return_to=public_url() + url_for("auth.login"))
     except Exception:

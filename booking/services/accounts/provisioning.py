@@ -11,15 +11,16 @@ own state wins over the provider's word: a deactivated account stays out.
 from __future__ import annotations
 
 import secrets
-import unicodedata
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from booking.permissions import require
 from booking.services import audit
 from booking.services.accounts.operations import normalise_email
 from booking.services.errors import N_, DomainError, ValidationError
+from booking.services.inputs import text_problem
 from models import IdentityLink, IdentityProvider, Role, User
 
 RANK = {"trainer": 1, "coordinator": 2}
@@ -42,9 +43,7 @@ def _clean(value: object, limit: int) -> str | None:
     value = " ".join(value.split())
     if not value or len(value) > limit:
         return None
-    if any(unicodedata.category(c) in {"Cc", "Cf", "Cs", "Zl", "Zp"} for c in value):
-        return None
-    return value
+    return value if text_problem(value) is None else None
 
 
 def _first(attributes: dict[str, list[str]], names: tuple[str, ...]) -> str | None:
@@ -173,8 +172,6 @@ def link_account(session: Session, provider: IdentityProvider, subject: str, use
                  actor: User | None, now: datetime) -> IdentityLink:
     """An admin vouches that ``subject`` at ``provider`` is ``user`` (an account
     that existed before its establishment's provider)."""
-    from booking.permissions import require
-
     if actor is not None:
         require(actor, "manage", user)
     cleaned = _clean(subject, MAX_SUBJECT)
