@@ -18,6 +18,9 @@ from models.enums import (
     FeedScope,
     OutboxStatus,
     ProjectStatus,
+    QuotaAppliesTo,
+    QuotaOver,
+    QuotaPeriod,
     Role,
 )
 from models.equipment import Equipment, OpeningHours, equipment_certification_type
@@ -33,9 +36,11 @@ from models.identity import (
 from models.outbox import OutboxMessage
 from models.project import Project, project_equipment
 from models.scheduler import JobRun, SchedulerLease
+from models.sharing import MAX_TRAVEL_MINUTES, CampusSetting, Quota, TravelTime
 from models.user import ApiToken, LoginSession, User
 
 __all__ = [
+    "MAX_TRAVEL_MINUTES",
     "PROVIDER_KINDS",
     "SLOT_HOLDING_STATUSES",
     "AccountLink",
@@ -47,6 +52,7 @@ __all__ = [
     "BookingPurpose",
     "BookingSeries",
     "BookingStatus",
+    "CampusSetting",
     "Certification",
     "CertificationRequest",
     "CertificationRequestStatus",
@@ -74,8 +80,13 @@ __all__ = [
     "OutboxStatus",
     "Project",
     "ProjectStatus",
+    "Quota",
+    "QuotaAppliesTo",
+    "QuotaOver",
+    "QuotaPeriod",
     "Role",
     "SchedulerLease",
+    "TravelTime",
     "UTCDateTime",
     "User",
     "equipment_certification_type",

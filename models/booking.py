@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
     literal_column,
 )
@@ -83,7 +84,11 @@ class Booking(Base):
         Index("ix_booking_booked_by_id_start_at", "booked_by_id", "start_at"),
         Index("ix_booking_status_decision_deadline", "status", "decision_deadline"),
         Index("ix_booking_start_at", "start_at"),
+        Index("ix_booking_group_id", "group_id"),
     )
+    # Server defaults are read back on access, not by RETURNING: the migration
+    # tests may write bookings with this model into older revisions' schemas.
+    __mapper_args__ = {"eager_defaults": False}  # noqa: RUF012
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(128), unique=True)
@@ -107,6 +112,10 @@ class Booking(Base):
         ForeignKey("booking_series.id", ondelete="SET NULL"), index=True
     )
     sequence: Mapped[int] = mapped_column(default=0)
+    # One request naming several machines makes one booking per machine with
+    # one group_id: moved and cancelled together, and its trainer may hold
+    # them all at once (the trainer guard excludes bookings of one group).
+    group_id: Mapped[str | None] = mapped_column(String(36))
     override_reason: Mapped[str | None] = mapped_column(Text)
     decision_deadline: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(
@@ -119,8 +128,15 @@ class Booking(Base):
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # Cancelled after its machine's cancellation deadline (by a coordinator):
+    # counted in the reports. Kept, since the machine's deadline may change.
+    cancelled_late: Mapped[bool] = mapped_column(server_default=false())
     # Set by the certification job when the trainer will not be certified on the day.
     certification_flag: Mapped[bool] = mapped_column(default=False)
+    # Set by migration 0010 on bookings whose trainer was already booked at the
+    # same time before the trainer guard existed: shown to coordinators, left
+    # out of the guard until the booking changes (then checked like any other).
+    trainer_clash: Mapped[bool] = mapped_column(server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set by each service with its ``now`` (no onupdate: feeds and ETags
     # follow the clock the change was made with).

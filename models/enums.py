@@ -96,3 +96,23 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+
+
+class QuotaAppliesTo(StrEnum):
+    """Whose use a quota counts: each establishment's, or each user's."""
+
+    ESTABLISHMENT = "establishment"
+    USER = "user"
+
+
+class QuotaPeriod(StrEnum):
+    WEEK = "week"
+    MONTH = "month"
+    SCHOOL_YEAR = "school_year"
+
+
+class QuotaOver(StrEnum):
+    """What a booking past the quota gets: refused, or sent for approval."""
+
+    REFUSE = "refuse"
+    APPROVAL = "approval"

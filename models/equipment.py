@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    FetchedValue,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, str_enum, utcnow
@@ -49,7 +59,17 @@ class Equipment(Base):
         CheckConstraint("approval_deadline_hours > 0", name="deadline_positive"),
         CheckConstraint("length(code) > 0", name="code_not_empty"),
         Index("ix_equipment_establishment_id_category", "establishment_id", "category"),
+        CheckConstraint("notice_minutes BETWEEN 0 AND 129600", name="notice_within_90_days"),
+        CheckConstraint("max_advance_days IS NULL OR max_advance_days BETWEEN 1 AND 3650",
+                        name="max_advance_positive"),
+        CheckConstraint("cancel_deadline_hours BETWEEN 0 AND 8760",
+                        name="cancel_deadline_within_a_year"),
+        CheckConstraint("others_open_days IS NULL OR others_open_days BETWEEN 0 AND 3650",
+                        name="others_open_days_positive"),
     )
+    # Server defaults are read back on access, not by RETURNING: the migration
+    # tests write equipment with this model into the schemas of older revisions.
+    __mapper_args__ = {"eager_defaults": False}  # noqa: RUF012
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -79,6 +99,17 @@ class Equipment(Base):
     open_on_holidays: Mapped[bool] = mapped_column(default=False)
     # Hours a pending booking waits for a decision before it expires.
     approval_deadline_hours: Mapped[int] = mapped_column(default=72)
+    # Booking windows (issue 13), server defaults only (see __mapper_args__;
+    # FetchedValue: NULL by default, left out of the INSERT when unset).
+    # A booking starts at least notice_minutes after it is made, at most
+    # max_advance_days ahead (None: the campus horizon); its booker may cancel
+    # until cancel_deadline_hours before its start (0: until it starts).
+    notice_minutes: Mapped[int] = mapped_column(server_default=text("0"))
+    max_advance_days: Mapped[int | None] = mapped_column(server_default=FetchedValue())
+    cancel_deadline_hours: Mapped[int] = mapped_column(server_default=text("0"))
+    # The owner's priority window: other establishments (and companies) book a
+    # slot only from this many days before it; None: as the owner does.
+    others_open_days: Mapped[int | None] = mapped_column(server_default=FetchedValue())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set by each service with its ``now`` (no onupdate: models do not read the clock).
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -31,6 +31,8 @@ class User(Base):
         CheckConstraint("reminder_hours >= 0", name="reminder_hours_positive"),
         CheckConstraint("locale IN ('fr', 'en')", name="locale_known"),
         CheckConstraint("digest_hour BETWEEN 0 AND 23", name="digest_hour_of_day"),
+        CheckConstraint("end_reminder_minutes BETWEEN 0 AND 1440",
+                        name="end_reminder_within_a_day"),
     )
     # Server defaults are read back on access, not by RETURNING: the migration
     # tests write users with this model into the schemas of older revisions.
@@ -62,6 +64,8 @@ class User(Base):
     notify_bookings: Mapped[bool] = mapped_column(server_default=true())
     notify_digest: Mapped[bool] = mapped_column(server_default=true())
     digest_hour: Mapped[int] = mapped_column(server_default=text("7"))
+    # Issue 13: a reminder this many minutes before a booking ends (0: none).
+    end_reminder_minutes: Mapped[int] = mapped_column(server_default=text("0"))
 
     establishment: Mapped[Establishment | None] = relationship()
     company: Mapped[Company | None] = relationship()

@@ -181,8 +181,12 @@ def test_conflict_lists_the_bookings_it_meets(as_, campus, eq, make, db) -> None
             {"booking_id": first["id"], **span("01-13", "09:00", "10:00")}]
     assert rows(db) == before
     assert book(other, eq, start="10:30", end="11:30")["status"] == "confirmed"
+    # Another machine at the same time: free, but its trainer is not (issue 13).
     same_time_elsewhere = make.equipment(establishment=campus.home)
-    assert book(as_(campus["trainer"]), same_time_elsewhere)["status"] == "confirmed"
+    answer = as_(campus["trainer"]).post("/api/v1/bookings", json=body(same_time_elsewhere))
+    busy = assert_error(answer, 409, "trainer_busy")["details"]["conflicts"]
+    assert [c["booking_id"] for c in busy] == [first["id"]]
+    assert book(as_(campus["other_trainer"]), same_time_elsewhere)["status"] == "confirmed"
 
 
 # --- series -------------------------------------------------------------------------------

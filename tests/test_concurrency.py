@@ -579,10 +579,12 @@ def test_line_and_component_written_slowly_do_not_deadlock(
 
 
 def waiting_inserts(connection: Any) -> int:
-    """Backends of this database waiting for a lock while inserting occupancy."""
+    """Backends of this database waiting for a lock while inserting a booking
+    (the trainer guard's lock, issue 13) or its occupancy (the machine's)."""
     return connection.execute(text(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-        "AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO occupancy%'")).scalar_one()
+        "AND wait_event_type = 'Lock' AND (query LIKE 'INSERT INTO occupancy%' "
+        "OR query LIKE 'INSERT INTO booking%')")).scalar_one()
 
 
 def test_waiters_released_by_a_rollback_get_409_not_500(database, app, committed_db,

@@ -276,7 +276,8 @@ def test_status_follows_the_sessions_that_count(app, db, add_project, add_sessio
     add_session(emptied, paris(11, 9), paris(11, 12), BookingStatus.CANCELLED, cancelled_at=NOW)
     over = add_project(ProjectStatus.SCHEDULED, title="Déjà fini")
     add_session(over, paris(5, 9), paris(5, 12), BookingStatus.COMPLETED)
-    add_session(over, paris(11, 9), paris(11, 12))  # confirmed, not yet marked completed
+    # Confirmed, not yet marked completed (the afternoon: Anne trains « held » that morning).
+    add_session(over, paris(11, 13), paris(11, 16))
     add_session(over, paris(20, 9), paris(20, 12), BookingStatus.REJECTED)
     with app.app_context():
         assert advance_projects(db, now=NOW) == (0, 1)

@@ -131,6 +131,22 @@ class BeyondHorizon(RuleViolation):
     code = "horizon"
 
 
+class TooShortNotice(RuleViolation):
+    """Booked with less than the machine's minimum notice."""
+
+    code = "notice"
+
+
+class NotOpenYet(RuleViolation):
+    """Another establishment asks before the owner's priority window opens the slot."""
+
+    code = "not_open_yet"
+
+
+class QuotaExceeded(RuleViolation):
+    code = "quota_exceeded"
+
+
 class NotFound(DomainError):
     code = "not_found"
     status = 404
@@ -152,4 +168,18 @@ class Conflict(DomainError):
 
 class InvalidState(DomainError):
     code = "invalid_state"
+    status = 409
+
+
+class TrainerBusy(Conflict):
+    """The trainer is held by another booking (travel time included). A
+    Conflict: whatever skips a taken slot (a series, the demo) skips it too."""
+
+    code = "trainer_busy"
+
+
+class TooLate(DomainError):
+    """The booker cancels after the machine's cancellation deadline."""
+
+    code = "too_late"
     status = 409

@@ -27,17 +27,21 @@ from booking.services.bookings.occupancy import (
     occupied_equipment,
 )
 from booking.services.bookings.rules import Slot, check_all, conflict_error
+from booking.services.bookings.trainers import busy_error, trainer_clashes
+from booking.services.bookings.windows import check_cancel_deadline
 from booking.services.errors import (
     N_,
     Forbidden,
     InvalidState,
     Nn_,
     NotFound,
+    TrainerBusy,
     ValidationError,
 )
 from booking.services.messaging import notifications
 from booking.services.policy import Policy
 from booking.services.projects.access import BOOKABLE
+from booking.services.sharing.quotas import QuotaVerdict, check_quotas
 from models import (
     Booking,
     BookingPurpose,
@@ -51,6 +55,7 @@ from models import (
 
 ACTIVE = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
 OVERLAP_GUARD = "xcl_occupancy_no_overlap"
+TRAINER_GUARD = "xcl_booking_trainer_busy"
 DEADLOCK_DETECTED = "40P01"
 
 
@@ -157,14 +162,17 @@ def new_uid(policy: Policy) -> str:
 
 def create_booking(session: Session, *, actor: User, request: BookingRequest, now: datetime,
                    policy: Policy, series: BookingSeries | None = None,
-                   resolved: Resolved | None = None, notify: bool = True) -> Booking:
+                   resolved: Resolved | None = None, notify: bool = True,
+                   group_id: str | None = None) -> Booking:
     begin_write(session)
     resolved = resolved or resolve(session, actor, request)
     equipment = resolved.equipment
     slot = Slot(equipment, request.start, request.end)
     check_all(session, slot, trainer=resolved.trainer, now=now, policy=policy,
-              check_certification=not resolved.override, actor=actor)
-    pending = needs_approval(actor, equipment, resolved.project)
+              check_certification=not resolved.override, actor=actor, group_id=group_id)
+    verdict = check_quotas(session, actor=actor, equipment=equipment, start=request.start,
+                           end=request.end, now=now)
+    pending = needs_approval(actor, equipment, resolved.project) or verdict.needs_approval
     booking = Booking(
         uid=new_uid(policy), equipment=equipment, start_at=request.start, end_at=request.end,
         title=request.title.strip(), purpose=request.purpose,
@@ -173,17 +181,20 @@ def create_booking(session: Session, *, actor: User, request: BookingRequest, no
         participants=request.participants, sequence=0,
         # By id: the relationship would cascade the new booking into the session
         # before _write adds it inside its savepoint.
-        series_id=series.id if series is not None else None,
+        series_id=series.id if series is not None else None, group_id=group_id,
         override_reason=request.override_reason if resolved.override else None,
         decision_deadline=decision_deadline(equipment, request.start, now) if pending else None,
         created_at=now, updated_at=now,
     )
     booking.occupancies = occupancy_rows(booking, equipment)
-    _write(session, slot, lambda: session.add(booking))
+    _write(session, slot, lambda: session.add(booking),
+           trainer_refusal=lambda: _trainer_refusal(session, slot, resolved.trainer, actor,
+                                                    group_id, []))
     audit.record(session, actor=actor, action="booking.create", object_type="booking",
                  object_id=booking.id, now=now, status=booking.status.value,
                  start=request.start.isoformat(), end=request.end.isoformat(),
-                 equipment_id=equipment.id)
+                 equipment_id=equipment.id, **({"group_id": group_id} if group_id else {}))
+    _audit_quota_overrides(session, actor, booking, verdict, now)
     if resolved.override:
         audit.record(session, actor=actor, action="booking.override_certification",
                      object_type="booking", object_id=booking.id, now=now,
@@ -201,11 +212,31 @@ def create_booking(session: Session, *, actor: User, request: BookingRequest, no
     return booking
 
 
+def _audit_quota_overrides(session: Session, actor: User, booking: Booking,
+                           verdict: QuotaVerdict, now: datetime) -> None:
+    for quota in verdict.overridden:
+        audit.record(session, actor=actor, action="booking.quota_override",
+                     object_type="booking", object_id=booking.id, now=now, quota_id=quota.id)
+
+
+def _trainer_refusal(session: Session, slot: Slot, trainer: User | None, actor: User,
+                     group_id: str | None, exclude_ids: list[int]) -> Exception:
+    """The trainer guard's refusal, naming the booking that won the race."""
+    found = (trainer_clashes(session, trainer.id, slot.equipment, slot.start, slot.end,
+                             group_id=group_id, exclude_booking_ids=exclude_ids)
+             if trainer is not None else [])
+    if found and trainer is not None:
+        return busy_error(found, trainer, slot.equipment, actor)
+    return TrainerBusy(N_("The trainer was booked elsewhere at the same moment."),
+                       {"conflicts": []})
+
+
 def _write(session: Session, slot: Slot, apply: Callable[[], None],
-           exclude_id: int | None = None) -> None:
+           exclude_id: int | None = None,
+           trainer_refusal: Callable[[], Exception] | None = None) -> None:
     """Make the changes (``apply``) and flush them inside one savepoint, so
     that the overlap guard's refusal rolls back exactly them and becomes a
-    409 conflict naming the winner."""
+    409 conflict naming the winner (``trainer_busy`` for the trainer's guard)."""
     try:
         with session.begin_nested():
             apply()
@@ -213,11 +244,15 @@ def _write(session: Session, slot: Slot, apply: Callable[[], None],
     except DBAPIError as exc:
         if not _refused_by_guard(exc):
             raise
-        # The race's winner has committed by now: name it if we can see it.
+        # The race's winner has committed by now: name it if we can see it. The
+        # machine's own conflict comes first, as in check_all (the trainer's
+        # trigger runs before the occupancy rows reach the machine's guard).
         equipment = slot.equipment
         found = collisions(session, [e.id for e in occupied_equipment(equipment)],
                            slot.start, held_until(equipment, slot.end),
                            exclude_booking_ids=[exclude_id] if exclude_id else [])
+        if not found and trainer_refusal is not None and TRAINER_GUARD in str(exc.orig):
+            raise trainer_refusal() from None
         raise conflict_error(found, equipment, slot.zone) from None
 
 
@@ -226,7 +261,7 @@ def _refused_by_guard(exc: DBAPIError) -> bool:
     waiters on one slot can reach when the transaction they waited for rolls
     back (each then waits for the other): either way the slot was taken."""
     if isinstance(exc, IntegrityError):
-        return OVERLAP_GUARD in str(exc.orig)
+        return OVERLAP_GUARD in str(exc.orig) or TRAINER_GUARD in str(exc.orig)
     return getattr(exc.orig, "sqlstate", None) == DEADLOCK_DETECTED
 
 
@@ -262,7 +297,15 @@ def move_booking(session: Session, *, actor: User, booking: Booking, now: dateti
         overridden = booking.override_reason is not None and may(actor, "override", equipment)
         check_all(session, slot, trainer=booking.trainer, now=now, policy=policy,
                   check_certification=not overridden, exclude_booking_ids=[booking.id],
-                  actor=actor)
+                  actor=actor, group_id=booking.group_id)
+        verdict = check_quotas(session, actor=actor, equipment=equipment, start=new_start,
+                               end=new_end, now=now, booked_by=booking.booked_by,
+                               exclude_booking_ids=[booking.id])
+    else:
+        verdict = QuotaVerdict()
+    # Inside what was approved (same machine and trainer, no earlier start,
+    # no later end): the approval holds. Anything else is decided again.
+    inside = booking.start_at <= new_start and new_end <= booking.end_at
     if new_title != booking.title:
         changes["title"] = [booking.title, new_title]
     if moved:
@@ -281,13 +324,17 @@ def move_booking(session: Session, *, actor: User, booking: Booking, now: dateti
             occupancy.ends_at = held_until(equipment, new_end)
         if booking.override_reason is not None and not may(actor, "override", equipment):
             booking.override_reason = None  # checked again above: no longer an override
-        if booking.status is BookingStatus.CONFIRMED and needs_approval(
-                actor, equipment, booking.project):
+        if booking.status is BookingStatus.CONFIRMED and not inside and (
+                needs_approval(actor, equipment, booking.project) or verdict.needs_approval):
             # A coordinator approved other times: the new ones need a decision too.
             booking.status = BookingStatus.PENDING
             booking.decision_deadline = decision_deadline(equipment, new_start, now)
+        # Moved: the guard checks it again like any booking (migration 0010).
+        booking.trainer_clash = False
 
-    _write(session, slot, apply, exclude_id=booking.id)
+    _write(session, slot, apply, exclude_id=booking.id,
+           trainer_refusal=lambda: _trainer_refusal(session, slot, booking.trainer, actor,
+                                                    booking.group_id, [booking.id]))
     if not changes:
         return booking
     booking.sequence += 1
@@ -295,6 +342,7 @@ def move_booking(session: Session, *, actor: User, booking: Booking, now: dateti
     session.flush()
     audit.record(session, actor=actor, action="booking.update", object_type="booking",
                  object_id=booking.id, now=now, changes=changes)
+    _audit_quota_overrides(session, actor, booking, verdict, now)
     if notify and moved:
         notifications.booking_moved(session, [(booking, *was)], now=now)
     elif notify:
@@ -307,7 +355,9 @@ def cancel_booking(session: Session, *, actor: User, booking: Booking, now: date
     """Cancel: the row stays with its reason, the slot is freed, SEQUENCE rises."""
     require(actor, "cancel", booking)
     _require_active(booking, now)
+    late = check_cancel_deadline(booking, actor=actor, now=now)
     booking.status = BookingStatus.CANCELLED
+    booking.cancelled_late = late
     booking.cancelled_at = now
     booking.cancelled_by_id = actor.id
     booking.cancel_reason = (reason or "").strip() or None
@@ -315,7 +365,8 @@ def cancel_booking(session: Session, *, actor: User, booking: Booking, now: date
     booking.updated_at = now
     session.flush()
     audit.record(session, actor=actor, action="booking.cancel", object_type="booking",
-                 object_id=booking.id, now=now, reason=booking.cancel_reason)
+                 object_id=booking.id, now=now, reason=booking.cancel_reason,
+                 **({"late": True} if late else {}))
     notifications.booking_changed(session, booking, now=now, reason=booking.cancel_reason)
     return booking
 

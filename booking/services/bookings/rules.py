@@ -24,6 +24,8 @@ from booking.services.bookings.occupancy import (
     occupied_equipment,
     related_equipment,
 )
+from booking.services.bookings.trainers import check_trainer
+from booking.services.bookings.windows import check_windows
 from booking.services.equipment import hours
 from booking.services.errors import (
     N_,
@@ -36,6 +38,7 @@ from booking.services.errors import (
     InPast,
     NotAligned,
     OutsideOpeningHours,
+    TrainerBusy,
     ValidationError,
     translate,
 )
@@ -318,10 +321,20 @@ def conflict_error(found: list, equipment: Equipment, zone: ZoneInfo) -> Conflic
 
 def check_all(session: Session, slot: Slot, *, trainer: User | None, now: datetime,
               policy: Policy, check_certification: bool = True,
-              exclude_booking_ids: Iterable[int] = (), actor: User | None = None) -> None:
+              exclude_booking_ids: Iterable[int] = (), actor: User | None = None,
+              group_id: str | None = None) -> None:
     check_times(slot, now=now, policy=policy)
+    check_windows(slot.equipment, slot.start, actor=actor, now=now)
     check_status(slot.equipment)
     check_calendar(session, slot)
     if check_certification:
         check_certifications(session, slot, trainer, actor)
     check_conflicts(session, slot, exclude_booking_ids)
+    try:
+        check_trainer(session, slot.equipment, slot.start, slot.end, trainer,
+                      group_id=group_id, exclude_booking_ids=exclude_booking_ids, actor=actor)
+    except TrainerBusy:
+        # A booking of this machine committed since check_conflicts read (it
+        # holds the same trainer): the machine's conflict is the answer.
+        check_conflicts(session, slot, exclude_booking_ids)
+        raise
