@@ -630,3 +630,42 @@ def test_waiters_released_by_a_rollback_get_409_not_500(database, app, committed
     winner = assert_one_winner(answers, log)
     assert_database_holds(committed_db, scene, winner, len(answers))
     assert_clean(log)
+
+
+def test_one_trainer_on_many_machines_at_once_one_wins(database, app, committed_db,
+                                                       live_server) -> None:
+    """Issue 13, the trainer guard under concurrency: one trainer asks at once
+    for many machines, half of their establishment at 10:00, half of another
+    at 11:30, where only the travel time (60 minutes by default) makes them
+    meet: one booking wins, every other request gets 409 ``trainer_busy``."""
+    scene = make_scene(app, committed_db, live_server)
+    make = Factory(app, committed_db.session)
+    home = committed_db.session.get(Equipment, scene.equipment_id).establishment_id
+    # A second factory counts from 1 again: codes of its own.
+    away = make.establishment(code="RACE-AWAY", timezone="Europe/Paris").id
+    n = twenty(database)
+    machines = [make.equipment(code=f"RACE-{i}", establishment_id=home if i % 2 == 0 else away).id
+                for i in range(n)]
+    committed_db.session.commit()
+    ten, half_past_eleven = at(scene.day, 10), at(scene.day, 11, 30)
+    bodies = [booking_body(scene, *((ten, ten + timedelta(hours=1)) if i % 2 == 0 else
+                                    (half_past_eleven, half_past_eleven + timedelta(hours=1))),
+                           f"Session {i}", equipment_id=machine)
+              for i, machine in enumerate(machines)]
+    offset = len(live_server.log())
+    answers = race(database, scene, posts(live_server, bodies))
+    log = live_server.log_since(offset)
+    statuses = Counter(status for status, _ in answers)
+    assert statuses == {201: 1, 409: n - 1}, f"{dict(statuses)}\n{log[-4000:]}"
+    winner = next(body for status, body in answers if status == 201)
+    for status, body in answers:
+        if status == 409:
+            assert body["error"] == "trainer_busy", body
+            assert {c["booking_id"] for c in body["details"]["conflicts"]} <= {winner["id"]}
+    session = committed_db.session
+    session.rollback()
+    held = session.scalars(select(Booking).where(
+        Booking.status.in_(SLOT_HOLDING_STATUSES))).all()
+    assert [b.id for b in held] == [winner["id"]]
+    session.rollback()
+    assert_clean(log)

@@ -14,6 +14,7 @@ from booking.api.common import load, page
 from booking.api.fields import Instant, PageArgs, integer, object_id, page_of, required_text, text
 from booking.extensions import db
 from booking.handlers import commit
+from booking.services.bookings.groups import MAX_MACHINES, create_group
 from booking.services.bookings.operations import BookingRequest, create_booking, decide_booking
 from booking.services.bookings.series import SCOPES, cancel_in_scope, create_series, move_in_scope
 from booking.services.bookings.visibility import filtered, visible_bookings
@@ -61,6 +62,9 @@ class BookingSchema(Schema):
     decision_reason = fields.String(allow_none=True)
     override_reason = fields.String(allow_none=True)
     certification_flag = fields.Boolean()
+    group_id = fields.String(allow_none=True)
+    trainer_clash = fields.Boolean()
+    cancelled_late = fields.Boolean()
 
 
 class RecurrenceSchema(Schema):
@@ -70,7 +74,9 @@ class RecurrenceSchema(Schema):
 
 
 class BookingInSchema(Schema):
-    equipment_id = object_id(required=True)
+    equipment_id = object_id()
+    # Several machines of one site for one session: one booking each, one group_id.
+    equipment_ids = fields.List(object_id(), validate=validate.Length(min=2, max=MAX_MACHINES))
     start = Instant(required=True)
     end = Instant(required=True)
     # Not stripped: the service refuses a blank title with its own message.
@@ -86,6 +92,15 @@ class BookingInSchema(Schema):
     def _order(self, data: dict[str, Any], **kwargs: Any) -> None:
         if "start" in data and "end" in data and data["start"] >= data["end"]:
             raise ValidationError("end must come after start", "end")
+        if ("equipment_id" in data) == ("equipment_ids" in data):
+            raise ValidationError("give equipment_id or equipment_ids", "equipment_id")
+        if "equipment_ids" in data and data.get("recurrence"):
+            raise ValidationError("a recurring series books one machine", "recurrence")
+
+
+class GroupAnswerSchema(Schema):
+    group_id = fields.String()
+    created = fields.List(fields.Nested(BookingSchema))
 
 
 class SeriesAnswerSchema(Schema):
@@ -133,16 +148,28 @@ def _policy() -> Policy:
 @blp.response(201, BookingSchema)
 @blp.alt_response(201, schema=SeriesAnswerSchema, description="a recurring series",
                   success=True)
+@blp.alt_response(201, schema=GroupAnswerSchema, description="several machines at once "
+                  "(equipment_ids)", success=True)
 def post_booking(data: dict[str, Any]) -> Booking | Response:
     """Book a slot, or a recurring series with ``recurrence``: all or nothing,
     or (``skip_conflicts``) what fits, the others reported with their error."""
     user = api_user()
+    ids = data.get("equipment_ids")
     request = BookingRequest(
-        equipment_id=data["equipment_id"], start=data["start"], end=data["end"],
+        equipment_id=data["equipment_id"] if ids is None else ids[0],
+        start=data["start"], end=data["end"],
         title=data["title"], purpose=data["purpose"], trainer_id=data.get("trainer_id"),
         project_id=data.get("project_id"), participants=data.get("participants"),
         override_reason=data.get("override_reason"))
     recurrence = data.get("recurrence")
+    if ids is not None:
+        group = create_group(db.session, actor=user, request=request, equipment_ids=ids,
+                             now=utc_now(), policy=_policy())
+        commit()
+        response = jsonify(GroupAnswerSchema().dump({"group_id": group.group_id,
+                                                     "created": group.created}))
+        response.status_code = 201
+        return response
     if not recurrence:
         booking = create_booking(db.session, actor=user, request=request, now=utc_now(),
                                  policy=_policy())

@@ -41,7 +41,8 @@ from booking.services.messaging import notifications
 from booking.services.policy import Policy
 from models import Booking, BookingSeries, User
 
-SCOPES = ("occurrence", "following", "series")
+# "group": the bookings made together over several machines (services.bookings.groups).
+SCOPES = ("occurrence", "following", "series", "group")
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,14 @@ def create_series(session: Session, *, actor: User, request: BookingRequest, rul
 def in_scope(session: Session, booking: Booking, scope: str, now: datetime) -> list[Booking]:
     """The still active, not yet finished occurrences a change addresses."""
     if scope not in SCOPES:
-        raise ValidationError(N_("Scope is one of occurrence, following, series."),
+        raise ValidationError(N_("Scope is one of occurrence, following, series, group."),
                               {"field": "scope"})
+    if scope == "group":
+        if booking.group_id is None:
+            return [booking]
+        stmt = select(Booking).where(Booking.group_id == booking.group_id,
+                                     Booking.status.in_(ACTIVE), Booking.end_at > now)
+        return list(session.scalars(stmt.order_by(Booking.id))) or [booking]
     if scope == "occurrence" or booking.series_id is None:
         return [booking]
     stmt = select(Booking).where(Booking.series_id == booking.series_id,

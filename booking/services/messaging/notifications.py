@@ -230,6 +230,27 @@ def series_booked(session: Session, bookings: list[Booking], *, now: datetime) -
               booker=first.booked_by.name)
 
 
+def group_booked(session: Session, bookings: list[Booking], *, now: datetime) -> None:
+    """One message for a session over several machines, in one invitation."""
+    if not bookings:
+        return
+    first = bookings[0]
+    names = ", ".join(b.equipment.name for b in bookings)
+    _send(session, _people(first), bookings, now=now, key=f"group:{first.group_id}",
+          subject=Nn_("Booked: %(title)s (%(n)d machine)", "Booked: %(title)s (%(n)d machines)"),
+          body=Nn_("%(equipment)s is booked %(when)s.", "%(equipment)s are booked %(when)s."),
+          title=first.title, n=len(bookings), equipment=names, when=_when(first))
+    pending = [b for b in bookings if b.status is BookingStatus.PENDING]
+    if pending:
+        _send(session, coordinators_of(session, first.equipment.establishment_id), pending,
+              now=now, invite=False, key=f"group:{first.group_id}:decide",
+              subject=Nn_("To approve: %(title)s (%(n)d machine)",
+                          "To approve: %(title)s (%(n)d machines)"),
+              body=N_("%(booker)s asks for %(equipment)s %(when)s."),
+              title=first.title, n=len(pending), booker=first.booked_by.name,
+              equipment=", ".join(b.equipment.name for b in pending), when=_when(pending[0]))
+
+
 def _deadline(booking: Booking) -> datetime | str:
     if booking.decision_deadline is None:
         return "-"
