@@ -18,7 +18,10 @@ from sqlalchemy.orm import Session
 
 from booking.auth.passwords import verify_password
 from booking.demo.campus import BOOKING_UID, BOOKINGS, SEARCH_DAYS, load_demo_campus
+from booking.services.bookings.operations import BookingRequest, create_booking
+from booking.services.errors import TrainerBusy
 from booking.services.policy import Policy
+from booking.services.sharing.travel import travel_minutes
 from models import (
     SLOT_HOLDING_STATUSES,
     AuditEntry,
@@ -33,6 +36,7 @@ from models import (
     OutboxMessage,
     Project,
     ProjectStatus,
+    Quota,
     Role,
     User,
 )
@@ -282,3 +286,38 @@ def test_loading_the_demo_sends_no_mail(db: Session) -> None:
     fictional company contact and trainers get nothing in the outbox."""
     load_demo_campus(db, now=NOW)
     assert db.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_the_demo_shows_people_and_fairness(db: Session, now: datetime) -> None:
+    """Issue 13's story: no trainer is ever in two places at once (travel time
+    included); Julien's Tuesday at Polytech Tours keeps him from the Orléans
+    cobot cell until 13:15; the Chartres cell is shared by three
+    establishments under quotas; the Orléans cell opens to others 14 days ahead."""
+    load_demo_campus(db, now=now)
+    holding = [b for b in db.scalars(select(Booking)) if b.status in SLOT_HOLDING_STATUSES]
+    for one, other in combinations(holding, 2):
+        if one.trainer_id != other.trainer_id or one.trainer_id is None:
+            continue
+        gap = timedelta(minutes=travel_minutes(db, one.equipment.establishment_id,
+                                               other.equipment.establishment_id))
+        assert one.end_at + gap <= other.start_at or other.end_at + gap <= one.start_at, \
+            (one.uid, other.uid)
+
+    julien = _user(db, "formateur@plateforme.test")
+    at_tours = db.scalar(select(Booking).where(Booking.uid == BOOKING_UID.format(34)))
+    assert (at_tours.trainer, at_tours.equipment.code) == (julien, "TRS-JUM-01")
+    cell = db.scalar(select(Equipment).where(Equipment.code == "ORL-COBOT-01"))
+    day = at_tours.start_at.astimezone(PARIS).date()
+    start = datetime.combine(day, time(13), tzinfo=PARIS)
+    with pytest.raises(TrainerBusy) as busy:
+        create_booking(db, actor=julien, now=now, policy=Policy(), request=BookingRequest(
+            equipment_id=cell.id, start=start, end=start + timedelta(hours=1), title="Cobot"))
+    assert busy.value.details["conflicts"][0]["travel_minutes"] == 75
+
+    shared = db.scalar(select(Equipment).where(Equipment.code == "CHA-COBOT-01"))
+    users = {b.booked_by.establishment.code for b in holding if b.equipment_id == shared.id}
+    assert users == {"CHA-OF", "DRX-LYC", "ORL-LYC"}
+    quotas = db.scalars(select(Quota).where(Quota.equipment_id == shared.id)).all()
+    assert {(q.applies_to.value, q.period.value) for q in quotas} == {
+        ("establishment", "month"), ("user", "month")}
+    assert cell.others_open_days == 14

@@ -38,7 +38,10 @@ from booking.services.errors import (
     Closed,
     Conflict,
     InPast,
+    NotOpenYet,
     OutsideOpeningHours,
+    QuotaExceeded,
+    TooShortNotice,
 )
 from booking.services.policy import CAMPUS_ZONE, Policy
 from booking.services.projects.operations import approve_project, request_project
@@ -58,7 +61,12 @@ from models import (
     OpeningHours,
     Project,
     ProjectStatus,
+    Quota,
+    QuotaAppliesTo,
+    QuotaOver,
+    QuotaPeriod,
     Role,
+    TravelTime,
     User,
 )
 
@@ -69,7 +77,7 @@ SEARCH_DAYS = 21  # how many days a refused booking may slide from its wished da
 # The refusals that depend on the day: the booking tries the next one. Any other
 # refusal (grid, duration, capacity, who may book) is a mistake in the tables below.
 DAY_REFUSALS = (Closed, OutsideOpeningHours, InPast, BeyondHorizon, Conflict,
-                CertificationRequired)
+                CertificationRequired, TooShortNotice, NotOpenYet, QuotaExceeded)
 EK, EC, P = EstablishmentKind, EquipmentCategory, BookingPurpose
 
 # --- The campus -----------------------------------------------------------------------
@@ -107,6 +115,9 @@ EQUIPMENT_DEFAULTS: dict[str, Any] = {
     "parent": None, "est": None, "capacity": None, "certs": (), "hours": WEEK, "slot": 30,
     "min": 60, "max": 480, "changeover": 0, "approval": False,
     "status": EquipmentStatus.ACTIVE, "reason": "",
+    # Booking windows (issue 13): notice in minutes, cancellation deadline in
+    # hours, the owner's priority window in days (None: none).
+    "notice": 0, "cancel_deadline": 0, "others_open": None,
 }
 LINE_PART: dict[str, Any] = {  # a component of the packaging line; hours come from the line
     "parent": "TRS-LC-01", "cat": EC.PILOT_LINE, "capacity": 4, "changeover": 30,
@@ -116,6 +127,7 @@ EQUIPMENT: list[dict[str, Any]] = [  # a line comes before its components
     {"code": "TRS-LC-01", "name": "Ligne pilote de conditionnement", "est": "TRS-PHA",
      "cat": EC.PILOT_LINE, "location": "Bâtiment B, ZAC 2", "capacity": 8,
      "certs": ("GMP-ZAC", "LIGNE-COND"), "changeover": 60, "approval": True,
+     "notice": 24 * 60, "cancel_deadline": 48,
      "description": "Ligne complète pour flacons de 30 à 250 ml : remplissage, bouchage, "
      "étiquetage et encartonnage. Une heure de vide de ligne après chaque utilisation."},
     {**LINE_PART, "code": "TRS-LC-01-REMP", "name": "Remplisseuse volumétrique",
@@ -143,8 +155,9 @@ EQUIPMENT: list[dict[str, Any]] = [  # a line comes before its components
     {"code": "ORL-COBOT-01", "name": "Cellule de robotique collaborative", "est": "ORL-LYC",
      "cat": EC.TRAINING_EQUIPMENT, "location": "Atelier de production, bâtiment C",
      "capacity": 12, "certs": ("COBOT-SEC",), "hours": WEEK_SAT, "max": 240,
-     "changeover": 15, "description": "Bras collaboratif 6 axes avec préhenseur, convoyeur "
-     "et vision : prise et dépose de flacons, palettisation."},
+     "changeover": 15, "others_open": 14,
+     "description": "Bras collaboratif 6 axes avec préhenseur, convoyeur et vision : "
+     "prise et dépose de flacons, palettisation."},
     {"code": "CHA-COBOT-01", "name": "Cellule cobotique de conditionnement", "est": "CHA-OF",
      "cat": EC.TRAINING_EQUIPMENT, "location": "Plateau technique, salle 4", "capacity": 12,
      "certs": ("COBOT-SEC",), "hours": WEEK_SAT, "max": 240,
@@ -235,6 +248,20 @@ CLOSURES = [  # number, scope, code, week, weekday, days, kind, reason, created 
      "Journée pédagogique : l'établissement ne reçoit pas de réservations.", C_DREUX),
 ]
 
+# Minutes between two sites for a trainer (issue 13); other pairs take the
+# campus default (60). Tours–Orléans: Julien's Tuesday at Polytech (booking 34)
+# keeps him from the Orléans cobot cell until 13:15.
+TRAVEL_TIMES = [("TRS-PHA", "TRS-POL", 15), ("TRS-POL", "ORL-LYC", 75), ("TRS-PHA", "ORL-LYC", 75),
+                ("ORL-LYC", "BLO-LYC", 45), ("TRS-PHA", "BLO-LYC", 50), ("CHA-OF", "DRX-LYC", 40),
+                ("ORL-LYC", "CHA-OF", 75), ("ORL-LYC", "DRX-LYC", 100)]
+# The Chartres cobot cell is shared by Chartres, Orléans and Dreux: each other
+# establishment books at most 8 h a month, and each user 3 future sessions.
+# code or (category, establishment), applies to, period, hours, future bookings, over
+QUOTAS = [("CHA-COBOT-01", QuotaAppliesTo.ESTABLISHMENT, QuotaPeriod.MONTH, 8, None,
+           QuotaOver.REFUSE, C_CHARTRES),
+          ("CHA-COBOT-01", QuotaAppliesTo.USER, QuotaPeriod.MONTH, None, 3, QuotaOver.APPROVAL,
+           C_CHARTRES)]
+
 COBOT_BAC = "Programmation d'un cobot — Bac pro PCEPC"
 SUN_FILL = "Lot pilote crème solaire — conditionnement"
 SUN_MIX = "Lot pilote crème solaire — fabrication de l'émulsion"
@@ -291,11 +318,15 @@ BOOKINGS = [
      P.DISCOVERY_WORKSHOP, SOPHIE, C_BLOIS, 15, None),
     (33, "CHA-COBOT-01", (3,), 0, "09:00", 180, "Cobot et maintenance 4.0 — BTS MS", P.TRAINING,
      SOPHIE, SOPHIE, 10, None),  # pending: outside her establishment
+    (34, "TRS-JUM-01", (2,), 1, "09:00", 180, "Jumeau numérique — démonstration aux BTS",
+     P.TRAINING, JULIEN, C_POLYTECH, 12, None),  # his Tuesday at Tours (TRAVEL_TIMES)
+    (35, "CHA-COBOT-01", (1, 3), 3, "09:00", 180, "Cobotique — échange entre lycées",
+     P.TRAINING, JULIEN, JULIEN, 10, None),  # pending: Orléans on the shared Chartres cell
 ]
 
 COUNT_KEYS = ("establishments", "companies", "certification_types", "equipment",
               "opening_hours", "users", "certifications", "projects", "closures", "bookings",
-              "occupancies")
+              "occupancies", "travel_times", "quotas")
 
 
 def load_demo_campus(session: Session, *, now: datetime,
@@ -307,7 +338,8 @@ def load_demo_campus(session: Session, *, now: datetime,
     loader = _Loader(session, now.astimezone(UTC), policy or Policy())
     for step in (loader.add_establishments, loader.add_companies, loader.add_types,
                  loader.add_equipment, loader.add_users, loader.add_certifications,
-                 loader.add_projects, loader.add_closures, loader.add_bookings):
+                 loader.add_projects, loader.add_closures, loader.add_sharing,
+                 loader.add_bookings):
         step()
         session.flush()
     return loader.counts
@@ -377,6 +409,8 @@ class _Loader:
                 status_reason=spec["reason"], parent=parent, capacity=spec["capacity"],
                 slot_minutes=spec["slot"], min_minutes=spec["min"], max_minutes=spec["max"],
                 changeover_minutes=spec["changeover"], requires_approval=spec["approval"],
+                notice_minutes=spec["notice"], cancel_deadline_hours=spec["cancel_deadline"],
+                others_open_days=spec["others_open"],
                 required_certification_types=[self.types[c] for c in spec["certs"]],
                 opening_hours=[OpeningHours(weekday=d, opens=o, closes=c) for d, o, c in hours],
                 created_at=self.now, updated_at=self.now))
@@ -446,6 +480,27 @@ class _Loader:
                 end_at=_local(first + timedelta(days=days), "00:00"), kind=kind, reason=reason,
                 source_uid=CLOSURE_UID.format(n), created_by_id=self.users[creator].id,
                 created_at=self.now))
+
+    def add_sharing(self) -> None:
+        """Travel times between sites and the shared cell's quotas (issue 13)."""
+        pairs = {(t.establishment_a_id, t.establishment_b_id)
+                 for t in self.session.scalars(select(TravelTime))}
+        for one, other, minutes in TRAVEL_TIMES:
+            a, b = sorted((self.est[one].id, self.est[other].id))
+            if (a, b) not in pairs:
+                self._add("travel_times", TravelTime(establishment_a_id=a, establishment_b_id=b,
+                                                     minutes=minutes, updated_at=self.now))
+        for code, applies_to, period, hours, future, over, creator in QUOTAS:
+            machine = self.equipment[code]
+            if self.session.scalar(select(Quota.id).where(
+                    Quota.equipment_id == machine.id, Quota.applies_to == applies_to)):
+                continue
+            self._add("quotas", Quota(
+                establishment_id=machine.establishment_id, equipment_id=machine.id,
+                applies_to=applies_to, period=period,
+                max_minutes=hours * 60 if hours is not None else None,
+                max_future_bookings=future, over=over, created_by_id=self.users[creator].id,
+                created_at=self.now, updated_at=self.now))
 
     def add_bookings(self) -> None:
         wanted = [(first + i, week, row) for first, *row in BOOKINGS
