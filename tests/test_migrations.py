@@ -251,3 +251,66 @@ def test_0006_equipment_documents_checks_and_goes_down(database: Database,
             assert "equipment_document" not in inspect(conn).get_table_names()
         _migrate("0006")
         assert _revision() == "0006"
+
+
+# -- migration 0010: the trainer guard over existing data ---------------------------------
+
+def _booking_row(conn: Any, n: int, equipment_id: int, trainer_id: int, start: int,
+                 end: int, status: str = "confirmed") -> None:
+    """A booking as older code wrote it (raw: the model has 0010's columns)."""
+    conn.execute(text(
+        "INSERT INTO booking (uid, equipment_id, start_at, end_at, title, purpose, status, "
+        "booked_by_id, trainer_id, sequence, certification_flag, created_at, updated_at) "
+        "VALUES (:uid, :eq, :start, :end, 'Séance', 'training', :status, :trainer, :trainer, "
+        "0, :no, :now, :now)"),
+        {"uid": f"old-{n}@test", "eq": equipment_id, "trainer": trainer_id, "no": False,
+         "start": NOW.replace(hour=start, tzinfo=None) if conn.dialect.name == "sqlite"
+         else NOW.replace(hour=start),
+         "end": NOW.replace(hour=end, tzinfo=None) if conn.dialect.name == "sqlite"
+         else NOW.replace(hour=end), "status": status, "now": NOW})
+
+
+def test_0010_flags_trainers_already_in_two_places_and_guards_the_rest(
+        database: Database, tmp_path: Path) -> None:
+    """Bookings whose trainer was double-booked before the guard are flagged
+    (trainer_clash), not changed, and stay legal (a status change passes);
+    any new booking meeting them, or the others, is refused by the database."""
+    with scratch_app(database, tmp_path):
+        _migrate("0009")
+        with Session(ext_db.engine) as session:
+            site = Establishment(code="TOURS", name="Lycée", city="Tours", department="37",
+                                 kind=EstablishmentKind.LYCEE, created_at=NOW)
+            machines = [Equipment(code=f"EQ-{n}", name="Cellule", establishment=site,
+                                  category=EquipmentCategory.TRAINING_EQUIPMENT,
+                                  created_at=NOW, updated_at=NOW) for n in (1, 2)]
+            trainer = User(email="t@example.org", name="T", role=Role.TRAINER,
+                           password_hash="x", created_at=NOW)
+            session.add_all([site, *machines, trainer])
+            session.flush()
+            one, two, trainer_id = machines[0].id, machines[1].id, trainer.id
+            session.commit()
+        with ext_db.engine.begin() as conn:
+            _booking_row(conn, 1, one, trainer_id, 9, 11)
+            _booking_row(conn, 2, two, trainer_id, 10, 12)   # meets 1
+            _booking_row(conn, 3, two, trainer_id, 14, 15)   # alone
+            _booking_row(conn, 4, one, trainer_id, 10, 11, status="rejected")  # holds nothing
+        _migrate("0010")
+        with ext_db.engine.begin() as conn:
+            flagged = dict(conn.execute(text(
+                "SELECT uid, trainer_clash FROM booking ORDER BY uid")).all())
+            assert {uid for uid, clash in flagged.items() if clash} == {"old-1@test",
+                                                                         "old-2@test"}
+            conn.execute(text("UPDATE booking SET status = 'completed' WHERE uid = 'old-1@test'"))
+        for n, (start, end) in enumerate(((10, 11), (14, 16), (12, 13)), start=5):
+            # Meets a flagged booking, the unflagged one, and (12:00, one hour
+            # after 11:00 at the same site) nothing: the last one is written.
+            if n < 7:
+                with pytest.raises(IntegrityError, match="xcl_booking_trainer_busy"), \
+                        ext_db.engine.begin() as conn:
+                    _booking_row(conn, n, one, trainer_id, start, end)
+            else:
+                with ext_db.engine.begin() as conn:
+                    _booking_row(conn, n, one, trainer_id, start, end)
+        _migrate("0009", down=True)
+        _migrate("0010")
+        assert _revision() == "0010"

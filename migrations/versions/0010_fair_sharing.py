@@ -309,18 +309,14 @@ def downgrade():
     elif dialect == "sqlite":
         op.execute("DROP TRIGGER IF EXISTS trg_booking_trainer_busy_insert")
         op.execute("DROP TRIGGER IF EXISTS trg_booking_trainer_busy_update")
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.drop_constraint(op.f('ck_user_account_end_reminder_within_a_day'), type_='check')
-        batch_op.drop_column('end_reminder_minutes')
-    with op.batch_alter_table('equipment', schema=None) as batch_op:
-        for name, _ddl, check, _condition in EQUIPMENT_COLUMNS:
-            batch_op.drop_constraint(op.f(f'ck_equipment_{check}'), type_='check')
-            batch_op.drop_column(name)
+    # Plain DROP COLUMN (SQLite ≥ 3.35): a batch rebuild of these tables would
+    # cascade through their keys; each CHECK was added with its own column.
     op.drop_index('ix_booking_group_id', table_name='booking')
-    with op.batch_alter_table('booking', schema=None) as batch_op:
-        batch_op.drop_column('trainer_clash')
-        batch_op.drop_column('cancelled_late')
-        batch_op.drop_column('group_id')
+    columns = [("user_account", c[0]) for c in USER_COLUMNS] + [
+        ("equipment", c[0]) for c in EQUIPMENT_COLUMNS] + [
+        ("booking", c) for c in ("trainer_clash", "cancelled_late", "group_id")]
+    for table, column in columns:
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     op.drop_index('ix_quota_establishment_id_category', table_name='quota')
     op.drop_index(op.f('ix_quota_equipment_id'), table_name='quota')
     op.drop_table('quota')
