@@ -346,3 +346,18 @@ def test_the_digest_job_queues_once_however_often_it_runs(app, db, w, now) -> No
     assert run_job(app, job_by_id("approval_digest"), holder="second") is None
     db.expire_all()
     assert [m.to_addr for m in outbox(db)].count(w.coordinator.email) == 1
+
+
+def test_bookings_whose_trainer_was_booked_twice_wait_for_their_coordinator(
+        client, login, db, w, now) -> None:
+    """Migration 0010 flags old double bookings of a trainer: the owner's
+    coordinators find them in the inbox until one is moved."""
+    w.hit.trainer_clash = True
+    db.flush()
+    box = inbox(db, w.coordinator, now=NOW)
+    assert ([b.id for b in box.clashes], box.counts.clashes) == ([w.hit.id], 1)
+    assert inbox(db, w.other_coordinator, now=NOW).clashes == []
+    login(w.coordinator)
+    html = client.get("/coordination/inbox").get_data(as_text=True)
+    assert 'id="clashes"' in html
+    assert f"/bookings/{w.hit.id}/move" in html

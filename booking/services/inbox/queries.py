@@ -122,3 +122,14 @@ def flagged(user: User, now: datetime) -> Select[tuple[Booking]]:
                    Booking.start_at > now, _establishment_is(user, Equipment.establishment_id))
             .options(joinedload(Booking.equipment), joinedload(Booking.trainer))
             .order_by(Booking.start_at, Booking.id))
+
+
+def trainer_clashes(user: User, now: datetime) -> Select[tuple[Booking]]:
+    """Bookings still to come whose trainer was booked twice before the trainer
+    guard existed (migration 0010 flags them): one of each pair must move."""
+    return (select(Booking)
+            .join(Equipment, Equipment.id == Booking.equipment_id)
+            .where(Booking.trainer_clash.is_(True), Booking.status.in_(ACTIVE),
+                   Booking.start_at > now, _establishment_is(user, Equipment.establishment_id))
+            .options(joinedload(Booking.equipment), joinedload(Booking.trainer))
+            .order_by(Booking.start_at, Booking.id))

@@ -24,11 +24,12 @@ class Counts:
     certifications: int = 0
     closures: int = 0
     flagged: int = 0
+    clashes: int = 0
 
     @property
     def total(self) -> int:
         return (self.approvals + self.projects + self.certifications + self.closures
-                + self.flagged)
+                + self.flagged + self.clashes)
 
 
 @dataclass
@@ -47,6 +48,7 @@ class Inbox:
     certifications: list[CertificationRequest]
     closures: list[Hit]
     flagged: list[Booking]
+    clashes: list[Booking] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -66,7 +68,8 @@ def count(session: Session, user: User, *, now: datetime) -> Counts:
         _count(queries.project_requests(user), Project.id),
         _count(queries.certification_requests(user), CertificationRequest.id),
         _count(queries.closure_hits(user, now), Booking.id),
-        _count(queries.flagged(user, now), Booking.id))).one()
+        _count(queries.flagged(user, now), Booking.id),
+        _count(queries.trainer_clashes(user, now), Booking.id))).one()
     return Counts(*row)
 
 
@@ -88,4 +91,5 @@ def inbox(session: Session, user: User, *, now: datetime, limit: int = LIST_LIMI
         certifications=list(session.scalars(
             queries.certification_requests(user).limit(limit)).unique()),
         closures=hits[:limit],
-        flagged=list(session.scalars(queries.flagged(user, now).limit(limit)).unique()))
+        flagged=list(session.scalars(queries.flagged(user, now).limit(limit)).unique()),
+        clashes=list(session.scalars(queries.trainer_clashes(user, now).limit(limit)).unique()))
