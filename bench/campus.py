@@ -1,9 +1,11 @@
 """A generated campus for the benchmark, written with bulk Core inserts.
 
 Establishments, equipment open Monday to Friday 08:00–18:00 (Europe/Paris), one
-trainer, a Christmas closure per establishment and year, and confirmed
-bookings, each with its occupancy row, spread over three years of history that
-ends at :data:`NOW`. Every booking is two hours on one of four daily slots
+trainer per machine (the benchmark's own trainer trains the first machine's
+history and books the new bookings), a Christmas closure per establishment and
+year, and confirmed bookings, each with its occupancy row, spread over three
+years of history that ends at :data:`NOW`. A machine's bookings never overlap,
+so neither do its trainer's: the trainer guard (migration 0010) checks every row. Every booking is two hours on one of four daily slots
 (08:00, 10:30, 13:00, 15:30), so bookings of one machine never overlap, even
 with a changeover of up to 30 minutes. Public holidays and closed days get no
 booking.
@@ -121,6 +123,7 @@ class Campus:
     machines: list[Machine]
     trainer_id: int
     target: int  # bookings at the largest size: fixes where each booking goes
+    trainer_ids: list[int] = field(default_factory=list)  # each machine's trainer
     loaded: int = 0
     plan: list[tuple[int, int]] = field(default_factory=list)  # (machine index, rank)
 
@@ -179,7 +182,7 @@ class Campus:
                     "id": next_id, "uid": f"bench-{next_id}@plateforme.invalid",
                     "equipment_id": machine.id, "start_at": start, "end_at": end,
                     "title": "Session", "purpose": training, "status": confirmed,
-                    "booked_by_id": self.trainer_id, "trainer_id": self.trainer_id,
+                    "booked_by_id": self.trainer_id, "trainer_id": self.trainer_ids[index],
                     "sequence": 0, "certification_flag": False,
                     "created_at": created, "updated_at": created,
                 })
@@ -275,6 +278,16 @@ def create_campus(conn: Connection, *, establishments: int, equipment: int, targ
         "created_at": created, "password_changed_at": created,
     }])
     trainer_id = conn.scalar(select(User.id).where(User.email == TRAINER_EMAIL))
+    conn.execute(insert(User), [{
+        "email": f"bench.trainer.{n}@plateforme.invalid", "name": f"Formateur {n}",
+        "role": Role.TRAINER, "password_hash": password_hash,
+        "establishment_id": machine.establishment_id, "company_id": None, "active": True,
+        "locale": "fr", "reminder_hours": 24, "created_at": created,
+        "password_changed_at": created,
+    } for n, machine in enumerate(machines) if n])
+    others = dict(conn.execute(select(User.email, User.id).where(User.id != trainer_id)).all())
+    trainer_ids = [trainer_id] + [others[f"bench.trainer.{n}@plateforme.invalid"]
+                                  for n in range(1, len(machines))]
     closures = []
     for year in range(FIRST_DAY.year - 1, END_DAY.year + 1):
         first, last = christmas_days(year)
@@ -286,17 +299,19 @@ def create_campus(conn: Connection, *, establishments: int, equipment: int, targ
              "source_uid": f"christmas-{year}", "created_by_id": None, "created_at": created}
             for est in establishment_ids)
     conn.execute(insert(Closure), closures)
-    return Campus(establishment_ids, machines, trainer_id, target)
+    return Campus(establishment_ids, machines, trainer_id, target, trainer_ids=trainer_ids)
 
 
 def future_slots(campus: Campus, establishment_id: int) -> Iterator[tuple[Machine, datetime,
                                                                           datetime]]:
     """Free slots after :data:`NOW` on the machines of one establishment, never
-    twice the same: day by day, slot by slot, machine by machine."""
+    twice the same: day by day, slot by slot, one machine per slot in turn (the
+    benchmark's trainer books them all and is never in two places at once)."""
     machines = campus.machines_of(establishment_id)
+    turn = 0
     for day in open_days(END_DAY, END_DAY + timedelta(days=390)):
         for slot in range(len(SLOTS)):
             start, end = slot_times(day, slot)
-            for machine in machines:
-                yield machine, start, end
+            yield machines[turn % len(machines)], start, end
+            turn += 1
     raise RuntimeError("no free slot left within the booking horizon")

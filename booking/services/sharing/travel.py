@@ -33,8 +33,10 @@ class TravelTable:
     def __init__(self, session: Session, origin: int, others: Iterable[int]) -> None:
         self.origin = origin
         others = {o for o in others if o != origin}
-        self.default = default_minutes(session)
         self.minutes: dict[int, int] = {}
+        # Read only when some other establishment is involved: a trainer working
+        # at one site (the common case) costs no query here.
+        self.default = default_minutes(session) if others else DEFAULT_TRAVEL_MINUTES
         if others:
             rows = session.execute(select(TravelTime).where(or_(
                 (TravelTime.establishment_a_id == origin)
