@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import update
 
 from booking.services.bookings.occupancy import occupancy_rows
 from booking.services.reports.activity import activity
@@ -336,3 +337,14 @@ def test_the_api_answers_the_new_groups(client, spring) -> None:
          "rate": round(17.5 / 299, 4)},
         {"key": "2027-04", "label": "2027-04", "booked_hours": 4.0, "open_hours": 314.0,
          "rate": round(4 / 314, 4)}]
+
+
+def test_late_cancellations_are_counted_among_the_cancellations(db, spring) -> None:
+    """Issue 13: a cancellation after the machine's deadline (a coordinator's)
+    is counted apart, inside the cancellations."""
+    figures = activity(db, MARCH["first"], MARCH["last_excluded"], spring.trs.id, now=NOW)
+    assert (figures.cancellations, figures.late_cancellations) == (1, 0)
+    db.execute(update(Booking).where(Booking.status == BookingStatus.CANCELLED)
+               .values(cancelled_late=True))
+    figures = activity(db, MARCH["first"], MARCH["last_excluded"], spring.trs.id, now=NOW)
+    assert (figures.cancellations, figures.late_cancellations) == (1, 1)

@@ -7,8 +7,9 @@ whatever machines it occupies):
   participants of completed ones (a booking without a number counts none);
 - sessions per trainer: the same sessions, by the booking's trainer (bookings
   without a trainer are left out), with the learners of the completed ones;
-- cancellations: cancelled bookings; expired: pending bookings that expired
-  undecided;
+- cancellations: cancelled bookings, and of those the late ones (cancelled by
+  a coordinator after the machine's cancellation deadline); expired: pending
+  bookings that expired undecided;
 - certifications granted: granted (``granted_at``) inside the range, revoked
   since or not; expiring: not revoked and ending within the next 30 days
   (``valid_until`` from today to today + 30 inclusive: the window of the
@@ -50,6 +51,7 @@ class Activity:
     learners_trained: int
     per_trainer: list[TrainerSessions]
     cancellations: int
+    late_cancellations: int
     expired_pending: int
     certifications_granted: int
     certifications_expiring: int
@@ -72,10 +74,13 @@ def activity(session: Session, first: date, last_excluded: date,
     start, end = range_bounds(first, last_excluded)
     in_range = (Booking.start_at >= start, Booking.start_at < end)
 
-    by_status: dict[BookingStatus, tuple[int, int]] = {
-        status: (count, learners) for status, count, learners in session.execute(
+    late = func.coalesce(func.sum(case((Booking.cancelled_late, 1), else_=0)), 0)
+    by_status: dict[BookingStatus, tuple[int, int, int]] = {
+        status: (count, learners, late_count)
+        for status, count, learners, late_count in session.execute(
             _in_scope(select(Booking.status, func.count(Booking.id),
-                             func.coalesce(func.sum(Booking.participants), 0)), establishment_id)
+                             func.coalesce(func.sum(Booking.participants), 0), late),
+                      establishment_id)
             .where(*in_range).group_by(Booking.status))}
 
     # The statuses are counted, not filtered: a WHERE on the status would lead
@@ -108,15 +113,16 @@ def activity(session: Session, first: date, last_excluded: date,
     until = today + EXPIRING_WITHIN
 
     def count(*statuses: BookingStatus) -> int:
-        return sum(by_status.get(s, (0, 0))[0] for s in statuses)
+        return sum(by_status.get(s, (0, 0, 0))[0] for s in statuses)
 
     return Activity(
         first=first, last_excluded=last_excluded,
         sessions=count(*COUNTED),
         completed_sessions=count(BookingStatus.COMPLETED),
-        learners_trained=int(by_status.get(BookingStatus.COMPLETED, (0, 0))[1]),
+        learners_trained=int(by_status.get(BookingStatus.COMPLETED, (0, 0, 0))[1]),
         per_trainer=per_trainer,
         cancellations=count(BookingStatus.CANCELLED),
+        late_cancellations=int(by_status.get(BookingStatus.CANCELLED, (0, 0, 0))[2]),
         expired_pending=count(BookingStatus.EXPIRED),
         certifications_granted=certifications(Certification.granted_at >= start,
                                                Certification.granted_at < end),
