@@ -63,6 +63,7 @@ lint: $(BIN)/.dev
 
 bench: $(BIN)/.dev
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/planning.py
 
 # gunicorn (gunicorn.conf.py) on a PostgreSQL database of its own, dropped and
 # re-created: LOAD_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/plateforme_load.

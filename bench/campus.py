@@ -5,7 +5,8 @@ trainer per machine (the benchmark's own trainer trains the first machine's
 history and books the new bookings), a Christmas closure per establishment and
 year, and confirmed bookings, each with its occupancy row, spread over three
 years of history that ends at :data:`NOW`. A machine's bookings never overlap,
-so neither do its trainer's: the trainer guard (migration 0010) checks every row. Every booking is two hours on one of four daily slots
+so neither do its trainer's: the trainer guard (migration 0010) checks every row.
+Every booking is two hours on one of four daily slots
 (08:00, 10:30, 13:00, 15:30), so bookings of one machine never overlap, even
 with a changeover of up to 30 minutes. Public holidays and closed days get no
 booking.

@@ -111,7 +111,9 @@ def register_blueprints(app: Flask) -> None:
     from booking.jobs.views import bp as jobs_bp
     from booking.main.views import bp as main_bp
     from booking.onboarding.views import bp as onboarding_bp
+    from booking.planning.views import bp as planning_bp
     from booking.projects.views import bp as projects_bp
+    from booking.quotas.views import bp as quotas_bp
     from booking.reports.views import bp as reports_bp
     from booking.sites.views import bp as sites_bp
 
@@ -138,6 +140,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(projects_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(planning_bp)
+    app.register_blueprint(quotas_bp)
     app.register_blueprint(history_bp)
     register_error_handlers(app)
 

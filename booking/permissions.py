@@ -144,7 +144,7 @@ def require(user: User, action: str, obj: T, refusal: str | None = None, **param
 
 
 _ACCESS_MODULES = ("accounts", "bookings", "certifications", "closures", "equipment",
-                   "feeds", "onboarding", "projects", "reports")
+                   "feeds", "onboarding", "projects", "reports", "sharing")
 _loaded: list[bool] = []
 
 

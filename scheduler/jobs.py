@@ -29,7 +29,11 @@ from booking.services.bookings.lifecycle import (
 from booking.services.certifications.watch import flag_uncertified_bookings, warn_expiring
 from booking.services.feeds.exports import write_exports
 from booking.services.messaging.outbox import deliver_one
-from booking.services.messaging.reminders import send_digests, send_reminders
+from booking.services.messaging.reminders import (
+    send_digests,
+    send_end_reminders,
+    send_reminders,
+)
 from booking.services.policy import CERTIFICATION_WARNING_DAYS, Policy
 from booking.timeutil import utc_now
 from models import JobRun, OutboxStatus, SchedulerLease
@@ -72,6 +76,10 @@ def _reminders(session: Session, now: datetime) -> str:
     return f"{send_reminders(session, now=now)} reminder(s) queued"
 
 
+def _end_reminders(session: Session, now: datetime) -> str:
+    return f"{send_end_reminders(session, now=now)} reminder(s) queued"
+
+
 def _digest(session: Session, now: datetime) -> str:
     return f"{send_digests(session, now=now)} digest(s) queued"
 
@@ -109,6 +117,9 @@ JOBS: tuple[JobSpec, ...] = (
             _deliver_outbox, "interval", {"minutes": 1}),
     JobSpec("reminders", "Reminders before bookings (each user's delay, 24 h by default)",
             _reminders, "interval", {"minutes": 15}),
+    # Every 5 minutes: a reminder 15 minutes before the end leaves at most 5 late.
+    JobSpec("end_reminders", "Reminders before bookings end (each user's delay, none by "
+            "default)", _end_reminders, "interval", {"minutes": 5}),
     JobSpec("approval_digest",
             "Daily digest for coordinators, each at their hour (07:00 by default)",
             _digest, "interval", {"minutes": 30}),

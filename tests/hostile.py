@@ -59,6 +59,52 @@ def json_value(name: str, schema: dict[str, Any]) -> Any:
 
 JSON_VALUES = (*TEXT_VALUES, "wrong_type")
 
+# Judged by the application alone: script shown escaped, a line break in a
+# one-line column, a control character the databases both store as it is. The
+# answer is the same on every database, so they are sent on the first (SQLite,
+# always tested) only. NUL, surrogates, 64 KB, far dates and huge numbers meet
+# each database's own limits (PostgreSQL refuses NUL, overflows its integers
+# and years): sent on every one.
+SAME_ON_EVERY_DATABASE = ("bell", "crlf", "script")
+# Only text there: far dates and huge numbers are a title like any other.
+NOT_FOR_FREE_TEXT = ("date_min", "date_max", "huge_int")
+# Read by a parser, not kept as typed: a control character or a line break
+# fails it as NUL does.
+NOT_FOR_PARSED = ("bell", "crlf")
+DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+INTEGER_LIKE = re.compile(r"^-?\d+$")
+
+
+def values_on(database: str) -> tuple[str, ...]:
+    """The hostile values sent on this database (see SAME_ON_EVERY_DATABASE)."""
+    if database == "sqlite":
+        return JSON_VALUES
+    return tuple(v for v in JSON_VALUES if v not in SAME_ON_EVERY_DATABASE)
+
+
+def parsed_values(*, dates: bool, numbers: bool) -> list[str]:
+    """The values for a field read by a parser: one per path through it (a
+    NUL, a lone surrogate, 64 KB, script), and the far dates and the huge
+    number where the field may read a date or a number (elsewhere they fail
+    the parser as script does)."""
+    skipped = {*NOT_FOR_PARSED, *(() if dates else ("date_min", "date_max")),
+               *(() if numbers else ("huge_int",))}
+    return [v for v in TEXT_VALUES if v not in skipped]
+
+
+def json_values_for(schema: dict[str, Any]) -> list[str]:
+    """The values for a JSON field of this (resolved) schema, chosen as for a
+    page's field (:meth:`PageForm.values_for`), "wrong_type" for every one."""
+    kind, fmt = schema.get("type"), schema.get("format")
+    dates = fmt in ("date", "date-time", "time")
+    if kind == "string" and not dates and "enum" not in schema:  # an e-mail, a URL too
+        values = [v for v in TEXT_VALUES if v not in NOT_FOR_FREE_TEXT]
+    elif kind in ("integer", "number", "string", "boolean"):
+        values = parsed_values(dates=dates, numbers=kind in ("integer", "number"))
+    else:  # arrays, objects, a schema that does not say: everything
+        values = list(TEXT_VALUES)
+    return [*values, "wrong_type"]
+
 
 def encode(pairs: list[tuple[str, str]]) -> str:
     """application/x-www-form-urlencoded, lone surrogates included (as the
@@ -137,13 +183,22 @@ class PageForm:
 
     def values_for(self, name: str) -> list[str]:
         """The values for this field: free text gets every text value (far
-        dates and huge numbers are only text there); a field that parses
-        (a date, a number, a choice) the far dates and the huge number, and of
-        the text values one per path through its parser (a NUL, a lone
-        surrogate, 64 KB, script)."""
-        if self.kinds.get(name) in FREE_TEXT:
-            return [v for v in TEXT_VALUES if v not in ("date_min", "date_max", "huge_int")]
-        return [v for v in TEXT_VALUES if v not in ("bell", "crlf")]
+        dates and huge numbers are only text there); a field that parses (a
+        date, a number, a choice) one value per path through its parser (see
+        :func:`parsed_values`): the far dates where it may read a date (a date
+        input, a hidden field or a link, a choice whose value is a date), the
+        huge number where it may read a number (a number input, a hidden field
+        or a link, a choice of ids)."""
+        kind = self.kinds.get(name, "")
+        if kind in FREE_TEXT:
+            return [v for v in TEXT_VALUES if v not in NOT_FOR_FREE_TEXT]
+        default = dict(self.pairs).get(name) or ""
+        # Nothing to go by (a hidden field, a link, a file, a box unchecked):
+        # it may read anything.
+        unknown = kind in UNTYPED or not default
+        return parsed_values(
+            dates=unknown or kind in DATE_INPUTS or bool(DATE_LIKE.match(default)),
+            numbers=unknown or kind == "number" or bool(INTEGER_LIKE.match(default)))
 
     @property
     def path(self) -> str:
@@ -169,8 +224,11 @@ class PageForm:
 BUTTONS = ("submit", "button", "image", "reset")
 NOT_PAGES = ("/static/", "/ical/", "/api/")
 FREE_TEXT = ("text", "textarea", "email", "password", "search", "tel", "url")
-# The six other days of a week of opening hours are the same fields as Monday's.
-SAME_AS_FIRST = re.compile(r"^(d[1-6]_\w+|hours_[1-6])$")
+DATE_INPUTS = ("date", "datetime-local", "month", "week")
+UNTYPED = ("hidden", "link", "file")
+# The six other days of a week of opening hours are the same fields as Monday's;
+# the rows of role rules after the first (one loop makes them all) as the first's.
+SAME_AS_FIRST = re.compile(r"^(d[1-6]_\w+|hours_[1-6]|rule_[1-9]\d*_\w+)$")
 # What a person would have typed in an empty field, by input type (ends after
 # starts): the hostile value is then the only wrong one of the request.
 FILLED = {"date": "2027-02-15", "time": "10:00", "datetime-local": "2027-01-14T10:00",

@@ -115,6 +115,7 @@ def _cases() -> list[Case]:
     from booking.account import forms as account
     from booking.admin import forms as admin
     from booking.admin import provider_forms as sign_in
+    from booking.admin import travel_forms as travel
     from booking.auth import forms as auth
     from booking.auth.sso.ldap_form import LdapSignInForm
     from booking.bookings import forms as bookings
@@ -126,8 +127,10 @@ def _cases() -> list[Case]:
     from booking.imports.views import ImportForm
     from booking.onboarding.views import ConfirmForm as OnboardingConfirmForm
     from booking.onboarding.views import UploadForm as OnboardingUploadForm
+    from booking.planning.forms import SlotSearchForm
     from booking.projects import forms as projects
     from booking.projects.views import CancelForm as ProjectCancelForm
+    from booking.quotas import forms as quotas
     from booking.reports.forms import ReportForm
     from booking.sites.forms import FreeRangeForm, SiteCalendarForm
 
@@ -151,7 +154,7 @@ def _cases() -> list[Case]:
         Case("trainer", "/account/tokens/{token_id}/revoke", account.RevokeForm, {}),
         Case("coordinator", "/account/preferences", account.PreferencesForm,
              {"reminder_hours": "48", "notify_bookings": "y", "locale": "fr",
-              "notify_digest": "y", "digest_hour": "9"}),
+              "notify_digest": "y", "digest_hour": "9", "end_reminder_minutes": "30"}),
         Case("coordinator", "/accounts/invite", auth.InvitationForm,
              {"name": "Noé Invité", "email": "noe@example.org", "role": "trainer",
               "establishment": "0", "company": "0"}),
@@ -201,6 +204,13 @@ def _cases() -> list[Case]:
               "rule_0_role": "trainer"}, alike=r"^rule_([1-9]|[1-4][0-9])_"),
         Case("admin", "/admin/establishments/{establishment_id}/local-passwords",
              sign_in.LocalPasswordsForm, {"allowed": "on"}),
+        Case("admin", "/admin/travel-times/default", travel.TravelDefaultForm,
+             {"default_minutes": "45"}),
+        Case("admin", "/admin/travel-times/pair", travel.TravelPairForm,
+             {"establishment_a": "{away_id}", "establishment_b": "{establishment_id}",
+              "minutes": "50"}),
+        Case("admin", "/admin/travel-times/clear", travel.TravelClearForm,
+             {"establishment_a": "{away_id}", "establishment_b": "{establishment_id}"}),
         Case("admin", "/admin/accounts/{other_trainer_id}/sign-in", sign_in.LinkForm,
              {"provider": "{provider_id}", "subject": "autre-sujet"}),
         Case("admin", "/reports", ReportForm,
@@ -211,6 +221,15 @@ def _cases() -> list[Case]:
         # --- coordination
         Case("coordinator", "/coordination/approvals/{booking_id}/reject", coordination.RejectForm,
              {"reason": "Machine prise"}),
+        Case("coordinator", "/quotas/manage", quotas.QuotaForm,
+             {"target": "equipment-{equipment_id}", "applies_to": "establishment",
+              "beneficiary": "{away_id}", "period": "month", "max_hours": "7,5",
+              "max_future_bookings": "3", "over": "refuse"}),
+        Case("coordinator", "/quotas/{quota_id}/edit", quotas.QuotaSettingsForm,
+             {"applies_to": "user", "beneficiary": "0", "period": "week", "max_hours": "",
+              "max_future_bookings": "2", "over": "approval"}),
+        Case("coordinator", "/quotas/shares", quotas.SharesForm, {"day": "2027-01-20"},
+             answer=200),
         Case("coordinator", "/coordination/closures", coordination.ClosureForm,
              {"target": "establishment-{establishment_id}", "kind": "maintenance",
               "start": "2027-03-01T08:00", "end": "2027-03-01T18:00", "reason": "Audit"}),
@@ -267,6 +286,11 @@ def _cases() -> list[Case]:
              {"site": "{establishment_id}", "view": "week", "date": "2027-01-14"}, answer=200),
         Case("trainer", "/sites/{establishment_id}", FreeRangeForm,
              {"hours": "3", "free_from": "2027-01-14", "free_to": "2027-01-20"}, answer=200),
+        Case("coordinator", "/planning", SlotSearchForm,
+             {"free_from": "2027-01-14", "free_to": "2027-01-20", "minutes": "60",
+              "equipment": "{equipment_id}", "category": "", "site": "{establishment_id}",
+              "trainer": "{trainer_id}", "with_trainer": "y"},
+             answer=200),
         Case("trainer", "/calendars/new", calendars.NewFeedForm,
              {"target": "equipment:{equipment_id}"}),
         # --- companies
@@ -289,7 +313,7 @@ NO_FIELDS = {"ReactivateForm", "DeleteForm", "RevokeFeedForm", "RegenerateFeedFo
 QUERY_PARAMETERS = [
     ("trainer", "/bookings/new",
      {"equipment": "{equipment_id}", "project": "{project_id}", "date": "2027-01-14",
-      "start": "10:00", "end": "11:00"}),
+      "start": "10:00", "end": "11:00", "equipment_ids": "{equipment_id}"}),
     ("trainer", "/bookings/export.csv",
      {"from": "2027-01-01", "to": "2027-02-01", "status": "pending",
       "equipment_id": "{equipment_id}", "establishment_id": "{establishment_id}",
@@ -303,6 +327,7 @@ QUERY_PARAMETERS = [
     ("admin", "/admin/equipment/new", {"establishment": "{establishment_id}"}),
     ("coordinator", "/coordination/closures", {"target": "equipment-{equipment_id}"}),
     ("coordinator", "/coordination/approvals", {"page": "1"}),
+    ("coordinator", "/planning", {"equipment": "{equipment_id}", "project": "{project_id}"}),
 ]
 
 

@@ -31,6 +31,17 @@ NINE = datetime(2027, 1, 13, 9, tzinfo=PARIS)  # the day after NOW
 HOUR = timedelta(hours=1)
 
 
+def _trainers(make: Any, establishment: Any) -> Any:
+    by_machine: dict[int, Any] = {}
+
+    def trainer_of(machine: Any) -> Any:
+        if machine.id not in by_machine:
+            by_machine[machine.id] = make.user(Role.TRAINER, establishment=establishment)
+        return by_machine[machine.id]
+
+    return trainer_of
+
+
 @pytest.fixture
 def site(make: Any) -> SimpleNamespace:
     est = make.establishment()
@@ -38,7 +49,9 @@ def site(make: Any) -> SimpleNamespace:
                           changeover_minutes=30)
     other_line = make.equipment(establishment=est, category=EquipmentCategory.PILOT_LINE)
     return SimpleNamespace(
-        trainer=make.user(Role.TRAINER, establishment=est),
+        # One trainer per machine: these bookings meet in time, and one trainer
+        # is never in two places (the trainer guard, issue 13).
+        trainer_of=_trainers(make, est),
         admin=make.user(Role.ADMIN), line=line, other_line=other_line,
         part=make.equipment(establishment=est, parent=line),
         lone=make.equipment(establishment=est))
@@ -53,7 +66,8 @@ def ctx(app: Flask) -> Iterator[None]:
 def book(db: Session, site: SimpleNamespace, equipment: Equipment, start: datetime,
          hours: int = 1) -> Booking:
     request = BookingRequest(equipment.id, start, start + hours * HOUR, title="Séance")
-    return create_booking(db, actor=site.trainer, request=request, now=NOW, policy=Policy())
+    return create_booking(db, actor=site.trainer_of(equipment), request=request, now=NOW,
+                          policy=Policy())
 
 
 def set_line(db: Session, site: SimpleNamespace, machine: Equipment, line: Equipment | None
@@ -109,7 +123,7 @@ def test_a_component_held_by_its_line_cannot_leave_it(db, site, leaves_for) -> N
     assert caught.value.details["field"] == "parent_id"
     db.expire_all()
     assert site.part.parent_id == site.line.id
-    cancel_booking(db, actor=site.trainer, booking=line_booking, now=NOW, reason=None)
+    cancel_booking(db, actor=line_booking.booked_by, booking=line_booking, now=NOW, reason=None)
     assert set_line(db, site, site.part, target).parent_id == (target.id if target else None)
 
 

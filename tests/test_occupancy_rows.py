@@ -34,13 +34,26 @@ def _app_context(app: Flask) -> Iterator[None]:
         yield
 
 
+def _trainers(make: Any, establishment: Any) -> Any:
+    by_machine: dict[int, Any] = {}
+
+    def trainer_of(machine: Any) -> Any:
+        if machine.id not in by_machine:
+            by_machine[machine.id] = make.user(Role.TRAINER, establishment=establishment)
+        return by_machine[machine.id]
+
+    return trainer_of
+
+
 @pytest.fixture
 def site(make: Any) -> SimpleNamespace:
     est = make.establishment()
     line = make.equipment(establishment=est, category=EquipmentCategory.PILOT_LINE,
                           changeover_minutes=30)
     return SimpleNamespace(
-        trainer=make.user(Role.TRAINER, establishment=est), line=line,
+        # One trainer per machine: these bookings meet in time, and one trainer
+        # is never in two places (the trainer guard, issue 13).
+        trainer_of=_trainers(make, est), line=line,
         parts=[make.equipment(establishment=est, parent=line, changeover_minutes=15)
                for _ in range(2)],
         lone=make.equipment(establishment=est, changeover_minutes=0))
@@ -48,7 +61,8 @@ def site(make: Any) -> SimpleNamespace:
 
 def book(db: Session, site: SimpleNamespace, equipment: Any) -> Booking:
     request = BookingRequest(equipment.id, NINE, TEN, title="Séance")
-    return create_booking(db, actor=site.trainer, request=request, now=NOW, policy=Policy())
+    return create_booking(db, actor=site.trainer_of(equipment), request=request, now=NOW,
+                          policy=Policy())
 
 
 def rows(db: Session, booking: Booking) -> list[tuple[int, datetime, datetime]]:

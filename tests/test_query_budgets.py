@@ -267,8 +267,9 @@ def test_the_site_calendar_does_not_load_per_machine_or_booking(client, db, make
                             status=BookingStatus.PENDING)
             else:  # a machine under maintenance, booked by the viewer
                 machine = make.equipment(establishment=site, status=EquipmentStatus.MAINTENANCE)
-                add_booking(make, machine, start=start, booked_by=viewer,
-                            trainer=None if role is Role.COMPANY else viewer)
+                # Without a trainer: the viewer's many bookings at these hours would
+                # put one trainer in two places (the trainer guard, issue 13).
+                add_booking(make, machine, start=start, booked_by=viewer, trainer=None)
         db.flush()
 
     client = login(viewer)

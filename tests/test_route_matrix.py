@@ -86,6 +86,7 @@ MATRIX: dict[str, str] = {
     "GET equipment.page":                           "L   200 200 200 200 200 200 200",
     "GET sites.index":                              "L   200 200 200 200 200 200 200",
     "GET sites.calendar":                           "L   200 200 200 200 200 200 200",
+    "GET planning.search":                          "L   200 200 200 200 200 200 200",
     # --- equipment documents (the machine's safety instructions)
     "GET documents.index":                          "L   200 200 200 200 200 200 200",
     "POST documents.upload":                        "L   200 200 403 403 403 403 403",
@@ -150,6 +151,15 @@ MATRIX: dict[str, str] = {
     "GET reports.utilisation":                      "L   200 200 200 403 403 403 403",
     "GET reports.csv":                              "L   200 200 200 403 403 403 403",
     "GET reports.xlsx":                             "L   200 200 200 403 403 403 403",
+    # --- quotas (the world's quota on the machine, for the other establishments)
+    "GET quotas.mine":                              "L   200 200 200 200 200 200 200",
+    "GET quotas.manage":                            "L   200 200 200 403 403 403 403",
+    "POST quotas.manage":                           "L   200 200 200 403 403 403 403",
+    "GET quotas.edit":                              "L   200 200 403 403 403 403 403",
+    "POST quotas.edit":                             "L   200 200 403 403 403 403 403",
+    "GET quotas.delete":                            "L   200 200 403 403 403 403 403",
+    "POST quotas.delete":                           "L   302 302 403 403 403 403 403",
+    "GET quotas.shares":                            "L   200 200 200 403 403 403 403",
     # --- history (audit entries): those who manage the object
     "GET history.booking":                          "L   200 200 403 403 403 403 404",
     "GET history.equipment":                        "L   200 200 403 403 403 403 403",
@@ -202,6 +212,11 @@ MATRIX: dict[str, str] = {
     "POST admin.provider_delete":                   "L   302 403 403 403 403 403 403",
     # an empty form: refused with a flash, nothing written
     "POST admin.local_passwords":                   "L   302 403 403 403 403 403 403",
+    # --- administration: travel times between establishments (an empty form: 200)
+    "GET admin.travel_times":                       "L   200 403 403 403 403 403 403",
+    "POST admin.travel_default":                    "L   200 403 403 403 403 403 403",
+    "POST admin.travel_pair":                       "L   200 403 403 403 403 403 403",
+    "POST admin.travel_clear":                      "L   200 403 403 403 403 403 403",
     # --- API: documents and tokens
     "GET api-docs.openapi_json":                    "200 200 200 200 200 200 200 200",
     "GET api-pages.docs":                           "200 200 200 200 200 200 200 200",
@@ -232,6 +247,7 @@ MATRIX: dict[str, str] = {
     "PATCH Equipment.patch_equipment":              "401 200 200 403 403 403 403 403",
     "GET Equipment.get_availability":               "401 200 200 200 200 200 200 200",
     "GET Equipment.list_documents":                 "401 200 200 200 200 200 200 200",
+    "GET Slots.list_slots":                         "401 200 200 200 200 200 200 200",
     # --- API: bookings
     "GET Bookings.list_bookings":                   "401 200 200 200 200 200 200 200",
     "POST Bookings.post_booking":                   "401 403 403 403 201 403 422 422",
@@ -271,6 +287,17 @@ MATRIX: dict[str, str] = {
     "GET IdentityProviders.list_identity_links":    "401 200 403 403 403 403 403 403",
     "POST IdentityProviders.create_identity_link":  "401 201 403 403 403 403 403 403",
     "DELETE IdentityProviders.delete_identity_link": "401 204 403 403 403 403 403 403",
+    # --- API: travel times between establishments (all read, admins write)
+    "GET TravelTimes.list_travel_times":            "401 200 200 200 200 200 200 200",
+    "PUT TravelTimes.put_travel_time":              "401 200 403 403 403 403 403 403",
+    "DELETE TravelTimes.delete_travel_time":        "401 204 403 403 403 403 403 403",
+    "PATCH TravelTimes.patch_default":              "401 200 403 403 403 403 403 403",
+    # --- API: quotas (all read those that apply to them; the owner's coordinators write)
+    "GET Quotas.list_quotas":                       "401 200 200 200 200 200 200 200",
+    "POST Quotas.create_quota":                     "401 201 201 403 403 403 403 403",
+    "GET Quotas.get_quota":                         "401 200 200 200 404 404 404 404",
+    "PATCH Quotas.update_quota":                    "401 200 200 403 403 403 403 403",
+    "DELETE Quotas.delete_quota":                   "401 204 204 403 403 403 403 403",
 }
 # fmt: on
 
@@ -281,9 +308,13 @@ def query_strings(w: World) -> dict[str, str]:
         "2027-01-18T00:00:00+01:00")
     return {
         "Equipment.get_availability": "?" + week,
+        "Slots.list_slots": "?" + week + f"&minutes=60&equipment_id={w.ids['equipment_id']}",
+        "planning.search": f"?equipment={w.ids['equipment_id']}&free_from=2027-01-13",
         "Reports.get_utilisation": "?from=2027-01-01&to=2027-02-01",
         "admin.equipment_new": f"?establishment={w.ids['establishment_id']}",
         "admin.provider_new": "?kind=cas",
+        "TravelTimes.delete_travel_time": f"?establishment_a_id={w.ids['establishment_id']}"
+                                          f"&establishment_b_id={w.ids['away_id']}",
     }
 
 
@@ -330,6 +361,13 @@ def api_bodies(w: World) -> dict[str, Any]:
         "IdentityProviders.update_identity_provider": {
             "label": "Renommé",
             "role_rules": [{"attribute": "memberOf", "value": "staff", "role": "trainer"}]},
+        "TravelTimes.put_travel_time": {"establishment_a_id": ids["away_id"],
+                                        "establishment_b_id": ids["establishment_id"],
+                                        "minutes": 45},
+        "TravelTimes.patch_default": {"minutes": 30},
+        "Quotas.create_quota": {"equipment_id": ids["equipment_id"], "applies_to": "user",
+                                "period": "week", "max_hours": 7.5, "over": "refuse"},
+        "Quotas.update_quota": {"max_hours": 50},
         "IdentityProviders.create_identity_link": {"provider_id": ids["provider_id"],
                                                    "subject": "nouveau"},
     }

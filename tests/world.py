@@ -45,6 +45,10 @@ from models import (
     LinkPurpose,
     Project,
     ProjectStatus,
+    Quota,
+    QuotaAppliesTo,
+    QuotaOver,
+    QuotaPeriod,
     Role,
     User,
 )
@@ -144,6 +148,13 @@ def build_world(app: Flask, make: Factory, db: Session) -> World:
                                  user_id=people["trainer"].id, created_at=NOW)
     db.add(identity_link)
     db.flush()
+    # A quota on the machine for the other establishments (the quota routes):
+    # generous and sending to approval, so that no other route meets it.
+    quota = Quota(establishment_id=home.id, equipment_id=machine.id,
+                  applies_to=QuotaAppliesTo.ESTABLISHMENT, period=QuotaPeriod.MONTH,
+                  max_minutes=6000, over=QuotaOver.APPROVAL, created_at=NOW, updated_at=NOW)
+    db.add(quota)
+    db.flush()
     assert booking.status is BookingStatus.PENDING
     ids: dict[str, int | str] = {
         "booking_id": booking.id, "equipment_id": machine.id, "establishment_id": home.id,
@@ -153,6 +164,7 @@ def build_world(app: Flask, make: Factory, db: Session) -> World:
         "certification_type_id": ctype.id, "company_id": company_a.id,
         "away_id": away.id, "document_id": document.id, "token_id": integration.id,
         "code": "world-ldap", "provider_id": provider.id, "identity_link_id": identity_link.id,
+        "quota_id": quota.id,
         # A live « mot de passe oublié » link of other_trainer (its secret, in the URL).
         "link": issue_link(db, people["other_trainer"], LinkPurpose.PASSWORD_RESET, now=NOW),
     }

@@ -34,6 +34,14 @@ class PreferencesForm(Form):
         SelectChoice(24, _l("24 hours before")),
         SelectChoice(48, _l("48 hours before")),
     ])
+    end_reminder_minutes = SelectField(_l("Reminder before a booking ends"), coerce=int,
+                                       choices=[
+        SelectChoice(0, _l("No reminder")),
+        SelectChoice(15, _l("15 minutes before")),
+        SelectChoice(30, _l("30 minutes before")),
+        SelectChoice(60, _l("1 hour before")),
+    ], description=_l("For the bookings you train or made without a trainer, once they "
+                      "have started."))
     notify_bookings = BooleanField(_l("E-mail me when my bookings are confirmed, moved or "
                                       "cancelled"))
     locale = SelectField(_l("Language"), choices=[

@@ -82,6 +82,7 @@ def preferences() -> str | Response:
         wanted = Preferences(
             reminder_hours=form.reminder_hours.data, locale=form.locale.data or "",
             notify_bookings=bool(form.notify_bookings.data),
+            end_reminder_minutes=form.end_reminder_minutes.data,
             notify_digest=bool(form.notify_digest.data) if digest else user.notify_digest,
             digest_hour=form.digest_hour.data if digest else user.digest_hour)
         done = submit(lambda: save_preferences(db.session, actor=user, user=user,

@@ -1,11 +1,17 @@
 """Administration: establishments, equipment, certification types, accounts,
-identity providers.
+identity providers, travel times between establishments.
 
-Admins only. The routes live in four modules sharing one blueprint; importing
+Admins only. The routes live in five modules sharing one blueprint; importing
 them here registers them.
 """
 
-from booking.admin import accounts, equipment, providers, views  # noqa: F401  (registers the routes)
+from booking.admin import (  # noqa: F401  (registers the routes)
+    accounts,
+    equipment,
+    providers,
+    travel,
+    views,
+)
 from booking.admin.blueprint import bp
 
 __all__ = ["bp"]

@@ -40,6 +40,8 @@ EQUIPMENT_ERRORS = {
     "slot_minutes": "slot_minutes", "min_minutes": "min_minutes",
     "max_minutes": "max_minutes", "changeover_minutes": "changeover_minutes",
     "parent_id": "parent", "required_certification_type_ids": "certification_types",
+    "notice_minutes": "notice_minutes", "max_advance_days": "max_advance_days",
+    "cancel_deadline_hours": "cancel_deadline_hours", "others_open_days": "others_open_days",
 }
 
 

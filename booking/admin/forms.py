@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import time
+from functools import partial
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -103,6 +104,55 @@ class CertificationTypeForm(Form):
 
 # --- equipment --------------------------------------------------------------------------
 
+# What an empty booking window tells the service (issue 13): no minimum notice,
+# the campus horizon, cancellation until the start, no owner's priority window.
+WINDOW_WHEN_EMPTY: dict[str, int | None] = {
+    "notice_minutes": 0, "max_advance_days": None, "cancel_deadline_hours": 0,
+    "others_open_days": None,
+}
+
+
+def booking_window_fields() -> tuple[IntegerField, IntegerField, IntegerField, IntegerField]:
+    """The four booking windows, for each form that edits them (the admin's and
+    the coordinator's): made anew at each call, so that every form keeps them
+    where its class declares them."""
+    return (
+        IntegerField(
+            _l("Minimum notice (minutes)"), default=0,
+            validators=[Optional(), NumberRange(min=0, max=129600)],
+            description=_l("A booking starts at least this long after it is made (0: none; "
+                           "1440 is a day). The establishment's coordinators are not held.")),
+        IntegerField(
+            _l("Furthest ahead (days)"), validators=[Optional(), NumberRange(min=1, max=3650)],
+            description=_l("How far ahead a booking may start. Empty: the campus horizon.")),
+        IntegerField(
+            _l("Cancellation deadline (hours before the start)"), default=0,
+            validators=[Optional(), NumberRange(min=0, max=8760)],
+            description=_l("Later, only a coordinator may cancel (0: the booker may cancel "
+                           "until the start).")),
+        IntegerField(
+            _l("Open to other establishments (days before)"),
+            validators=[Optional(), NumberRange(min=0, max=3650)],
+            description=_l("The establishment's priority: other establishments and companies "
+                           "book a slot only from this many days before its day. Empty: no "
+                           "priority window.")),
+    )
+
+
+def window_value(form: FlaskForm, name: str) -> int | None:
+    """One window of a submitted form as the service reads it."""
+    data = form[name].data
+    return WINDOW_WHEN_EMPTY[name] if data is None else data
+
+
+def window_data(form: FlaskForm) -> dict[str, int | None]:
+    return {name: window_value(form, name) for name in WINDOW_WHEN_EMPTY}
+
+
+def fill_windows(form: FlaskForm, equipment: Equipment) -> None:
+    for name in WINDOW_WHEN_EMPTY:
+        form[name].data = getattr(equipment, name)
+
 
 class EquipmentForm(Form):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
@@ -139,6 +189,8 @@ class EquipmentForm(Form):
         _l("Approval deadline (hours)"), default=72,
         validators=[DataRequired(), NumberRange(min=1, max=10000)],
         description=_l("A pending booking not decided in time expires."))
+    notice_minutes, max_advance_days, cancel_deadline_hours, others_open_days = (
+        booking_window_fields())
     requires_approval = BooleanField(_l("Bookings need a coordinator's approval"))
     open_on_holidays = BooleanField(_l("Open on public holidays"))
     line_hours = BooleanField(_l("A component opens when its line does"), default=True,
@@ -192,6 +244,7 @@ class EquipmentForm(Form):
                      "slot_minutes", "min_minutes", "max_minutes", "changeover_minutes",
                      "approval_deadline_hours", "requires_approval", "open_on_holidays"):
             self[name].data = getattr(equipment, name)
+        fill_windows(self, equipment)
         self.category.data = equipment.category.value
         self.status.data = equipment.status.value
         self.parent.data = equipment.parent_id or 0
@@ -254,6 +307,7 @@ class EquipmentForm(Form):
                                    lambda: self.changeover_minutes.data or 0),
             "approval_deadline_hours": (("approval_deadline_hours",),
                                         lambda: self.approval_deadline_hours.data),
+            **{name: ((name,), partial(window_value, self, name)) for name in WINDOW_WHEN_EMPTY},
             "requires_approval": (("requires_approval",), lambda: self.requires_approval.data),
             "open_on_holidays": (("open_on_holidays",), lambda: self.open_on_holidays.data),
             "required_certification_type_ids": (

@@ -83,11 +83,14 @@ def init_api(app: Flask) -> None:
         integration_tokens,
         onboarding,
         projects,
+        quotas,
         reports,
+        slots,
+        travel_times,
     )
 
     for module in (auth, integration_tokens, directory, equipment, bookings, projects, feeds,
-                   reports, identity_providers, onboarding):
+                   reports, identity_providers, onboarding, travel_times, slots, quotas):
         for blueprint in module.BLUEPRINTS:
             csrf.exempt(blueprint)  # bearer tokens, never cookies: no CSRF to fear
             api.register_blueprint(blueprint)

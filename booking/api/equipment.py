@@ -65,6 +65,19 @@ class EquipmentInSchema(Schema):
     requires_approval = fields.Boolean()
     open_on_holidays = fields.Boolean()
     approval_deadline_hours = integer(1, 10000, strict=False)
+    notice_minutes = integer(0, 129600, strict=False, metadata={
+        "description": "Minimum notice: a booking starts at least this many minutes after "
+                       "it is made (0: none). Coordinators of the owner are not held."})
+    max_advance_days = integer(1, 3650, strict=False, allow_none=True, metadata={
+        "description": "Furthest ahead a booking may start, in days; null: the campus "
+                       "horizon."})
+    cancel_deadline_hours = integer(0, 8760, strict=False, metadata={
+        "description": "The booker may cancel until this many hours before the start "
+                       "(0: until it starts); later, only a coordinator (409 too_late)."})
+    others_open_days = integer(0, 3650, strict=False, allow_none=True, metadata={
+        "description": "The owner's priority window: other establishments and companies "
+                       "book a slot only from this many days before its day (422 "
+                       "not_open_yet); null: no window."})
     opening_hours = fields.List(fields.Nested(OpeningHoursSchema),
                                 validate=validate.Length(max=50))
 
@@ -98,6 +111,10 @@ class EquipmentSchema(Schema):
     requires_approval = fields.Boolean()
     open_on_holidays = fields.Boolean()
     approval_deadline_hours = fields.Integer()
+    notice_minutes = fields.Integer()
+    max_advance_days = fields.Integer(allow_none=True)
+    cancel_deadline_hours = fields.Integer()
+    others_open_days = fields.Integer(allow_none=True)
     opening_hours = fields.Function(lambda e: [
         {"weekday": h.weekday, "opens": h.opens.strftime("%H:%M"),
          "closes": h.closes.strftime("%H:%M")} for h in e.opening_hours])

@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 from dateutil.rrule import DAILY, FR, MO, TH, TU, WE, WEEKLY, rrule, weekday
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
+from flask_babel import ngettext
 from wtforms import (
     BooleanField,
     DateField,
@@ -20,6 +21,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from booking.admin.forms import MultiCheckboxField
 from booking.forms import Form
 from booking.labels import PURPOSE_LABELS
 from models import BookingPurpose
@@ -30,6 +32,19 @@ SCOPE_CHOICES = [
     SelectChoice("following", _l("This and the following occurrences")),
     SelectChoice("series", _l("The whole series")),
 ]
+# A session over several machines (booking.services.bookings.groups): the
+# machine alone, or every machine of the session still to come.
+MACHINE_ONLY = SelectChoice("occurrence", _l("Only this machine"))
+
+
+def scope_choices(in_series: bool, machines: int) -> list[SelectChoice]:
+    """What a change may address: a series' occurrences and, for a session of
+    several machines (``machines`` of it still to come), the whole session."""
+    if machines < 2:
+        return SCOPE_CHOICES
+    whole = SelectChoice("group", ngettext("The whole session (%(num)d machine)",
+                                           "The whole session (%(num)d machines)", machines))
+    return [*SCOPE_CHOICES, whole] if in_series else [MACHINE_ONLY, whole]
 
 
 # The simple repetitions, each a dateutil rule: (frequency, interval, weekdays).
@@ -65,6 +80,12 @@ def repetition_rule(repeat: str, first_day: date, count: int | None,
 class BookingForm(Form):
     equipment = SelectField(_lp("form field", "Equipment"), coerce=int,
                             validators=[DataRequired()])
+    # The API's name: the other machines of the equipment's establishment,
+    # booked with it as one session (all or nothing).
+    equipment_ids = MultiCheckboxField(
+        _l("Other machines for the same session"), coerce=int, validators=[Optional()],
+        description=_l("One booking per machine, all made or none; each machine's rules "
+                       "apply to its own booking."))
     day = DateField(_l("Date"), validators=[DataRequired()])
     start = TimeField(_l("Start"), validators=[DataRequired()])
     end = TimeField(_l("End"), validators=[DataRequired()])

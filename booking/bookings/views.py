@@ -24,6 +24,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
+from booking.bookings import groups
 from booking.bookings.forms import (
     PURPOSE_LABELS,
     REPETITIONS,
@@ -31,6 +32,7 @@ from booking.bookings.forms import (
     CancelForm,
     MoveForm,
     repetition_rule,
+    scope_choices,
 )
 from booking.extensions import db
 from booking.handlers import commit, get_or_404, place_error, submit
@@ -186,11 +188,21 @@ def new() -> str | Response:
     _fill_choices(form, equipment)
     if equipment is not None and not may(current_user, "book", equipment):
         abort(403)
+    session_choices = groups.choices_for(equipment)
+    form.equipment_ids.choices = [(c.equipment.id, c.equipment.name) for c in session_choices]
+    if request.method == "GET":
+        offered = {c.equipment.id for c in session_choices}
+        form.equipment_ids.data = [i for i in form.equipment_ids.data or [] if i in offered]
     preview = suggestions = ask_certification = None
     if request.method == "POST":
         # Every mistake at once: the repetition is checked even when a field failed.
         valid = form.validate()
         rule = _rule(form)
+        others = form.equipment_ids.data or []
+        if others and (rule or form.repeat.data == "custom"):
+            form.equipment_ids.errors.append(_(
+                "A session over several machines does not repeat: book it once, or untick "
+                "the other machines."))
         if valid and not form.errors and equipment is not None:
             booking_request = BookingRequest(
                 equipment_id=equipment.id, start=_aware(form.day.data, form.start.data, equipment),
@@ -201,25 +213,39 @@ def new() -> str | Response:
                 override_reason=form.override_reason.data
                 if may(current_user, "override", equipment) else None)
             try:
-                if form.preview.data:
+                if form.preview.data and others:
+                    preview = groups.preview(booking_request, others, now=utc_now(),
+                                             policy=_policy())
+                elif form.preview.data:
                     preview = _preview(booking_request, rule)
+                elif others:
+                    return groups.book(booking_request, others, now=utc_now(), policy=_policy())
                 else:
                     return _book(booking_request, rule, form.skip_conflicts.data)
             except DomainError as error:
                 db.session.rollback()
-                _place_error(form, error)
+                # A session's refusal names its machine, above the form: the
+                # fields are the first machine's.
+                refused = groups.refusing_machine(error) if others else None
+                if refused is not None:
+                    form.form_errors.append(groups.refusal(error, refused))
+                else:
+                    _place_error(form, error)
+                refused = refused or equipment
                 if (error.code == "certification_required"
                         and (form.trainer.data or current_user.id) == current_user.id
-                        and may(current_user, "request_certification", equipment)):
-                    ask_certification = equipment
-                if error.code in TIME_CODES and not isinstance(error, SeriesRefused):
+                        and may(current_user, "request_certification", refused)):
+                    ask_certification = refused
+                if (error.code in TIME_CODES and not isinstance(error, SeriesRefused)
+                        and not others):
                     suggestions = next_free_slots(
                         db.session, equipment, after=max(booking_request.start, utc_now()),
                         minutes=int((booking_request.end - booking_request.start)
                                     .total_seconds() // 60))
     return render_template("bookings/form.html", form=form, equipment=equipment,
                            preview=preview, suggestions=suggestions,
-                           ask_certification=ask_certification)
+                           ask_certification=ask_certification,
+                           session_choices=session_choices)
 
 
 def _prefill(form: BookingForm) -> None:
@@ -227,6 +253,9 @@ def _prefill(form: BookingForm) -> None:
     left out, through booking.query's rules."""
     args = request.args
     form.equipment.data = optional_id("equipment") or form.equipment.data
+    form.equipment_ids.data = groups.prefilled_ids()
+    # « Quand puis-je ? » names the free trainer (the field is a coordinator's).
+    form.trainer.data = optional_id("trainer") or form.trainer.data
     if (project_id := optional_id("project")) is not None:
         form.project.data = project_id
         form.purpose.data = BookingPurpose.INDUSTRIAL_PROJECT.value
@@ -332,7 +361,8 @@ def show(booking_id: int) -> str:
     booking = _load(booking_id, "view")
     return render_template("bookings/show.html", booking=booking,
                            can_cancel=may(current_user, "cancel", booking),
-                           can_change=may(current_user, "change", booking))
+                           can_change=may(current_user, "change", booking),
+                           session_bookings=groups.others_in_session(booking))
 
 
 @bp.route("/<id:booking_id>/cancel", methods=["GET", "POST"])
@@ -340,6 +370,8 @@ def show(booking_id: int) -> str:
 def cancel(booking_id: int) -> str | Response:
     booking = _load(booking_id, "cancel")
     form = CancelForm()
+    machines = groups.machines_to_come(booking, utc_now())
+    form.scope.choices = scope_choices(booking.series_id is not None, machines)
     if form.validate_on_submit() and submit(
             lambda: cancel_in_scope(db.session, actor=current_user, booking=booking,
                                     scope=form.scope.data, now=utc_now(),
@@ -347,7 +379,8 @@ def cancel(booking_id: int) -> str | Response:
             form=form, success=lambda done: ngettext(
                 "%(num)d booking cancelled.", "%(num)d bookings cancelled.", len(done))):
         return redirect(url_for("bookings.mine"))
-    return render_template("bookings/cancel.html", booking=booking, form=form)
+    return render_template("bookings/cancel.html", booking=booking, form=form,
+                           machines=machines)
 
 
 @bp.route("/<id:booking_id>/move", methods=["GET", "POST"])
@@ -356,6 +389,8 @@ def move(booking_id: int) -> str | Response:
     booking = _load(booking_id, "change")
     zone = hours.zone_of(booking.equipment)
     form = MoveForm()
+    machines = groups.machines_to_come(booking, utc_now())
+    form.scope.choices = scope_choices(booking.series_id is not None, machines)
     if request.method == "GET":
         form.title.data = booking.title
         form.day.data = booking.start_at.astimezone(zone).date()
@@ -369,7 +404,8 @@ def move(booking_id: int) -> str | Response:
                 end=_aware(form.day.data, form.end.data, booking.equipment)),
             form=form, success=_("Booking changed.")):
         return redirect(url_for("bookings.mine"))
-    return render_template("bookings/move.html", booking=booking, form=form)
+    return render_template("bookings/move.html", booking=booking, form=form,
+                           machines=machines)
 
 
 @bp.route("/<id:booking_id>.ics")

@@ -1,4 +1,5 @@
-"""Forms of the coordinator pages: decisions, closures, equipment status and hours."""
+"""Forms of the coordinator pages: decisions, closures, equipment status, hours and
+booking windows."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from booking.admin.forms import booking_window_fields
 from booking.forms import Form, QueryForm
 from booking.labels import CLOSURE_KIND_LABELS, EQUIPMENT_STATUS_LABELS
 from models import ClosureKind
@@ -106,6 +108,9 @@ class EquipmentForm(Form):
     hours_4 = _hours_field(WEEKDAY_LABELS[4])
     hours_5 = _hours_field(WEEKDAY_LABELS[5])
     hours_6 = _hours_field(WEEKDAY_LABELS[6])
+    # The owning establishment's coordinators set these (issue 13), as admins do.
+    notice_minutes, max_advance_days, cancel_deadline_hours, others_open_days = (
+        booking_window_fields())
     submit = SubmitField(_l("Save"))
 
     def hours_fields(self) -> list[Field]:

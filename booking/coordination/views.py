@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from booking.admin.forms import WINDOW_WHEN_EMPTY, fill_windows, window_data
 from booking.coordination.access import staff_required
 from booking.coordination.forms import (
     CLOSURE_KIND_LABELS,
@@ -276,6 +277,7 @@ def edit_equipment(equipment_id: int) -> str | Response:
     if request.method == "GET":
         form.status.data = machine.status.value
         form.status_reason.data = machine.status_reason
+        fill_windows(form, machine)
         for day, field in enumerate(form.hours_fields()):
             field.data = format_hours([(h.opens, h.closes) for h in machine.opening_hours
                                        if h.weekday == day])
@@ -287,8 +289,9 @@ def edit_equipment(equipment_id: int) -> str | Response:
                 db.session, actor=current_user, equipment=machine, now=utc_now(),
                 data={"status": EquipmentStatus(form.status.data),
                       "status_reason": (form.status_reason.data or "").strip(),
-                      "opening_hours": hours}),
-                form=form, fields={"status_reason": "status_reason", "status": ""},
+                      "opening_hours": hours, **window_data(form)}),
+                form=form, fields={"status_reason": "status_reason", "status": "",
+                                   **{name: name for name in WINDOW_WHEN_EMPTY}},
                 success=_("%(name)s saved.", name=machine.name)):
             return redirect(url_for("coordination.equipment",
                                     establishment=machine.establishment_id))

@@ -18,6 +18,7 @@ from flask_babel import ngettext
 TITLES: dict[str, Any] = {
     "deliver_outbox": _l("E-mail delivery"),
     "reminders": _l("Booking reminders"),
+    "end_reminders": _l("Reminders before the end"),
     "approval_digest": _l("Approval digest"),
     "certification_expiry": _l("Certification expiry"),
     "expire_pending": _l("Expiry of pending bookings"),
@@ -29,6 +30,8 @@ TITLES: dict[str, Any] = {
 DESCRIPTIONS: dict[str, Any] = {
     "deliver_outbox": _l("Sends the e-mails of the outbox (retries with backoff)."),
     "reminders": _l("Reminds trainers of their bookings (each user's delay, 24 h by default)."),
+    "end_reminders": _l("Reminds trainers that a booking in progress ends soon (each user's "
+                        "delay, none by default)."),
     "approval_digest": _l("Sends coordinators the daily digest of what awaits them (07:00)."),
     "certification_expiry": _l("Warns trainers before a certification expires and flags the "
                                "bookings of trainers no longer certified."),
@@ -53,6 +56,8 @@ SUMMARIES: dict[str, Callable[[list[int]], str]] = {
         lambda n: ngettext("%(num)d to retry or failed", "%(num)d to retry or failed", n)),
     "reminders": _say(
         lambda n: ngettext("%(num)d reminder queued", "%(num)d reminders queued", n)),
+    "end_reminders": _say(
+        lambda n: ngettext("%(num)d end reminder queued", "%(num)d end reminders queued", n)),
     "approval_digest": _say(
         lambda n: ngettext("%(num)d digest queued", "%(num)d digests queued", n)),
     "certification_expiry": _say(

@@ -3,6 +3,9 @@
 //   `autofocus` does it in most browsers, but not when the URL names a
 //   fragment (#preview-results), and screen readers should land there too.
 // - Show "how many times / until" only when a repetition is chosen.
+// - The other machines of a session are those of the chosen equipment's
+//   establishment: hidden (and unticked) when another establishment's
+//   equipment is chosen, the chosen machine itself never offered.
 (function () {
   "use strict";
 
@@ -41,6 +44,32 @@
     update();
   }
 
+  function followTheEquipment() {
+    var machines = document.querySelector("[data-establishment-machines]");
+    var equipment = document.getElementById("equipment");
+    if (!machines || !equipment) {
+      return;
+    }
+    var site = machines.getAttribute("data-establishment-machines").split(" ");
+    function update() {
+      var same = site.indexOf(equipment.value) !== -1;
+      machines.hidden = !same;
+      machines.querySelectorAll("input[type=checkbox]").forEach(function (box) {
+        var item = box.closest("li");
+        var itself = box.value === equipment.value;
+        if (!same || itself) {
+          box.checked = false;
+        }
+        if (item) {
+          item.hidden = itself;
+        }
+      });
+    }
+    equipment.addEventListener("change", update);
+    update();
+  }
+
   focusWhatChanged();
   toggleRepetitionEnd();
+  followTheEquipment();
 })();

@@ -13,6 +13,11 @@
  *   gave (data-show, data-move, data-cancel: only those the reader may take).
  * - Dragging over free cells of one lane opens the booking form with that
  *   start and end (bookings.new, the same route and rules as the form).
+ *   On the site's day (data-axis "x"), dragging across rows, or Shift with
+ *   the up and down arrows, spreads the range over several machines: the
+ *   form opens with the first machine and the others ticked (equipment_ids),
+ *   one session over them all. A machine not free over the whole range is
+ *   left out of the selection.
  * - Dragging a booking that carries data-move (or its bottom edge, to
  *   resize) submits the booking page's own move form (#cal-move-form) to its
  *   move route: the same service call, the same refusals, nothing written on
@@ -48,6 +53,91 @@
     var d = new Date(iso + "T12:00:00Z");
     d.setUTCDate(d.getUTCDate() + days);
     return d.toISOString().slice(0, 10);
+  }
+
+  /* ------------------------------------------- ranges over free cells */
+  function laneOf(el) {
+    return el.getAttribute("data-lane") + "|" + el.getAttribute("data-date");
+  }
+
+  // The free cells of a lane from `from` to `to` (minutes), or null when
+  // something busy lies between.
+  function runIn(grid, lane, from, to) {
+    var inLane = Array.prototype.filter.call(grid.querySelectorAll("[data-free]"), function (c) {
+      return laneOf(c) === lane && minutes(c.getAttribute("data-from")) >= from &&
+        minutes(c.getAttribute("data-to")) <= to;
+    });
+    inLane.sort(function (p, q) {
+      return minutes(p.getAttribute("data-from")) - minutes(q.getAttribute("data-from"));
+    });
+    var at = from;
+    for (var i = 0; i < inLane.length; i += 1) {
+      if (minutes(inLane[i].getAttribute("data-from")) !== at) {
+        return null;
+      }
+      at = minutes(inLane[i].getAttribute("data-to"));
+    }
+    return at === to && inLane.length ? { cells: inLane, from: from, to: to } : null;
+  }
+
+  // The rows (data-y) from `first` to `last` of the site's day, each with its
+  // machine's run over from–to: those free all along, the anchor's row first.
+  function acrossRows(grid, anchor, first, last, from, to) {
+    var lanes = {};
+    Array.prototype.forEach.call(grid.querySelectorAll("[data-free]"), function (c) {
+      var y = num(c, "y", 0);
+      if (y >= first && y <= last && c.getAttribute("data-date") === anchor.getAttribute("data-date")) {
+        lanes[y] = laneOf(c);
+      }
+    });
+    var own = runIn(grid, laneOf(anchor), from, to);
+    if (!own) {
+      return null;
+    }
+    var range = { cells: own.cells.slice(), from: from, to: to, others: [] };
+    Object.keys(lanes).map(Number).sort(function (a, b) { return a - b; }).forEach(function (y) {
+      var run = lanes[y] === laneOf(anchor) ? null : runIn(grid, lanes[y], from, to);
+      if (run) {
+        range.cells = range.cells.concat(run.cells);
+        range.others.push(run.cells[0].getAttribute("data-equipment"));
+      }
+    });
+    return range;
+  }
+
+  // The booking form's address for a range: the anchor's machine first (the
+  // machine page's cells name theirs on the grid).
+  function formUrl(grid, base, anchor, range) {
+    var url = new URL(base, window.location.href);
+    url.searchParams.set("equipment", anchor.getAttribute("data-equipment") ||
+                         grid.getAttribute("data-equipment"));
+    url.searchParams.set("date", anchor.getAttribute("data-date"));
+    url.searchParams.set("start", clock(range.from));
+    url.searchParams.set("end", clock(range.to));
+    url.searchParams.delete("equipment_ids");
+    (range.others || []).forEach(function (id) {
+      url.searchParams.append("equipment_ids", id);
+    });
+    return url.toString();
+  }
+
+  function announce(grid, range) {
+    var status = document.getElementById("cal-status");
+    if (!status || !range) {
+      return;
+    }
+    var text = clock(range.from) + "–" + clock(range.to);
+    var several = grid.getAttribute("data-selected-machines");
+    if (several && range.others && range.others.length) {
+      var names = [range.cells[0].getAttribute("data-equipment")].concat(range.others)
+        .map(function (id) {
+          var row = grid.querySelector('.site-row[data-machine="' + id + '"]');
+          return row ? row.getAttribute("data-name") : id;
+        });
+      status.textContent = several.replace("{range}", text).replace("{machines}", names.join(", "));
+    } else {
+      status.textContent = (status.getAttribute("data-selected") || "").replace("{range}", text);
+    }
   }
 
   /* ---------------------------------------------------- roving tabindex */
@@ -140,18 +230,27 @@
       });
     }
 
+    // The selection's range: its own cells' times, over the rows it reaches.
+    function rangeOf(sel) {
+      var from = minutes(sel.cells[0].getAttribute("data-from"));
+      var to = minutes(sel.cells[sel.cells.length - 1].getAttribute("data-to"));
+      var y = num(sel.anchor, "y", 0);
+      var reach = sel.reach || 0;
+      if (!reach) {
+        return { cells: sel.cells, from: from, to: to, others: [] };
+      }
+      return acrossRows(grid, sel.anchor, Math.min(y, y + reach), Math.max(y, y + reach),
+                        from, to) || { cells: sel.cells, from: from, to: to, others: [] };
+    }
+
     function showSelection() {
       grid.querySelectorAll(".is-selected").forEach(function (c) { c.classList.remove("is-selected"); });
-      var status = document.getElementById("cal-status");
       if (!selection) {
         return;
       }
-      selection.cells.forEach(function (c) { c.classList.add("is-selected"); });
-      if (status) {
-        var range = selection.cells[0].getAttribute("data-from") + "–" +
-          selection.cells[selection.cells.length - 1].getAttribute("data-to");
-        status.textContent = (status.getAttribute("data-selected") || "").replace("{range}", range);
-      }
+      var range = rangeOf(selection);
+      range.cells.forEach(function (c) { c.classList.add("is-selected"); });
+      announce(grid, range);
     }
 
     function extend(forward) {
@@ -160,7 +259,8 @@
         return;
       }
       var lane = laneCells(anchor);
-      var cells = selection && selection.anchor === anchor ? selection.cells : [anchor];
+      var mine = selection && selection.anchor === anchor;
+      var cells = mine ? selection.cells : [anchor];
       var last = cells[cells.length - 1];
       var at = lane.indexOf(last);
       if (forward) {
@@ -171,7 +271,26 @@
       } else if (cells.length > 1) {
         cells = cells.slice(0, -1);
       }
-      selection = { anchor: anchor, cells: cells };
+      selection = { anchor: anchor, cells: cells, reach: mine ? selection.reach : 0 };
+      showSelection();
+    }
+
+    // Shift with up or down on the site's day: one machine more, or less.
+    function reachAcross(down) {
+      var anchor = current.el;
+      if (!anchor.hasAttribute("data-free")) {
+        return;
+      }
+      var mine = selection && selection.anchor === anchor;
+      var reach = (mine ? selection.reach : 0) + (down ? 1 : -1);
+      var rows = Array.prototype.map.call(grid.querySelectorAll("[data-free]"), function (c) {
+        return num(c, "y", 0);
+      });
+      var y = num(anchor, "y", 0) + reach;
+      if (y < Math.min.apply(null, rows) || y > Math.max.apply(null, rows)) {
+        return;
+      }
+      selection = { anchor: anchor, cells: mine ? selection.cells : [anchor], reach: reach };
       showSelection();
     }
 
@@ -183,12 +302,15 @@
         extend(event.key === later);
         return;
       }
-      if (event.key === "Enter" && selection && selection.anchor === current.el &&
-          selection.cells.length > 1 && current.el.href) {
+      if (axis === "x" && event.shiftKey && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
         event.preventDefault();
-        var url = new URL(current.el.href);
-        url.searchParams.set("end", selection.cells[selection.cells.length - 1].getAttribute("data-to"));
-        window.location.assign(url.toString());
+        reachAcross(event.key === "ArrowDown");
+        return;
+      }
+      if (event.key === "Enter" && selection && selection.anchor === current.el &&
+          (selection.cells.length > 1 || selection.reach) && current.el.href) {
+        event.preventDefault();
+        window.location.assign(formUrl(grid, current.el.href, current.el, rangeOf(selection)));
         return;
       }
       if (event.key === "Escape" && selection) {
@@ -283,31 +405,22 @@
       return el && el.closest ? el.closest("[data-free]") : null;
     }
 
-    function laneOf(el) {
-      return el.getAttribute("data-lane") + "|" + el.getAttribute("data-date");
-    }
-
-    // The free cells of the lane between two cells, or null when something
-    // busy lies between them.
+    // The free cells between two cells: of the first's lane, or on the site's
+    // day of every row between them (null when the first's lane is busy).
     function run(a, b) {
-      var lane = laneOf(a);
       var from = Math.min(minutes(a.getAttribute("data-from")), minutes(b.getAttribute("data-from")));
       var to = Math.max(minutes(a.getAttribute("data-to")), minutes(b.getAttribute("data-to")));
-      var inLane = Array.prototype.filter.call(grid.querySelectorAll("[data-free]"), function (c) {
-        return laneOf(c) === lane && minutes(c.getAttribute("data-from")) >= from &&
-          minutes(c.getAttribute("data-to")) <= to;
-      });
-      inLane.sort(function (p, q) {
-        return minutes(p.getAttribute("data-from")) - minutes(q.getAttribute("data-from"));
-      });
-      var at = from;
-      for (var i = 0; i < inLane.length; i += 1) {
-        if (minutes(inLane[i].getAttribute("data-from")) !== at) {
-          return null;
-        }
-        at = minutes(inLane[i].getAttribute("data-to"));
+      if (laneOf(a) === laneOf(b)) {
+        return runIn(grid, laneOf(a), from, to);
       }
-      return at === to ? { cells: inLane, from: from, to: to } : null;
+      var ya = num(a, "y", 0);
+      var yb = num(b, "y", 0);
+      return acrossRows(grid, a, Math.min(ya, yb), Math.max(ya, yb), from, to);
+    }
+
+    function reachable(cell) {
+      return laneOf(cell) === laneOf(state.first) || (axis === "x" &&
+        cell.getAttribute("data-date") === state.first.getAttribute("data-date"));
     }
 
     function paint(cells) {
@@ -339,12 +452,13 @@
       }
       if (state.kind === "select") {
         var cell = freeCellAt(event.clientX, event.clientY);
-        if (cell && cell !== state.last && laneOf(cell) === laneOf(state.first)) {
+        if (cell && cell !== state.last && reachable(cell)) {
           state.last = cell;
           state.moved = true;
           state.range = run(state.first, cell);
           grid.classList.add("is-dragging");
           paint(state.range && state.range.cells);
+          announce(grid, state.range);
         }
       } else if (Math.abs(event.clientX - state.x) + Math.abs(event.clientY - state.y) > 6) {
         state.moved = true;
@@ -365,10 +479,7 @@
       if (done.kind === "select") {
         paint(null);
         if (done.range) {
-          var first = done.range.cells[0];
-          window.location.assign(newUrl + "?equipment=" + encodeURIComponent(first.getAttribute("data-equipment") || grid.getAttribute("data-equipment")) +
-            "&date=" + first.getAttribute("data-date") + "&start=" + clock(done.range.from) +
-            "&end=" + clock(done.range.to));
+          window.location.assign(formUrl(grid, newUrl, done.range.cells[0], done.range));
         }
         return;
       }

@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import shlex
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from typing import Any
 import pytest
 
 from tests.browser.helpers import DEMO_PASSWORD, SIZES, log_in, set_language
+from tests.sso_servers.process import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -104,12 +104,6 @@ class LiveServer:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _flask(*args: str) -> list[str]:
     return [sys.executable, "-m", "flask", "--app", "wsgi", *args]
 
@@ -147,7 +141,7 @@ def live_setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Setup]:
     browser starts meanwhile (see :func:`browser`)."""
     workdir = tmp_path_factory.mktemp("live")
     database = workdir / "live.sqlite"
-    server = LiveServer(f"http://127.0.0.1:{_free_port()}", database, workdir / "server.log")
+    server = LiveServer(f"http://127.0.0.1:{free_port()}", database, workdir / "server.log")
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "FLASK_CONFIG": "development",
            "FLASK_DEBUG": "0", "BASE_URL": server.url, "SECRET_KEY": "browser-tests-secret",
            "EXPORT_DIR": str(workdir / "export"), "DOCUMENTS_DIR": str(workdir / "documents"),
@@ -161,17 +155,7 @@ def live_setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Setup]:
         try:
             yield _Setup(server, env, log, process)
         finally:
-            _stop(process)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+            stop_process(process)
 
 
 @pytest.fixture(scope="session")
@@ -194,7 +178,7 @@ def live_server(live_setup: _Setup) -> Iterator[LiveServer]:
         _wait_healthy(server, process)
         yield server
     finally:
-        _stop(process)
+        stop_process(process)
 
 
 @pytest.fixture(scope="session")

@@ -23,11 +23,9 @@ import json
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -38,15 +36,17 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
+from tests.sso_servers.process import (
+    answers,
+    free_port,
+    log_tail,
+    stop_process,
+    wait_until_ready,
+)
+
 PROJECT = Path(__file__).resolve().with_name("cas_project")
 START_TIMEOUT = 30  # seconds for the login page to answer
 SETUP_TIMEOUT = 120  # seconds for the migrations
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -119,8 +119,7 @@ class CasServer:
             db.commit()
 
     def log_tail(self, lines: int = 30) -> str:
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
+        return log_tail(self.log_path, lines)
 
     # Running it -----------------------------------------------------------------
 
@@ -152,38 +151,12 @@ class CasServer:
         self.process = subprocess.Popen(
             self.django("runserver", f"127.0.0.1:{self.port}", "--noreload", "--insecure"),
             cwd=self.workdir, env=self.env(), stdout=self.log, stderr=subprocess.STDOUT)
-        self._wait()
-
-    def _wait(self) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                code = self.process.returncode
-                self.stop()
-                pytest.fail(f"the CAS server (django-cas-server) exited with {code}:\n"
-                            f"{self.log_tail()}", pytrace=False)
-            try:
-                with urllib.request.urlopen(self.url + "login", timeout=2) as answer:  # noqa: S310
-                    if answer.status == 200:
-                        return
-            except urllib.error.HTTPError as error:
-                error.close()
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.1)
-        self.stop()
-        pytest.fail(f"the CAS server did not answer {self.url}login within {START_TIMEOUT} s:\n"
-                    f"{self.log_tail()}", pytrace=False)
+        wait_until_ready(self.process, lambda: answers(self.url + "login"),
+                         name="the CAS server (django-cas-server)", what=self.url + "login",
+                         timeout=START_TIMEOUT, log=self.log_path, stop=self.stop)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
         self.process = None
         if self.log is not None:
             self.log.close()

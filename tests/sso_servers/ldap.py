@@ -23,13 +23,14 @@ import contextlib
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.sso_servers.process import free_port, log_tail, stop_process, wait_until_ready
 
 SLAPD = Path("/usr/sbin/slapd")
 SLAPADD = Path("/usr/sbin/slapadd")
@@ -171,14 +172,7 @@ class Directory:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process)
 
     @contextlib.contextmanager
     def stopped(self) -> Iterator[None]:
@@ -190,46 +184,33 @@ class Directory:
             self.start()
 
     def log_tail(self, lines: int = 30) -> str:
-        path = self.workdir / "slapd.log"
-        text = path.read_text(errors="replace") if path.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
+        return log_tail(self.workdir / "slapd.log", lines)
 
     def _wait_answering(self) -> None:
+        assert self.process is not None
+        wait_until_ready(self.process, self._answering, name="slapd", what=self.url,
+                         timeout=START_TIMEOUT, log=self.workdir / "slapd.log", stop=self.stop)
+
+    def _answering(self) -> bool:
         from booking.auth.sso.ldap import LDAPException, ldap3
 
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                pytest.fail(f"slapd exited with {self.process.returncode}:\n{self.log_tail()}",
-                            pytrace=False)
-            # A plain connect first: ldap3 leaves the socket of a refused one open.
-            with socket.socket() as probe:
-                probe.settimeout(1)
-                listening = probe.connect_ex(("127.0.0.1", self.port)) == 0
-            if listening:
-                try:
-                    # The root DSE, anonymously: the database is open too.
-                    server = ldap3.Server(self.url, get_info=ldap3.NONE, connect_timeout=2)
-                    conn = ldap3.Connection(server, auto_bind=True, receive_timeout=2)
-                    try:
-                        conn.search("", "(objectClass=*)", search_scope="BASE",
-                                    attributes=["namingContexts"])
-                    finally:
-                        conn.unbind()
-                    return
-                except LDAPException:
-                    pass
-            time.sleep(0.1)
-        self.stop()
-        pytest.fail(f"slapd did not answer within {START_TIMEOUT} s:\n{self.log_tail()}",
-                    pytrace=False)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        # A plain connect first: ldap3 leaves the socket of a refused one open.
+        with socket.socket() as probe:
+            probe.settimeout(1)
+            if probe.connect_ex(("127.0.0.1", self.port)) != 0:
+                return False
+        try:
+            # The root DSE, anonymously: the database is open too.
+            server = ldap3.Server(self.url, get_info=ldap3.NONE, connect_timeout=2)
+            conn = ldap3.Connection(server, auto_bind=True, receive_timeout=2)
+            try:
+                conn.search("", "(objectClass=*)", search_scope="BASE",
+                            attributes=["namingContexts"])
+            finally:
+                conn.unbind()
+        except LDAPException:
+            return False
+        return True
 
 
 def _ssha(password: str) -> str:
@@ -379,9 +360,9 @@ def start_directory(workdir: Path) -> Directory:
     if loaded.returncode:
         pytest.fail(f"slapadd failed ({loaded.returncode}):\n{loaded.stdout}{loaded.stderr}",
                     pytrace=False)
-    port = _free_port()
+    port = free_port()
     directory = Directory(url=f"ldap://127.0.0.1:{port}", port=port, workdir=workdir,
-                          tls_port=_free_port(), ca_pem=_certificates(workdir))
+                          tls_port=free_port(), ca_pem=_certificates(workdir))
     directory.start()
     try:
         _add_groups(directory)

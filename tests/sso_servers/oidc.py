@@ -19,12 +19,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
-import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,23 +32,20 @@ from typing import IO, Any
 
 import pytest
 
+from tests.sso_servers.process import (
+    answers,
+    closed_port_url,  # noqa: F401 (tests/test_sso_oidc.py's)
+    free_port,
+    log_tail,
+    stop_process,
+    wait_until_ready,
+)
+
 LAUNCHER = Path(__file__).resolve().with_name("oidc_launcher.py")
 ROOT = LAUNCHER.parents[2]
 START_TIMEOUT = 30  # seconds for the discovery document to answer
 CLIENT_ID = "plateforme-tests"
 CLIENT_SECRET = "plateforme-tests-secret"  # the mock accepts any
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def closed_port_url() -> str:
-    """An issuer nobody answers at: the port was free a moment ago and
-    nothing was started on it, so a connection is refused."""
-    return f"http://127.0.0.1:{free_port()}"
 
 
 @contextmanager
@@ -107,8 +101,7 @@ class OidcProvider:
             assert answer.status == 204, answer.read()
 
     def log_tail(self, lines: int = 30) -> str:
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
+        return log_tail(self.log_path, lines)
 
     def start(self) -> None:
         self.launch()
@@ -125,35 +118,15 @@ class OidcProvider:
 
     def wait(self) -> None:
         assert self.process is not None
-        deadline = time.monotonic() + START_TIMEOUT
         url = self.issuer + "/.well-known/openid-configuration"
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                self.stop()
-                pytest.fail(f"oidc-provider-mock exited with {self.process.returncode} "
-                            f"(install it with `pip install -r requirements-dev.txt`):\n"
-                            f"{self.log_tail()}", pytrace=False)
-            try:
-                with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310
-                    if answer.status == 200 and json.load(answer).get("issuer") == self.issuer:
-                        return
-            except urllib.error.HTTPError as error:
-                error.close()
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.1)
-        self.stop()
-        pytest.fail(f"oidc-provider-mock did not answer {url} within {START_TIMEOUT} s:\n"
-                    f"{self.log_tail()}", pytrace=False)
+        wait_until_ready(
+            self.process,
+            lambda: answers(url, lambda body: json.loads(body).get("issuer") == self.issuer),
+            name="oidc-provider-mock", what=url, timeout=START_TIMEOUT, log=self.log_path,
+            stop=self.stop, hint=" (install it with `pip install -r requirements-dev.txt`)")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
         if self.log is not None:
             self.log.close()
             self.log = None

@@ -19,11 +19,8 @@ import html
 import json
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -34,19 +31,22 @@ from typing import IO, Any
 
 import pytest
 
+from tests.sso_servers.process import (
+    answers,
+    closed_port_url,
+    free_port,
+    log_tail,
+    stop_process,
+    wait_until_ready,
+)
+
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30  # seconds for its metadata to answer
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def closed_port_url(path: str = "/idp/metadata") -> str:
-    """A metadata address nobody answers at (the port was free a moment ago)."""
-    return f"http://127.0.0.1:{free_port()}{path}"
+def closed_metadata_url() -> str:
+    """A metadata address nobody answers at (an IdP down)."""
+    return closed_port_url("/idp/metadata")
 
 
 def make_key_pair(folder: Path, name: str) -> None:
@@ -154,9 +154,7 @@ class SamlIdP:
                          html.unescape(relay.group(1)) if relay else "")
 
     def log_tail(self, lines: int = 30) -> str:
-        path = self.folder / "idp.log"
-        text = path.read_text(errors="replace") if path.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
+        return log_tail(self.folder / "idp.log", lines)
 
     def start(self) -> None:
         make_key_pair(self.folder, "IdP de test")
@@ -164,35 +162,20 @@ class SamlIdP:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.sso_servers.saml_idp", str(self.folder),
              str(self.port)], cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                self.stop()
-                pytest.fail(f"the SAML IdP exited with {self.process.returncode}:\n"
-                            f"{self.log_tail()}", pytrace=False)
-            try:
-                if "IDPSSODescriptor" in self.metadata_xml():
-                    return
-            except urllib.error.HTTPError as error:
-                error.close()
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.1)
-        self.stop()
-        pytest.fail(f"the SAML IdP did not answer {self.metadata_url} within "
-                    f"{START_TIMEOUT} s:\n{self.log_tail()}", pytrace=False)
+        wait_until_ready(
+            self.process, lambda: answers(self.metadata_url, _is_idp_metadata),
+            name="the SAML IdP", what=self.metadata_url, timeout=START_TIMEOUT,
+            log=self.folder / "idp.log", stop=self.stop)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
         if self.log is not None:
             self.log.close()
             self.log = None
+
+
+def _is_idp_metadata(body: bytes) -> bool:
+    return b"IDPSSODescriptor" in body
 
 
 def require_xmlsec1() -> None:

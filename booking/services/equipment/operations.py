@@ -22,9 +22,16 @@ from models import (
     User,
 )
 
+# The booking windows (issue 13) and their bounds, as the database's CHECKs
+# (models.equipment): (lowest, highest, whether empty is allowed).
+WINDOW_FIELDS = ("notice_minutes", "max_advance_days", "cancel_deadline_hours",
+                 "others_open_days")
+WINDOW_BOUNDS = {"notice_minutes": (0, 129600, False), "max_advance_days": (1, 3650, True),
+                 "cancel_deadline_hours": (0, 8760, False), "others_open_days": (0, 3650, True)}
 RULE_FIELDS = ("name", "description", "location", "category", "status", "status_reason",
                "capacity", "slot_minutes", "min_minutes", "max_minutes", "changeover_minutes",
-               "requires_approval", "open_on_holidays", "approval_deadline_hours")
+               "requires_approval", "open_on_holidays", "approval_deadline_hours",
+               *WINDOW_FIELDS)
 
 
 def create_equipment(session: Session, *, actor: User, data: dict[str, Any],
@@ -120,6 +127,9 @@ def equipment_problems(session: Session, *, establishment: Establishment,
     problems += _rule_problems(value("slot_minutes", 30), value("min_minutes", 30),
                                value("max_minutes", 480), value("changeover_minutes", 0),
                                value("capacity", None))
+    problems += _window_problems(value("notice_minutes", 0), value("max_advance_days", None),
+                                 value("cancel_deadline_hours", 0),
+                                 value("others_open_days", None))
     if "required_certification_type_ids" in data:
         ids = list(dict.fromkeys(data["required_certification_type_ids"]))
         found = session.scalars(select(CertificationType.id)
@@ -174,6 +184,37 @@ def _rule_problems(slot: int | None, minimum: int | None, maximum: int | None,
     if (changeover or 0) < 0 or (capacity or 0) < 0:
         problems.append(ValidationError(N_("Changeover and capacity cannot be negative."),
                                         {"field": "changeover_minutes"}))
+    return problems
+
+
+def _window_problems(notice: Any, advance: Any, deadline: Any, others: Any
+                     ) -> list[DomainError]:
+    """Each window within its bounds (the CHECKs of the table), and a furthest
+    ahead that leaves some time past the minimum notice."""
+    messages = {
+        "notice_minutes": N_("The minimum notice is from 0 to %(max)d minutes."),
+        "max_advance_days": N_("The furthest ahead is from 1 to %(max)d days; leave it "
+                               "empty for the campus horizon."),
+        "cancel_deadline_hours": N_("The cancellation deadline is from 0 to %(max)d hours "
+                                    "before the start."),
+        "others_open_days": N_("Other establishments may book from 0 to %(max)d days "
+                               "ahead; leave it empty for no priority window."),
+    }
+    problems: list[DomainError] = []
+    given = dict(zip(WINDOW_FIELDS, (notice, advance, deadline, others), strict=True))
+    for name, number in given.items():
+        low, high, may_be_empty = WINDOW_BOUNDS[name]
+        if number is None and may_be_empty:
+            continue
+        if isinstance(number, bool) or not isinstance(number, int) \
+                or not low <= number <= high:
+            problems.append(ValidationError(messages[name], {"field": name}, max=high))
+            given[name] = None
+    if (given["max_advance_days"] is not None and given["notice_minutes"] is not None
+            and given["max_advance_days"] * 24 * 60 <= given["notice_minutes"]):
+        problems.append(ValidationError(
+            N_("No slot could be booked: the furthest ahead must be beyond the minimum "
+               "notice."), {"field": "max_advance_days"}))
     return problems
 
 

@@ -41,6 +41,11 @@ MAXIMUM = Column("max_minutes", N_("Maximum duration (minutes)"), example="240")
 CHANGEOVER = Column("changeover_minutes", N_("Changeover (minutes)"), example="15")
 APPROVAL = Column("requires_approval", N_("Needs approval"), example=False)
 HOLIDAYS = Column("open_on_holidays", N_("Open on public holidays"), example=False)
+NOTICE = Column("notice_minutes", N_("Minimum notice (minutes)"), example="0")
+ADVANCE = Column("max_advance_days", N_("Furthest ahead (days)"))
+CANCEL_DEADLINE = Column("cancel_deadline_hours",
+                         N_("Cancellation deadline (hours before the start)"), example="0")
+OTHERS_OPEN = Column("others_open_days", N_("Open to other establishments (days before)"))
 CERTIFICATIONS = Column("certifications", N_("Certifications required (codes)"))
 WEEKDAYS = (
     Column("monday", N_("Monday"), example="08:00-12:00, 13:30-17:30"),
@@ -52,10 +57,13 @@ WEEKDAYS = (
     Column("sunday", N_("Sunday")),
 )
 COLUMNS = (CODE, NAME, ESTABLISHMENT, CATEGORY, LINE, DESCRIPTION, LOCATION, CAPACITY, SLOT,
-           MINIMUM, MAXIMUM, CHANGEOVER, APPROVAL, HOLIDAYS, CERTIFICATIONS, *WEEKDAYS)
-# Bounds of the equipment pages and API (booking.api.equipment.EquipmentInSchema).
+           MINIMUM, MAXIMUM, CHANGEOVER, APPROVAL, HOLIDAYS, NOTICE, ADVANCE, CANCEL_DEADLINE,
+           OTHERS_OPEN, CERTIFICATIONS, *WEEKDAYS)
+# Bounds of the equipment pages and API (booking.api.equipment.EquipmentInSchema). A
+# blank window keeps the machine's (a file cannot empty one: the pages and API can).
 NUMBERS = ((CAPACITY, 0, 100000), (SLOT, 1, 1440), (MINIMUM, 1, 10080), (MAXIMUM, 1, 10080),
-           (CHANGEOVER, 0, 1440))
+           (CHANGEOVER, 0, 1440), (NOTICE, 0, 129600), (ADVANCE, 1, 3650),
+           (CANCEL_DEADLINE, 0, 8760), (OTHERS_OPEN, 0, 3650))
 
 
 def _read(row: Row) -> dict[str, Any]:
@@ -166,7 +174,8 @@ def _changes(machine: Equipment, data: dict[str, Any], *, certifications: str,
     changes: list[Change] = []
     changed: list[str] = []
     for column in (NAME, CATEGORY, DESCRIPTION, LOCATION, CAPACITY, SLOT, MINIMUM, MAXIMUM,
-                   CHANGEOVER, APPROVAL, HOLIDAYS):
+                   CHANGEOVER, APPROVAL, HOLIDAYS, NOTICE, ADVANCE, CANCEL_DEADLINE,
+                   OTHERS_OPEN):
         if column.key in data and data[column.key] != getattr(machine, column.key):
             changes.append(Change(column.title, getattr(machine, column.key),
                                   data[column.key]))

@@ -1,0 +1,1 @@
+"""« Quand puis-je ? »: the planning search page."""

@@ -1,0 +1,1 @@
+"""Quota pages: « Mon utilisation », the coordinators' quotas and the shares report."""

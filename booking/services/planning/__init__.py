@@ -1,0 +1,2 @@
+"""Planning: when a machine and a trainer certified for it are both free
+(« Quand puis-je ? »)."""
