@@ -74,6 +74,8 @@ def trainer_clashes(session: Session, trainer_id: int, equipment: Equipment, sta
         if other.start_at < end + travel and start < other.end_at + travel:
             found.append(TrainerClash(other, int(travel.total_seconds() // 60),
                                       other.start_at < end and start < other.end_at))
+    # A booking at the same time says more than one a trip away: named first.
+    found.sort(key=lambda clash: (not clash.overlaps, clash.booking.start_at))
     return found
 
 
