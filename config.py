@@ -49,6 +49,8 @@ class Config:
     # Time: stored in UTC, shown in the campus zone.
     DISPLAY_TIMEZONE = "Europe/Paris"
     BOOKING_HORIZON_DAYS = int(os.environ.get("BOOKING_HORIZON_DAYS", "400"))
+    # Hours an offer from a waiting list stays open before it passes to the next in line.
+    WAITLIST_CLAIM_HOURS = float(os.environ.get("WAITLIST_CLAIM_HOURS", "2"))
     # The largest request body read, beyond it a 413 before anything is parsed:
     # the .ics import's file (at most 2 MB, services/closures/imports.py) with the
     # form around it. Any JSON body or page form is far smaller.

@@ -144,7 +144,7 @@ def require(user: User, action: str, obj: T, refusal: str | None = None, **param
 
 
 _ACCESS_MODULES = ("accounts", "bookings", "certifications", "closures", "equipment",
-                   "feeds", "onboarding", "projects", "reports", "sharing")
+                   "feeds", "onboarding", "projects", "reports", "sharing", "waitlist")
 _loaded: list[bool] = []
 
 

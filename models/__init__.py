@@ -38,6 +38,7 @@ from models.project import Project, project_equipment
 from models.scheduler import JobRun, SchedulerLease
 from models.sharing import MAX_TRAVEL_MINUTES, CampusSetting, Quota, TravelTime
 from models.user import ApiToken, LoginSession, User
+from models.waitlist import WaitlistEntry, WaitlistStatus
 
 __all__ = [
     "MAX_TRAVEL_MINUTES",
@@ -89,6 +90,8 @@ __all__ = [
     "TravelTime",
     "UTCDateTime",
     "User",
+    "WaitlistEntry",
+    "WaitlistStatus",
     "equipment_certification_type",
     "project_equipment",
     "utcnow",

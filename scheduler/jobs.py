@@ -35,6 +35,7 @@ from booking.services.messaging.reminders import (
     send_reminders,
 )
 from booking.services.policy import CERTIFICATION_WARNING_DAYS, Policy
+from booking.services.waitlist import operations as waitlist
 from booking.timeutil import utc_now
 from models import JobRun, OutboxStatus, SchedulerLease
 from scheduler.lease import LEASE_NAME
@@ -92,6 +93,14 @@ def _certifications(session: Session, now: datetime) -> str:
     return f"{warned} warning(s) queued, {flagged} booking(s) flagged, {cleared} cleared"
 
 
+def _waitlist(session: Session, now: datetime) -> str:
+    result = waitlist.run(session, now=now, policy=Policy.from_config(current_app.config),
+                          claim_hours=float(current_app.config.get(
+                              "WAITLIST_CLAIM_HOURS", waitlist.DEFAULT_CLAIM_HOURS)))
+    return (f"{result.offers_expired} offer(s) expired, {result.entries_expired} "
+            f"entry(ies) expired, {len(result.offered)} slot(s) offered")
+
+
 def _deliver_outbox(session: Session, now: datetime) -> str:
     """One message a transaction: each is marked sent in the transaction that
     locked it, and committed before the next is taken."""
@@ -129,6 +138,9 @@ JOBS: tuple[JobSpec, ...] = (
             _certifications, "interval", {"hours": 6}),
     JobSpec("expire_pending", "Expire pending bookings past their decision deadline",
             _expire_pending, "interval", {"minutes": 5}),
+    # Every 5 minutes: a freed slot waits at most that long for its offer.
+    JobSpec("waitlist", "Waiting lists: expire unclaimed offers and passed entries, offer "
+            "freed slots", _waitlist, "interval", {"minutes": 5}),
     JobSpec("complete_past", "Mark past confirmed bookings completed",
             _complete_past, "interval", {"minutes": 15}),
     JobSpec("advance_projects",

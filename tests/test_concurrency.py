@@ -669,3 +669,49 @@ def test_one_trainer_on_many_machines_at_once_one_wins(database, app, committed_
     assert [b.id for b in held] == [winner["id"]]
     session.rollback()
     assert_clean(log)
+
+
+def test_claims_of_offers_for_one_slot_book_it_once(database, app, committed_db,
+                                                    live_server) -> None:
+    """Issue 14, the waiting list: two offers of slots freed at once that meet
+    (10:00-12:00 and 11:00-13:00), each claimed many times at the same moment.
+    One claim books; the second claim of the same offer is 409 ``invalid_state``
+    (the entry's row lock, or SQLite's single writer, orders them), a claim of
+    the other offer 409 ``conflict`` or ``trainer_busy`` (the guards); never two
+    bookings holding one slot."""
+    from models import WaitlistEntry, WaitlistStatus
+
+    scene = make_scene(app, committed_db, live_server)
+    session = committed_db.session
+    offered_at = datetime.now(PARIS)
+    entries = [WaitlistEntry(user_id=scene.trainer_id, equipment_id=scene.equipment_id,
+                             start_at=at(scene.day, hour), end_at=at(scene.day, hour + 2),
+                             title=f"Reprise {hour}", purpose=BookingPurpose.TRAINING,
+                             status=WaitlistStatus.OFFERED, created_at=offered_at,
+                             updated_at=offered_at, offered_at=offered_at,
+                             offer_expires_at=offered_at + timedelta(hours=2))
+               for hour in (10, 11)]
+    session.add_all(entries)
+    session.commit()
+    ids = [e.id for e in entries]
+    requests = [("POST", f"{live_server.url}/api/v1/waitlist/{ids[i % 2]}/claim", None)
+                for i in range(twenty(database))]
+    offset = len(live_server.log())
+    answers = race(database, scene, requests)
+    log = live_server.log_since(offset)
+    statuses = Counter(status for status, _ in answers)
+    assert statuses == {201: 1, 409: len(answers) - 1}, f"{dict(statuses)}\n{log[-4000:]}"
+    winner = next(body for status, body in answers if status == 201)
+    assert {body["error"] for status, body in answers if status == 409} <= {
+        "invalid_state", "conflict", "trainer_busy"}
+    session.rollback()
+    held = session.scalars(select(Booking).where(
+        Booking.status.in_(SLOT_HOLDING_STATUSES))).all()
+    assert [b.id for b in held] == [winner["id"]]
+    assert_no_overlap(session)
+    states = {e.id: (e.status, e.booking_id) for e in session.scalars(select(WaitlistEntry))}
+    won = next(i for i in ids if states[i][0] is WaitlistStatus.CLAIMED)
+    assert states == {won: (WaitlistStatus.CLAIMED, winner["id"]),
+                      next(i for i in ids if i != won): (WaitlistStatus.OFFERED, None)}
+    session.rollback()
+    assert_clean(log)

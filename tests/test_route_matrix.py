@@ -53,6 +53,7 @@ MATRIX: dict[str, str] = {
     "GET main.healthz":                             "200 200 200 200 200 200 200 200",
     "POST main.set_language":                       "302 302 302 302 302 302 302 302",
     "GET main.dashboard":                           "L   200 200 200 200 200 200 200",
+    "POST main.claim_offer":                        "L   403 403 404 302 404 404 404",
     "GET auth.login":                               "200 302 302 302 302 302 302 302",
     "POST auth.login":                              "200 302 302 302 302 302 302 302",
     "POST auth.logout":                             "L   302 302 302 302 302 302 302",
@@ -298,6 +299,11 @@ MATRIX: dict[str, str] = {
     "GET Quotas.get_quota":                         "401 200 200 200 404 404 404 404",
     "PATCH Quotas.update_quota":                    "401 200 200 403 403 403 403 403",
     "DELETE Quotas.delete_quota":                   "401 204 204 403 403 403 403 403",
+    # --- API: the waiting list (trainer's offer; the join names the booked slot)
+    "GET Waitlist.list_entries":                    "401 200 200 200 200 200 200 200",
+    "POST Waitlist.join":                           "401 403 403 403 201 403 422 422",
+    "DELETE Waitlist.leave":                        "401 403 403 404 204 404 404 404",
+    "POST Waitlist.claim":                          "401 403 403 404 201 404 404 404",
 }
 # fmt: on
 
@@ -368,6 +374,9 @@ def api_bodies(w: World) -> dict[str, Any]:
         "Quotas.create_quota": {"equipment_id": ids["equipment_id"], "applies_to": "user",
                                 "period": "week", "max_hours": 7.5, "over": "refuse"},
         "Quotas.update_quota": {"max_hours": 50},
+        "Waitlist.join": {"equipment_id": ids["equipment_id"], "title": "En attente",
+                          "start": "2027-01-13T09:00:00+01:00",
+                          "end": "2027-01-13T10:00:00+01:00"},
         "IdentityProviders.create_identity_link": {"provider_id": ids["provider_id"],
                                                    "subject": "nouveau"},
     }

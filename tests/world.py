@@ -51,6 +51,8 @@ from models import (
     QuotaPeriod,
     Role,
     User,
+    WaitlistEntry,
+    WaitlistStatus,
 )
 from tests.conftest import NOW, PASSWORD, Factory, csrf_token_of
 
@@ -154,6 +156,14 @@ def build_world(app: Flask, make: Factory, db: Session) -> World:
                   applies_to=QuotaAppliesTo.ESTABLISHMENT, period=QuotaPeriod.MONTH,
                   max_minutes=6000, over=QuotaOver.APPROVAL, created_at=NOW, updated_at=NOW)
     db.add(quota)
+    # ``trainer``'s offer of a free slot on the machine (the waiting list routes).
+    offer = WaitlistEntry(user_id=people["trainer"].id, equipment_id=machine.id,
+                          start_at=datetime(2027, 1, 14, 14, tzinfo=PARIS),
+                          end_at=datetime(2027, 1, 14, 15, tzinfo=PARIS), title="Reprise",
+                          purpose=BookingPurpose.TRAINING, status=WaitlistStatus.OFFERED,
+                          created_at=NOW, updated_at=NOW, offered_at=NOW,
+                          offer_expires_at=NOW + timedelta(hours=2))
+    db.add(offer)
     db.flush()
     assert booking.status is BookingStatus.PENDING
     ids: dict[str, int | str] = {
@@ -164,7 +174,7 @@ def build_world(app: Flask, make: Factory, db: Session) -> World:
         "certification_type_id": ctype.id, "company_id": company_a.id,
         "away_id": away.id, "document_id": document.id, "token_id": integration.id,
         "code": "world-ldap", "provider_id": provider.id, "identity_link_id": identity_link.id,
-        "quota_id": quota.id,
+        "quota_id": quota.id, "waitlist_entry_id": offer.id,
         # A live « mot de passe oublié » link of other_trainer (its secret, in the URL).
         "link": issue_link(db, people["other_trainer"], LinkPurpose.PASSWORD_RESET, now=NOW),
     }

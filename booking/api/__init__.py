@@ -87,10 +87,12 @@ def init_api(app: Flask) -> None:
         reports,
         slots,
         travel_times,
+        waitlist,
     )
 
     for module in (auth, integration_tokens, directory, equipment, bookings, projects, feeds,
-                   reports, identity_providers, onboarding, travel_times, slots, quotas):
+                   reports, identity_providers, onboarding, travel_times, slots, quotas,
+                   waitlist):
         for blueprint in module.BLUEPRINTS:
             csrf.exempt(blueprint)  # bearer tokens, never cookies: no CSRF to fear
             api.register_blueprint(blueprint)

@@ -59,6 +59,7 @@ from booking.services.feeds.ical import calendar_of, to_bytes
 from booking.services.inputs import ascii_file_name
 from booking.services.policy import Policy
 from booking.services.projects.access import awaiting_decision, bookable_projects
+from booking.services.waitlist import operations as waitlist
 from booking.timeutil import utc_now
 from models import (
     Booking,
@@ -194,6 +195,7 @@ def new() -> str | Response:
         offered = {c.equipment.id for c in session_choices}
         form.equipment_ids.data = [i for i in form.equipment_ids.data or [] if i in offered]
     preview = suggestions = ask_certification = None
+    offer_waitlist = False
     if request.method == "POST":
         # Every mistake at once: the repetition is checked even when a field failed.
         valid = form.validate()
@@ -213,6 +215,8 @@ def new() -> str | Response:
                 override_reason=form.override_reason.data
                 if may(current_user, "override", equipment) else None)
             try:
+                if request.form.get("join_waitlist") and not others and not rule:
+                    return _join_waitlist(booking_request)
                 if form.preview.data and others:
                     preview = groups.preview(booking_request, others, now=utc_now(),
                                              policy=_policy())
@@ -236,6 +240,8 @@ def new() -> str | Response:
                         and (form.trainer.data or current_user.id) == current_user.id
                         and may(current_user, "request_certification", refused)):
                     ask_certification = refused
+                # Taken by another booking: wait in line for it (booking.services.waitlist).
+                offer_waitlist = error.code == "conflict" and not others and not rule
                 if (error.code in TIME_CODES and not isinstance(error, SeriesRefused)
                         and not others):
                     suggestions = next_free_slots(
@@ -245,7 +251,17 @@ def new() -> str | Response:
     return render_template("bookings/form.html", form=form, equipment=equipment,
                            preview=preview, suggestions=suggestions,
                            ask_certification=ask_certification,
-                           session_choices=session_choices)
+                           session_choices=session_choices, offer_waitlist=offer_waitlist)
+
+
+def _join_waitlist(booking_request: BookingRequest) -> Response:
+    """The conflict refusal's « M'inscrire sur la liste d'attente »."""
+    waitlist.join(db.session, actor=current_user, request=booking_request, now=utc_now(),
+                  policy=_policy())
+    commit()
+    flash(_("You are on the waiting list: if the slot frees, it is offered to you by e-mail "
+            "and on your dashboard."), "success")
+    return redirect(url_for("bookings.mine"))
 
 
 def _prefill(form: BookingForm) -> None:

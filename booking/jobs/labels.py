@@ -22,6 +22,7 @@ TITLES: dict[str, Any] = {
     "approval_digest": _l("Approval digest"),
     "certification_expiry": _l("Certification expiry"),
     "expire_pending": _l("Expiry of pending bookings"),
+    "waitlist": _l("Waiting lists"),
     "complete_past": _l("Completion of past bookings"),
     "advance_projects": _l("Project progress"),
     "export_calendars": _l("Calendar exports"),
@@ -36,6 +37,8 @@ DESCRIPTIONS: dict[str, Any] = {
     "certification_expiry": _l("Warns trainers before a certification expires and flags the "
                                "bookings of trainers no longer certified."),
     "expire_pending": _l("Expires pending bookings past their decision deadline."),
+    "waitlist": _l("Expires unclaimed offers and entries whose slot has started, and "
+                   "offers freed slots to the first in line who fits."),
     "complete_past": _l("Marks past confirmed bookings completed."),
     "advance_projects": _l("Marks projects in progress at their first session and completed "
                            "after their last."),
@@ -67,6 +70,10 @@ SUMMARIES: dict[str, Callable[[list[int]], str]] = {
     "expire_pending": _say(
         lambda n: ngettext("%(num)d pending booking expired", "%(num)d pending bookings expired",
                            n)),
+    "waitlist": _say(
+        lambda n: ngettext("%(num)d offer expired", "%(num)d offers expired", n),
+        lambda n: ngettext("%(num)d entry expired", "%(num)d entries expired", n),
+        lambda n: ngettext("%(num)d slot offered", "%(num)d slots offered", n)),
     "complete_past": _say(
         lambda n: ngettext("%(num)d booking completed", "%(num)d bookings completed", n)),
     "advance_projects": _say(

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -11,13 +21,14 @@ from werkzeug.wrappers import Response
 
 from booking.auth.views import safe_next
 from booking.extensions import db
-from booking.handlers import commit
+from booking.handlers import commit, get_or_404, submit
 from booking.i18n import display_zone
 from booking.permissions import is_trainer
 from booking.services.bookings.agenda import pending_approvals_count, upcoming_bookings
-from booking.services.policy import EXPIRING_WITHIN
+from booking.services.policy import EXPIRING_WITHIN, Policy
+from booking.services.waitlist.operations import claim, offered_entries
 from booking.timeutil import utc_now
-from models import Certification
+from models import Certification, WaitlistEntry
 
 bp = Blueprint("main", __name__)
 
@@ -52,7 +63,22 @@ def dashboard() -> str:
         certifications=certifications,
         today=today,
         soon=today + EXPIRING_WITHIN,
+        offers=offered_entries(db.session, user, now=now),
+        now=now,
     )
+
+
+@bp.route("/waitlist/<id:waitlist_entry_id>/claim", methods=["POST"])
+@login_required
+def claim_offer(waitlist_entry_id: int) -> Response:
+    """The dashboard's « Réserver » on a waiting list offer."""
+    entry = get_or_404(WaitlistEntry, waitlist_entry_id, current_user, "claim")
+    done = submit(lambda: claim(db.session, actor=current_user, entry=entry, now=utc_now(),
+                                policy=Policy.from_config(current_app.config)),
+                  success=_("The slot is booked."))
+    if done and done.value is not None:
+        return redirect(url_for("bookings.show", booking_id=done.value.id))
+    return redirect(url_for("main.dashboard"))
 
 
 @bp.route("/language", methods=["POST"])

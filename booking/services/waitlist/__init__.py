@@ -1,0 +1,1 @@
+"""The waiting list of taken slots: joining, offers when a slot frees, claims."""

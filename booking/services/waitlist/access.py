@@ -1,0 +1,43 @@
+"""Who may join the waiting list, and who sees, leaves and claims an entry.
+
+Everyone who books may join (a company, for the sessions of its projects:
+the booking service's rules decide that when the entry is checked). An entry
+is its owner's: they alone leave and claim it. The coordinators of the
+machine's establishment, and admins, see the entries of its machines.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+
+from booking.permissions import coordinates, is_admin, is_coordinator, rule
+from models import Equipment, User, WaitlistEntry
+
+
+@rule(WaitlistEntry, "join")
+def join(user: User, entry: WaitlistEntry | type) -> bool:
+    return True
+
+
+@rule(WaitlistEntry, "view")
+def view(user: User, entry: WaitlistEntry) -> bool:
+    return entry.user_id == user.id or coordinates(user, entry.equipment.establishment_id)
+
+
+@rule(WaitlistEntry, "leave", "claim")
+def own(user: User, entry: WaitlistEntry) -> bool:
+    return entry.user_id == user.id
+
+
+def listed_entries(user: User) -> Select[tuple[WaitlistEntry]]:
+    """The entries ``user`` sees: their own; a coordinator's establishment's
+    machines' too; every entry for an admin."""
+    stmt = select(WaitlistEntry)
+    if is_admin(user):
+        return stmt
+    if is_coordinator(user) and user.establishment_id is not None:
+        of_theirs = select(Equipment.id).where(
+            Equipment.establishment_id == user.establishment_id)
+        return stmt.where((WaitlistEntry.user_id == user.id)
+                          | WaitlistEntry.equipment_id.in_(of_theirs))
+    return stmt.where(WaitlistEntry.user_id == user.id)
