@@ -219,7 +219,7 @@ def test_the_jobs_page_reads_the_runs_summary_back(app) -> None:
 
     spec = next(j for j in JOBS if j.id == "waitlist")
     assert spec.trigger_args == {"minutes": 5}
-    with app.test_request_context():
+    with app.test_request_context():  # French, the default language
         assert summary("waitlist", "1 offer(s) expired, 2 entry(ies) expired, "
                        "0 slot(s) offered") == \
-            "1 offer expired, 2 entries expired, 0 slots offered"
+            "1 proposition expirée, 2 inscriptions expirées, 0 créneau proposé"
