@@ -36,6 +36,16 @@ class TrainerClash:
     overlaps: bool
 
 
+def _holding_near(trainer_ids: Iterable[int], start: datetime, end: datetime) -> tuple:
+    """The trainers' slot-holding bookings that could meet [start, end) once the
+    longest travel is added, bounded so (trainer_id, start_at) is read narrowly."""
+    return (Booking.trainer_id.in_(list(trainer_ids)),
+            Booking.status.in_(SLOT_HOLDING_STATUSES),
+            Booking.start_at < end + MAX_TRAVEL,
+            Booking.start_at > start - MAX_SPAN - MAX_TRAVEL,
+            Booking.end_at > start - MAX_TRAVEL)
+
+
 def _near(session: Session, trainer_ids: Iterable[int], start: datetime, end: datetime, *,
           group_id: str | None = None,
           exclude_booking_ids: Iterable[int] = ()) -> list[Booking]:
@@ -43,11 +53,7 @@ def _near(session: Session, trainer_ids: Iterable[int], start: datetime, end: da
     the longest travel is added, read through (trainer_id, start_at)."""
     stmt = (
         select(Booking).join(Booking.equipment).options(contains_eager(Booking.equipment))
-        .where(Booking.trainer_id.in_(list(trainer_ids)),
-               Booking.status.in_(SLOT_HOLDING_STATUSES),
-               Booking.start_at < end + MAX_TRAVEL,
-               Booking.start_at > start - MAX_SPAN - MAX_TRAVEL,
-               Booking.end_at > start - MAX_TRAVEL)
+        .where(*_holding_near(trainer_ids, start, end))
         .order_by(Booking.start_at, Booking.id))
     excluded = list(exclude_booking_ids)
     if excluded:
@@ -102,10 +108,7 @@ def busy_periods(session: Session, trainer_ids: Iterable[int], establishment_id:
     rows = session.execute(
         select(Booking.trainer_id, Booking.start_at, Booking.end_at, Equipment.establishment_id)
         .join(Equipment, Equipment.id == Booking.equipment_id)
-        .where(Booking.trainer_id.in_(ids), Booking.status.in_(SLOT_HOLDING_STATUSES),
-               Booking.start_at < end + MAX_TRAVEL,
-               Booking.start_at > start - MAX_SPAN - MAX_TRAVEL,
-               Booking.end_at > start - MAX_TRAVEL)).all()
+        .where(*_holding_near(ids, start, end))).all()
     table = TravelTable(session, establishment_id, [row[3] for row in rows])
     for trainer_id, other_start, other_end, where in rows:
         travel = timedelta(minutes=table.to(where))
