@@ -38,6 +38,8 @@ from models.enums import (
     ProjectStatus,
     Role,
 )
+from models.kiosk import KioskScope
+from models.waitlist import WaitlistStatus
 
 BOOKING_STATUS_LABELS = {
     BookingStatus.PENDING: _lp("booking status", "Pending"),
@@ -46,6 +48,20 @@ BOOKING_STATUS_LABELS = {
     BookingStatus.REJECTED: _lp("booking status", "Rejected"),
     BookingStatus.EXPIRED: _lp("booking status", "Expired"),
     BookingStatus.COMPLETED: _lp("booking status", "Completed"),
+    BookingStatus.NO_SHOW: _lp("booking status", "No-show"),
+}
+
+WAITLIST_STATUS_LABELS = {
+    WaitlistStatus.WAITING: _lp("waiting list status", "Waiting"),
+    WaitlistStatus.OFFERED: _lp("waiting list status", "Offered"),
+    WaitlistStatus.CLAIMED: _lp("waiting list status", "Booked"),
+    WaitlistStatus.EXPIRED: _lp("waiting list status", "Expired"),
+    WaitlistStatus.CANCELLED: _lp("waiting list status", "Withdrawn"),
+}
+
+KIOSK_SCOPE_LABELS = {
+    KioskScope.EQUIPMENT: _lp("kiosk scope", "Machine"),
+    KioskScope.ESTABLISHMENT: _lp("kiosk scope", "Site"),
 }
 
 PROJECT_STATUS_LABELS = {
@@ -127,6 +143,8 @@ LABELS: Mapping[type[Enum], Mapping[Any, Any]] = {
     EstablishmentKind: KIND_LABELS,
     CertificationRequestStatus: REQUEST_STATUS_LABELS,
     FeedScope: SCOPE_LABELS,
+    WaitlistStatus: WAITLIST_STATUS_LABELS,
+    KioskScope: KIOSK_SCOPE_LABELS,
 }
 
 

@@ -33,6 +33,8 @@ from models.identity import (
     IdentityLink,
     IdentityProvider,
 )
+from models.incident import Incident
+from models.kiosk import KioskLink, KioskScope
 from models.outbox import OutboxMessage
 from models.project import Project, project_equipment
 from models.scheduler import JobRun, SchedulerLease
@@ -72,7 +74,10 @@ __all__ = [
     "FeedScope",
     "IdentityLink",
     "IdentityProvider",
+    "Incident",
     "JobRun",
+    "KioskLink",
+    "KioskScope",
     "LinkPurpose",
     "LoginSession",
     "Occupancy",

@@ -85,6 +85,8 @@ class Booking(Base):
         Index("ix_booking_status_decision_deadline", "status", "decision_deadline"),
         Index("ix_booking_start_at", "start_at"),
         Index("ix_booking_group_id", "group_id"),
+        CheckConstraint("checked_out_at IS NULL OR checked_in_at IS NOT NULL",
+                        name="check_out_after_in"),
     )
     # Server defaults are read back on access, not by RETURNING: the migration
     # tests may write bookings with this model into older revisions' schemas.
@@ -137,6 +139,10 @@ class Booking(Base):
     # same time before the trainer guard existed: shown to coordinators, left
     # out of the guard until the booking changes (then checked like any other).
     trainer_clash: Mapped[bool] = mapped_column(server_default=false())
+    # Check-in at the machine (issue 14): when the trainer (or a coordinator)
+    # checked in and out; who did is in the audit trail.
+    checked_in_at: Mapped[datetime | None]
+    checked_out_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set by each service with its ``now`` (no onupdate: feeds and ETags
     # follow the clock the change was made with).

@@ -49,6 +49,9 @@ class BookingStatus(StrEnum):
     REJECTED = "rejected"
     EXPIRED = "expired"
     COMPLETED = "completed"
+    # Not checked in by the end of its machine's grace period: released by the
+    # scheduler, its slot freed (not slot-holding).
+    NO_SHOW = "no_show"
 
 
 # Statuses whose booking holds its slot; the PostgreSQL exclusion constraint and

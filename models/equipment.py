@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -66,6 +67,7 @@ class Equipment(Base):
                         name="cancel_deadline_within_a_year"),
         CheckConstraint("others_open_days IS NULL OR others_open_days BETWEEN 0 AND 3650",
                         name="others_open_days_positive"),
+        CheckConstraint("check_in_grace_minutes BETWEEN 0 AND 240", name="check_in_grace_bounded"),
     )
     # Server defaults are read back on access, not by RETURNING: the migration
     # tests write equipment with this model into the schemas of older revisions.
@@ -110,6 +112,11 @@ class Equipment(Base):
     # The owner's priority window: other establishments (and companies) book a
     # slot only from this many days before it; None: as the owner does.
     others_open_days: Mapped[int | None] = mapped_column(server_default=FetchedValue())
+    # Check-in at the machine (issue 14): a booking of a machine that requires
+    # it is checked in by its trainer from CHECK_IN_OPENS_MINUTES before its
+    # start to check_in_grace_minutes after it, or released as a no-show.
+    check_in_required: Mapped[bool] = mapped_column(server_default=false())
+    check_in_grace_minutes: Mapped[int] = mapped_column(server_default=text("15"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set by each service with its ``now`` (no onupdate: models do not read the clock).
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -65,6 +65,8 @@ class BookingSchema(Schema):
     group_id = fields.String(allow_none=True)
     trainer_clash = fields.Boolean()
     cancelled_late = fields.Boolean()
+    checked_in_at = LocalDateTime(allow_none=True)
+    checked_out_at = LocalDateTime(allow_none=True)
 
 
 class RecurrenceSchema(Schema):

@@ -30,6 +30,7 @@ STATUS = {
     BookingStatus.CANCELLED: "CANCELLED",
     BookingStatus.REJECTED: "CANCELLED",
     BookingStatus.EXPIRED: "CANCELLED",
+    BookingStatus.NO_SHOW: "CANCELLED",
 }
 
 

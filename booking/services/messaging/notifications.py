@@ -26,7 +26,8 @@ from booking.services.messaging.outbox import Mail, enqueue
 from models import Booking, BookingStatus, Closure, Establishment, Project, ProjectStatus, User
 
 SITE = "{site}"
-CANCELLING = (BookingStatus.CANCELLED, BookingStatus.REJECTED, BookingStatus.EXPIRED)
+CANCELLING = (BookingStatus.CANCELLED, BookingStatus.REJECTED, BookingStatus.EXPIRED,
+              BookingStatus.NO_SHOW)
 
 
 def render(user: User, template: str | Plural, **params: Any) -> str:
@@ -109,6 +110,10 @@ STATUS_SUBJECTS = {
     BookingStatus.EXPIRED: (N_("Booking expired: %(title)s"),
                             N_("No coordinator decided on the booking of %(equipment)s on "
                                "%(when)s in time: it expired and its slot is free again.")),
+    BookingStatus.NO_SHOW: (N_("Booking released (no check-in): %(title)s"),
+                            N_("Nobody checked in at %(equipment)s for the booking on %(when)s "
+                               "before the end of its grace period: it was released as a "
+                               "no-show and its slot is free again.")),
 }
 
 
