@@ -113,10 +113,20 @@ def register_template_helpers(app: Flask) -> None:
     """``can(action, "Kind")`` in templates: what the reader may do, asked of
     the same rules as the services (templates never compare roles)."""
     from booking.services.reports.access import Reports
-    from models import Booking, Certification, Equipment, Establishment, JobRun, Project, User
+    from models import (
+        Booking,
+        Certification,
+        Equipment,
+        Establishment,
+        JobRun,
+        Project,
+        User,
+        WaitlistEntry,
+    )
 
     kinds: dict[str, type] = {k.__name__: k for k in (
-        Booking, Certification, Equipment, Establishment, JobRun, Project, Reports, User)}
+        Booking, Certification, Equipment, Establishment, JobRun, Project, Reports, User,
+        WaitlistEntry)}
 
     def can(action: str, obj: object) -> bool:
         return may(current_user, action, kinds[obj] if isinstance(obj, str) else obj)

@@ -18,7 +18,7 @@ from booking.services.bookings.operations import BookingRequest, create_booking
 from booking.services.errors import DomainError
 from booking.services.policy import Policy
 from models import Closure, ClosureKind, Role
-from tests.conftest import NOW
+from tests.conftest import NOW, csrf_token_of
 from tests.query_count import count_statements
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -209,3 +209,20 @@ def test_the_views_do_not_load_per_booking(client, make, login, db, view) -> Non
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
     assert trainer
+
+
+def test_another_trainers_booking_offers_its_waiting_list(client, make, login, db) -> None:
+    """« Attendre ce créneau » on someone else's booking opens the form on
+    that slot with the waiting list offered; on one's own booking it is not."""
+    trainer, other = make.user(Role.TRAINER), make.user(Role.TRAINER)
+    machine = make.equipment()
+    theirs = book(db, trainer, machine, at(TUESDAY, 9), at(TUESDAY, 10))
+    browser = login(other)
+    html = html_lib.unescape(page(browser, machine, week=MONDAY.isoformat()))
+    [link] = re.findall(rf'data-booking="{theirs.id}"[^>]*data-waitlist="([^"]+)"', html)
+    assert "date=2027-01-19" in link and "start=09:00" in link and "end=10:00" in link
+    form = browser.get(link).get_data(as_text=True)
+    assert 'name="join_waitlist"' in form and 'value="09:00"' in form
+    browser.post("/auth/logout", data={"csrf_token": csrf_token_of(form)})
+    own = html_lib.unescape(page(login(trainer), machine, week=MONDAY.isoformat()))
+    assert re.search(rf'data-booking="{theirs.id}"[^>]*data-waitlist=', own) is None

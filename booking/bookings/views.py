@@ -69,6 +69,7 @@ from models import (
     EquipmentStatus,
     Project,
     User,
+    WaitlistEntry,
 )
 
 bp = Blueprint("bookings", __name__, url_prefix="/bookings")
@@ -195,7 +196,10 @@ def new() -> str | Response:
         offered = {c.equipment.id for c in session_choices}
         form.equipment_ids.data = [i for i in form.equipment_ids.data or [] if i in offered]
     preview = suggestions = ask_certification = None
-    offer_waitlist = False
+    # From a taken slot of the calendar (« Attendre ce créneau »): the form
+    # offers the waiting list at once; joining still checks it as a booking.
+    offer_waitlist = (request.method == "GET" and request.args.get("waitlist") == "1"
+                      and may(current_user, "join", WaitlistEntry))
     if request.method == "POST":
         # Every mistake at once: the repetition is checked even when a field failed.
         valid = form.validate()

@@ -357,7 +357,7 @@
         }
       }
     });
-    ["show", "move", "cancel"].forEach(function (name) {
+    ["show", "move", "cancel", "waitlist"].forEach(function (name) {
       var link = panel.querySelector('[data-action="' + name + '"]');
       var url = el.getAttribute("data-" + name);
       if (link) {

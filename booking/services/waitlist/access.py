@@ -11,12 +11,20 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 
 from booking.permissions import coordinates, is_admin, is_coordinator, rule
-from models import Equipment, User, WaitlistEntry
+from models import SLOT_HOLDING_STATUSES, Booking, Equipment, User, WaitlistEntry
 
 
 @rule(WaitlistEntry, "join")
 def join(user: User, entry: WaitlistEntry | type) -> bool:
     return True
+
+
+@rule(Booking, "wait_for")
+def wait_for(user: User, booking: Booking) -> bool:
+    """Wait in line for a slot someone else holds (the calendar's « Attendre
+    ce créneau »); the entry is checked as a booking when it is made."""
+    return (booking.status in SLOT_HOLDING_STATUSES and booking.booked_by_id != user.id
+            and booking.trainer_id != user.id and join(user, WaitlistEntry))
 
 
 @rule(WaitlistEntry, "view")
