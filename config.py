@@ -51,6 +51,10 @@ class Config:
     BOOKING_HORIZON_DAYS = int(os.environ.get("BOOKING_HORIZON_DAYS", "400"))
     # Hours an offer from a waiting list stays open before it passes to the next in line.
     WAITLIST_CLAIM_HOURS = float(os.environ.get("WAITLIST_CLAIM_HOURS", "2"))
+    # No-shows within NO_SHOW_FLAG_DAYS that flag a user to the coordinators.
+    NO_SHOW_FLAG_COUNT = int(os.environ.get("NO_SHOW_FLAG_COUNT", "3"))
+    # Days back in which a user's no-shows are counted for that flag.
+    NO_SHOW_FLAG_DAYS = int(os.environ.get("NO_SHOW_FLAG_DAYS", "90"))
     # The largest request body read, beyond it a 413 before anything is parsed:
     # the .ics import's file (at most 2 MB, services/closures/imports.py) with the
     # form around it. Any JSON body or page form is far smaller.

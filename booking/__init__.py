@@ -99,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     from booking.bookings.views import bp as bookings_bp
     from booking.calendars.views import bp as calendars_bp
     from booking.certifications.views import bp as certifications_bp
+    from booking.checkin.views import bp as checkin_bp
     from booking.coordination.inbox import bp as inbox_bp
     from booking.coordination.views import bp as coordination_bp
     from booking.documents.views import bp as documents_bp
@@ -109,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
     from booking.ical.views import bp as ical_bp
     from booking.imports.views import bp as imports_bp
     from booking.jobs.views import bp as jobs_bp
+    from booking.kiosk import bp as kiosk_bp
     from booking.main.views import bp as main_bp
     from booking.onboarding.views import bp as onboarding_bp
     from booking.planning.views import bp as planning_bp
@@ -143,6 +145,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(planning_bp)
     app.register_blueprint(quotas_bp)
     app.register_blueprint(history_bp)
+    app.register_blueprint(checkin_bp)
+    app.register_blueprint(kiosk_bp)
     register_error_handlers(app)
 
 

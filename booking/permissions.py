@@ -143,8 +143,9 @@ def require(user: User, action: str, obj: T, refusal: str | None = None, **param
     return obj
 
 
-_ACCESS_MODULES = ("accounts", "bookings", "certifications", "closures", "equipment",
-                   "feeds", "onboarding", "projects", "reports", "sharing", "waitlist")
+_ACCESS_MODULES = ("accounts", "bookings", "certifications", "checkin", "closures", "equipment",
+                   "feeds", "kiosk", "onboarding", "projects", "reports", "sharing",
+                   "waitlist")
 _loaded: list[bool] = []
 
 

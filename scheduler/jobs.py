@@ -26,6 +26,7 @@ from booking.services.bookings.lifecycle import (
     complete_past_bookings,
     expire_overdue_pending,
 )
+from booking.services.bookings.no_show import release_no_shows
 from booking.services.certifications.watch import flag_uncertified_bookings, warn_expiring
 from booking.services.feeds.exports import write_exports
 from booking.services.messaging.outbox import deliver_one
@@ -82,7 +83,8 @@ def _end_reminders(session: Session, now: datetime) -> str:
 
 
 def _digest(session: Session, now: datetime) -> str:
-    return f"{send_digests(session, now=now)} digest(s) queued"
+    return (f"{send_digests(session, now=now, policy=Policy.from_config(current_app.config))} "
+            "digest(s) queued")
 
 
 def _certifications(session: Session, now: datetime) -> str:
@@ -99,6 +101,14 @@ def _waitlist(session: Session, now: datetime) -> str:
                               "WAITLIST_CLAIM_HOURS", waitlist.DEFAULT_CLAIM_HOURS)))
     return (f"{result.offers_expired} offer(s) expired, {result.entries_expired} "
             f"entry(ies) expired, {len(result.offered)} slot(s) offered")
+
+
+def _no_show_release(session: Session, now: datetime) -> str:
+    result = release_no_shows(session, now=now, policy=Policy.from_config(current_app.config),
+                              claim_hours=float(current_app.config.get(
+                                  "WAITLIST_CLAIM_HOURS", waitlist.DEFAULT_CLAIM_HOURS)))
+    return (f"{len(result.released)} booking(s) released as no-shows, "
+            f"{len(result.offered)} slot(s) offered")
 
 
 def _deliver_outbox(session: Session, now: datetime) -> str:
@@ -138,6 +148,11 @@ JOBS: tuple[JobSpec, ...] = (
             _certifications, "interval", {"hours": 6}),
     JobSpec("expire_pending", "Expire pending bookings past their decision deadline",
             _expire_pending, "interval", {"minutes": 5}),
+    # Every 5 minutes: a booking nobody checked in is released at most that
+    # long after its grace period, and what it frees offered in the same run.
+    JobSpec("no_show_release", "Release bookings nobody checked in by the end of the grace "
+            "period (no-shows) and offer their slots", _no_show_release, "interval",
+            {"minutes": 5}),
     # Every 5 minutes: a freed slot waits at most that long for its offer.
     JobSpec("waitlist", "Waiting lists: expire unclaimed offers and passed entries, offer "
             "freed slots", _waitlist, "interval", {"minutes": 5}),

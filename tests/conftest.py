@@ -35,6 +35,7 @@ from booking.timeutil import frozen
 from config import database_url
 from models import (
     Base,
+    CampusSetting,
     Certification,
     CertificationType,
     Company,
@@ -45,6 +46,7 @@ from models import (
     OpeningHours,
     Role,
     User,
+    utcnow,
 )
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
@@ -215,6 +217,9 @@ def committed_db(app: Flask) -> Iterator[Any]:
             conn.execute(Equipment.__table__.update().values(parent_id=None))
             for table in reversed(Base.metadata.sorted_tables):
                 conn.execute(table.delete())
+            # The row migration 0010 seeds: the trainer guard reads it.
+            conn.execute(CampusSetting.__table__.insert().values(
+                id=1, travel_minutes=60, updated_at=utcnow()))
 
 
 @pytest.fixture

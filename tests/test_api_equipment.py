@@ -365,7 +365,7 @@ def test_openapi_lists_every_path_of_api_md(client, db, path) -> None:
 
 
 ENUMS = {  # API.md's "Values and conventions", written out rather than read from models
-    "status": ("pending confirmed cancelled rejected expired completed", ["Booking"]),
+    "status": ("pending confirmed cancelled rejected expired completed no_show", ["Booking"]),
     "purpose": ("training industrial_project discovery_workshop maintenance other",
                 ["Booking", "BookingIn"]),
     "category": ("pilot_line training_equipment analysis_instrument room other",

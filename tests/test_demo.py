@@ -17,11 +17,21 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from booking.auth.passwords import verify_password
-from booking.demo.campus import BOOKING_UID, BOOKINGS, SEARCH_DAYS, load_demo_campus
+from booking.demo.campus import (
+    BOOKING_UID,
+    BOOKINGS,
+    PASSWORD,
+    PAST,
+    SEARCH_DAYS,
+    load_demo_campus,
+)
 from booking.services.bookings.operations import BookingRequest, create_booking
 from booking.services.errors import TrainerBusy
 from booking.services.policy import Policy
 from booking.services.sharing.travel import travel_minutes
+from booking.services.waitlist import operations as waitlist
+from booking.services.waitlist.listing import line_of, my_entries, waiting_count
+from booking.services.waitlist.operations import offered_entries
 from models import (
     SLOT_HOLDING_STATUSES,
     AuditEntry,
@@ -31,7 +41,9 @@ from models import (
     Certification,
     Closure,
     Equipment,
+    EquipmentCategory,
     EquipmentStatus,
+    Incident,
     Occupancy,
     OutboxMessage,
     Project,
@@ -39,8 +51,10 @@ from models import (
     Quota,
     Role,
     User,
+    WaitlistEntry,
+    WaitlistStatus,
 )
-from tests.conftest import NOW
+from tests.conftest import NOW, csrf_token_of
 
 PARIS = ZoneInfo("Europe/Paris")
 NOWS = [
@@ -94,7 +108,7 @@ def test_second_load_creates_nothing(db: Session) -> None:
     created = load_demo_campus(db, now=NOW)
     assert created["establishments"] == 6
     assert created["users"] == 13
-    assert 20 <= created["bookings"] <= 40
+    assert 20 + len(PAST) + 1 <= created["bookings"] <= 50
     assert created["occupancies"] > created["bookings"]  # the line holds its components
     before = _counts(db)
 
@@ -127,7 +141,9 @@ def test_bookings_pass_the_booking_rules(db: Session, now: datetime) -> None:
     load_demo_campus(db, now=now)
     public_holidays = holidays.France()
     closures = db.scalars(select(Closure)).all()
-    bookings = db.scalars(select(Booking)).all()
+    # The table's bookings, all to come (last week's and the freed slot: tests below).
+    wished = _wished(now)
+    bookings = [b for b in db.scalars(select(Booking)) if b.uid in wished]
     assert 20 <= len(bookings) <= 40
     for booking in bookings:
         item: Equipment = booking.equipment
@@ -187,7 +203,8 @@ def test_the_same_now_lays_out_the_same_campus(db: Session) -> None:
 
     load_demo_campus(db, now=now)
     assert _layout(db) == first
-    assert len(first) == sum(len(row[2]) for row in BOOKINGS)  # none left out
+    # none left out: the table's, last week's, and the freed slot of the waiting list
+    assert len(first) == sum(len(row[2]) for row in BOOKINGS) + len(PAST) + 1
 
 
 @pytest.mark.parametrize("now", NOWS, ids=lambda d: d.date().isoformat())
@@ -198,7 +215,7 @@ def test_a_refused_day_slides_to_a_later_one(db: Session, now: datetime) -> None
     wished = _wished(now)
     public_holidays = holidays.France()
     moved = set()
-    for booking in db.scalars(select(Booking)):
+    for booking in db.scalars(select(Booking).where(Booking.uid.in_(wished))):
         day, code = wished[booking.uid]
         start = booking.start_at.astimezone(PARIS).replace(tzinfo=None)
         assert booking.equipment.code == code
@@ -321,3 +338,195 @@ def test_the_demo_shows_people_and_fairness(db: Session, now: datetime) -> None:
     assert {(q.applies_to.value, q.period.value) for q in quotas} == {
         ("establishment", "month"), ("user", "month")}
     assert cell.others_open_days == 14
+
+
+# --- Issue 14: check-in, last week at the machine, a no-show, an incident, a waiting list
+
+
+def _past(db: Session) -> list[Booking]:
+    uids = [BOOKING_UID.format(row[0]) for row in PAST]
+    return list(db.scalars(select(Booking).where(Booking.uid.in_(uids))
+                           .order_by(Booking.start_at)))
+
+
+def _audits(db: Session, action: str, object_id: int) -> list[AuditEntry]:
+    return list(db.scalars(select(AuditEntry).where(AuditEntry.action == action,
+                                                    AuditEntry.object_id == object_id)))
+
+
+def test_check_in_is_required_on_the_pilot_lines(db: Session) -> None:
+    load_demo_campus(db, now=NOW)
+    machines = db.scalars(select(Equipment)).all()
+    for item in machines:
+        assert item.check_in_required == (item.category is EquipmentCategory.PILOT_LINE), \
+            item.code
+    graces = {item.code: item.check_in_grace_minutes for item in machines
+              if item.check_in_required}
+    assert graces.pop("TRS-REA-01") == 20
+    assert set(graces.values()) == {15}
+    assert {"TRS-LC-01", "TRS-LC-01-REMP"} <= set(graces)
+
+
+@pytest.mark.parametrize("now", NOWS, ids=lambda d: d.date().isoformat())
+def test_last_week_on_the_pilot_lines(db: Session, now: datetime) -> None:
+    """Booked by the Tours coordinator for Claire a week ahead, through the
+    service; used (checked in a few minutes late, out before the end, then
+    completed), one with an incident, one released as a no-show."""
+    load_demo_campus(db, now=now)
+    past = _past(db)
+    assert len(past) == len(PAST)
+    coordinator = _user(db, "coord.tours@plateforme.test")
+    claire = _user(db, "formatrice.tours@plateforme.test")
+    public_holidays = holidays.France()
+    used = [b for b in past if b.status is BookingStatus.COMPLETED]
+    assert len(used) == len(PAST) - 1
+    assert [b.status for b in past if b not in used] == [BookingStatus.NO_SHOW]
+    for booking in past:
+        item = booking.equipment
+        start = booking.start_at.astimezone(PARIS)
+        assert item.check_in_required, booking.uid
+        assert now - timedelta(days=SEARCH_DAYS + 14) < booking.start_at
+        assert booking.end_at < now
+        assert start.date() not in public_holidays
+        assert any(h.weekday == start.weekday() and h.opens <= start.time()
+                   and booking.end_at.astimezone(PARIS).time() <= h.closes
+                   for h in item.opening_hours), booking.uid
+        assert (booking.booked_by, booking.trainer) == (coordinator, claire)
+        required = {t.code for e in [item, *item.components]
+                    for t in e.required_certification_types}
+        assert required <= _codes_held_on(db, claire, start.date())
+        created = _audits(db, "booking.create", booking.id)
+        assert [(e.actor_id, e.at) for e in created] == [
+            (coordinator.id, booking.start_at - timedelta(days=7))]
+        for occupancy in booking.occupancies:
+            assert occupancy.booking_status == booking.status
+    for booking in used:  # what the used-versus-booked reports read
+        grace = timedelta(minutes=booking.equipment.check_in_grace_minutes)
+        assert booking.start_at < booking.checked_in_at <= booking.start_at + grace
+        assert booking.checked_in_at < booking.checked_out_at < booking.end_at
+        check_in = _audits(db, "booking.check_in", booking.id)
+        check_out = _audits(db, "booking.check_out", booking.id)
+        assert [(e.actor_id, e.at) for e in check_in] == [
+            (claire.id, booking.checked_in_at)]
+        assert [(e.actor_id, e.at) for e in check_out] == [
+            (claire.id, booking.checked_out_at)]
+        assert len(_audits(db, "booking.complete", booking.id)) == 1
+
+
+@pytest.mark.parametrize("now", NOWS, ids=lambda d: d.date().isoformat())
+def test_a_no_show_released_by_the_scheduler(db: Session, now: datetime) -> None:
+    load_demo_campus(db, now=now)
+    no_show = db.scalars(select(Booking).where(Booking.status == BookingStatus.NO_SHOW)).all()
+    assert len(no_show) == 1
+    booking = no_show[0]
+    assert booking.equipment.category is EquipmentCategory.PILOT_LINE
+    assert booking.checked_in_at is None
+    assert booking.checked_out_at is None
+    released = booking.start_at + timedelta(minutes=booking.equipment.check_in_grace_minutes)
+    assert [(e.actor_id, e.at) for e in _audits(db, "booking.no_show", booking.id)] \
+        == [(None, released)]
+    assert released < now
+    assert not _audits(db, "booking.check_in", booking.id)
+
+
+@pytest.mark.parametrize("now", NOWS, ids=lambda d: d.date().isoformat())
+def test_an_open_incident_reported_at_check_out(db: Session, now: datetime) -> None:
+    load_demo_campus(db, now=now)
+    incidents = db.scalars(select(Incident)).all()
+    assert len(incidents) == 1
+    incident = incidents[0]
+    booking = incident.booking
+    assert "buse de remplissage n° 2" in incident.description
+    assert incident.resolved_at is None
+    assert incident.resolved_by_id is None
+    assert incident.equipment_id == booking.equipment_id
+    assert incident.equipment.category is EquipmentCategory.PILOT_LINE
+    assert incident.equipment.establishment.code == "TRS-PHA"  # Isabelle Martin's inbox
+    assert incident.reported_by_id == booking.trainer_id
+    assert incident.reported_at == booking.checked_out_at
+    assert booking.start_at < booking.checked_in_at < booking.start_at + timedelta(minutes=15)
+    assert booking.checked_out_at < booking.end_at
+    reported = _audits(db, "incident.report", incident.id)
+    assert [(e.actor_id, e.at) for e in reported] == [
+        (booking.trainer_id, incident.reported_at)]
+
+
+@pytest.mark.parametrize("now", NOWS, ids=lambda d: d.date().isoformat())
+def test_a_freed_slot_offered_to_the_first_in_line(db: Session, now: datetime) -> None:
+    """Julien's Friday on his cobot cell, cancelled: offered to Karim for two
+    hours (his dashboard), Sophie second in line (her waiting lists), as the
+    waiting-list job leaves it: its next run changes nothing."""
+    load_demo_campus(db, now=now)
+    julien, karim, sophie = (_user(db, e) for e in (
+        "formateur@plateforme.test", "formateur.chartres@plateforme.test",
+        "formatrice.dreux@plateforme.test"))
+    entries = db.scalars(select(WaitlistEntry).order_by(WaitlistEntry.created_at)).all()
+    assert [(e.user, e.status) for e in entries] == [
+        (karim, WaitlistStatus.OFFERED), (sophie, WaitlistStatus.WAITING)]
+    offer, waiting = entries
+    assert offer.equipment.code == "ORL-COBOT-01"
+    assert (offer.start_at, offer.end_at) == (waiting.start_at, waiting.end_at)
+    assert offer.offered_at < now < offer.offer_expires_at <= offer.offered_at + timedelta(hours=2)
+    freed = db.scalar(select(Booking).where(Booking.uid == BOOKING_UID.format("waitlist-1")))
+    assert (freed.status, freed.booked_by, freed.cancelled_by_id) == (
+        BookingStatus.CANCELLED, julien, julien.id)
+    assert (freed.start_at, freed.end_at) == (offer.start_at, offer.end_at)
+    assert freed.created_at < offer.created_at < waiting.created_at < freed.cancelled_at \
+        < offer.offered_at < now
+    # The slot is free, else the offer could not be claimed.
+    assert not db.scalars(select(Occupancy).where(
+        Occupancy.equipment_id == offer.equipment_id,
+        Occupancy.booking_status.in_(SLOT_HOLDING_STATUSES),
+        Occupancy.starts_at < offer.end_at, offer.start_at < Occupancy.ends_at)).all()
+
+    assert offered_entries(db, karim, now=now) == [offer]
+    assert [(p.entry, p.position) for p in my_entries(db, sophie, now=now).open] == [
+        (waiting, 2)]
+    assert waiting_count(db, sophie, now=now) == 1
+    assert len(line_of(db, offer.equipment, now=now)) == 2
+    result = waitlist.run(db, now=now, policy=Policy())
+    assert (result.offers_expired, result.entries_expired, result.offered) == (0, 0, [])
+
+
+@pytest.mark.parametrize("now", NOWS, ids=lambda d: d.date().isoformat())
+def test_the_no_show_job_would_release_nothing(db: Session, now: datetime) -> None:
+    """Every demo booking of a check-in machine past its start and grace period
+    was checked in, or is the no-show already released, or holds no slot: the
+    scheduler's first run after loading the demo releases nothing."""
+    load_demo_campus(db, now=now)
+    late = []
+    for booking in db.scalars(select(Booking).join(Equipment).where(
+            Equipment.check_in_required.is_(True))):
+        deadline = booking.start_at + timedelta(
+            minutes=booking.equipment.check_in_grace_minutes)
+        if deadline > now or booking.checked_in_at is not None:
+            continue
+        late.append((booking.uid, booking.status))
+    assert late == [(BOOKING_UID.format("past-4"), BookingStatus.NO_SHOW)]
+    assert all(status not in SLOT_HOLDING_STATUSES for _uid, status in late)
+
+
+def test_two_dashboards_show_the_waiting_list(app, db: Session, now: datetime) -> None:
+    """Karim's dashboard offers him the freed slot; Sophie's tells her she waits,
+    second in line on her waiting lists; the cell's coordinator sees both."""
+    load_demo_campus(db, now=now)
+
+    def pages(email: str, *paths: str) -> list[str]:
+        """The pages as ``email`` sees them (an app context of their own: the
+        test's holds no logged-in user)."""
+        with app.app_context():
+            client = app.test_client()
+            token = csrf_token_of(client.get("/auth/login").get_data(as_text=True))
+            answer = client.post("/auth/login", data={"email": email, "password": PASSWORD,
+                                                      "csrf_token": token})
+            assert answer.status_code == 302, email
+            return [client.get(path).get_data(as_text=True) for path in paths]
+
+    offer, waiting = db.scalars(select(WaitlistEntry).order_by(WaitlistEntry.created_at))
+    [karim] = pages("formateur.chartres@plateforme.test", "/dashboard")
+    assert f"/waitlist/{offer.id}/claim" in karim
+    dashboard, mine = pages("formatrice.dreux@plateforme.test", "/dashboard", "/waitlist")
+    assert 'id="waitlist-reminder" data-waiting="1"' in dashboard
+    assert f'data-entry="{waiting.id}" data-position="2"' in mine
+    [cell] = pages("coord.orleans@plateforme.test", f"/equipment/{offer.equipment_id}")
+    assert 'id="machine-waitlist" data-waiting="2"' in cell

@@ -217,13 +217,16 @@ def test_report_workbook_has_a_sheet_per_section(client, db, login, spring) -> N
     login(spring.coordinator)
     sheets = _sheets(client.get(f"/reports/utilisation.xlsx?{MARCH_PAGE}"
                                 f"&establishment_id={spring.trs.id}"))
-    assert list(sheets) == ["Équipement", "Mois", "Usage", "Réservé par", "Entreprise"]
+    # Then the sheets of « Utilisation réelle » (tests/test_report_used_hours.py).
+    assert list(sheets)[:5] == ["Équipement", "Mois", "Usage", "Réservé par", "Entreprise"]
+    assert len(sheets) == 7
     assert sheets["Équipement"][1] == ("TRS-M1 — Robot <cobot> & co", 13.5, 206.0, 0.0655)
     assert sheets["Mois"][1][0] == "mars 2027"
     spring.coordinator.locale = "en"
     db.flush()
     sheets = _sheets(client.get(f"/reports/utilisation.xlsx?{MARCH_PAGE}&establishment_id=all"))
-    assert list(sheets)[-1] == "Establishment"
+    assert list(sheets)[-4:] == ["Establishment", "Real use per machine",
+                                 "Real use per establishment", "Real use per user"]
     assert sheets["Month"][1][0] == "March 2027"
 
 

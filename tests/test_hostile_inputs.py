@@ -359,7 +359,7 @@ def _form_pages(app: Flask, w: World, *, everyone: bool = False) -> list[tuple[s
 
 NOT_HTML = {"ical.feed", "bookings.ics", "exports.export_csv", "exports.export_ics",
             "exports.export_xlsx", "reports.csv", "reports.xlsx", "main.healthz",
-            "onboarding.template"}
+            "onboarding.template", "reports.usage_csv", "kiosk.label"}
 
 
 def _discover(app: Flask, clients: dict[str, FlaskClient],

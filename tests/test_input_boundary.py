@@ -121,10 +121,12 @@ def _cases() -> list[Case]:
     from booking.bookings import forms as bookings
     from booking.calendars import forms as calendars
     from booking.certifications import forms as certifications
+    from booking.checkin import forms as checkin
     from booking.coordination import forms as coordination
     from booking.documents import forms as documents
     from booking.equipment import forms as equipment
     from booking.imports.views import ImportForm
+    from booking.kiosk import forms as kiosk
     from booking.onboarding.views import ConfirmForm as OnboardingConfirmForm
     from booking.onboarding.views import UploadForm as OnboardingUploadForm
     from booking.planning.forms import SlotSearchForm
@@ -265,7 +267,14 @@ def _cases() -> list[Case]:
              certifications.RevokeForm, {"reason": "Fin"}),
         Case("coordinator", "/certifications/requests/{request_id}/grant",
              certifications.RequestDecisionForm, {"valid_until": "2027-12-31", "reason": "Oui"}),
+        Case("coordinator", "/kiosks/new", kiosk.NewKioskForm,
+             {"target": "establishment:{establishment_id}", "label": "Hall B, écran 2"}),
+        Case("coordinator", "/incidents/{incident_id}/maintenance", checkin.MaintenanceForm,
+             {"reason": "Joint de porte à changer"}),
         # --- trainers
+        # (the world's booking is pending: the valid check-out is refused by a flash)
+        Case("trainer", "/check-in/bookings/{booking_id}/out", checkin.CheckOutForm,
+             {"incident": "Fuite"}),
         Case("trainer", "/bookings/new", bookings.BookingForm,
              {"equipment": "{equipment_id}", "day": "2027-01-14", "start": "10:00",
               "end": "11:00", "title": "Cours", "purpose": "training", "trainer": "0",
@@ -307,7 +316,8 @@ def _cases() -> list[Case]:
 
 # Forms without a field of their own (confirm buttons) need no case.
 NO_FIELDS = {"ReactivateForm", "DeleteForm", "RevokeFeedForm", "RegenerateFeedForm",
-             "ClosureBookingForm", "DeleteProviderForm", "UnlinkForm"}
+             "ClosureBookingForm", "DeleteProviderForm", "UnlinkForm", "CheckInForm",
+             "ResolveForm", "RevokeKioskForm"}
 
 # Query-string parameters read outside a form: 4xx, or ignored; never 5xx.
 QUERY_PARAMETERS = [
@@ -321,6 +331,7 @@ QUERY_PARAMETERS = [
     ("trainer", "/bookings/export.ics", {"from": "2027-01-01", "to": "2027-02-01"}),
     ("trainer", "/bookings/mine", {"tab": "past", "page": "1"}),
     ("trainer", "/calendars", {"follow": "equipment:{equipment_id}"}),
+    ("coordinator", "/kiosks", {"target": "equipment:{equipment_id}"}),
     ("admin", "/reports/utilisation.csv",
      {"from": "2027-01-01", "to": "2027-02-01", "group_by": "equipment", "sep": ";",
       "establishment_id": "{establishment_id}"}),

@@ -314,3 +314,85 @@ def test_0010_flags_trainers_already_in_two_places_and_guards_the_rest(
         _migrate("0009", down=True)
         _migrate("0010")
         assert _revision() == "0010"
+
+
+# -- migration 0012: the no-show status ---------------------------------------------------
+
+def _occupancy_row(conn: Any, uid: str, equipment_id: int, start: int, end: int,
+                   status: str = "confirmed") -> None:
+    """The occupancy of booking ``uid`` as the booking service writes it (raw)."""
+    sqlite = conn.dialect.name == "sqlite"
+    conn.execute(text(
+        "INSERT INTO occupancy (booking_id, booking_status, equipment_id, starts_at, ends_at) "
+        "SELECT id, :status, :eq, :start, :end FROM booking WHERE uid = :uid"),
+        {"uid": uid, "status": status, "eq": equipment_id,
+         "start": NOW.replace(hour=start, tzinfo=None) if sqlite else NOW.replace(hour=start),
+         "end": NOW.replace(hour=end, tzinfo=None) if sqlite else NOW.replace(hour=end)})
+
+
+def _statuses(conn: Any, uid: str) -> tuple[str, set[str]]:
+    """The booking's status and those of its occupancy rows."""
+    status = conn.execute(text("SELECT status FROM booking WHERE uid = :u"), {"u": uid}).scalar()
+    held = set(conn.execute(text(
+        "SELECT o.booking_status FROM occupancy o JOIN booking b ON b.id = o.booking_id "
+        "WHERE b.uid = :u"), {"u": uid}).scalars())
+    return status, held
+
+
+def test_0012_adds_no_show_which_frees_the_slot_and_goes_down_as_cancelled(
+        database: Database, tmp_path: Path) -> None:
+    """A booking at 0011 can become a no-show at 0012, its occupancy following
+    (and its slot free for another booking); the status CHECKs still refuse
+    an unknown status; going down turns no-shows into dated cancellations and
+    refuses no_show again; up again."""
+    with scratch_app(database, tmp_path):
+        _migrate("0011")
+        with Session(ext_db.engine) as session:
+            site = Establishment(code="TOURS", name="Lycée", city="Tours", department="37",
+                                 kind=EstablishmentKind.LYCEE, created_at=NOW)
+            machine = Equipment(code="EQ-1", name="Ligne", establishment=site,
+                                category=EquipmentCategory.TRAINING_EQUIPMENT,
+                                created_at=NOW, updated_at=NOW)
+            trainers = [User(email=f"t{n}@example.org", name=f"T{n}", role=Role.TRAINER,
+                             password_hash="x", created_at=NOW) for n in (1, 2)]
+            session.add_all([site, machine, *trainers])
+            session.flush()
+            machine_id, (first, second) = machine.id, [t.id for t in trainers]
+            session.commit()
+        with ext_db.engine.begin() as conn:
+            _booking_row(conn, 1, machine_id, first, 9, 11)
+            _occupancy_row(conn, "old-1@test", machine_id, 9, 11)
+            _booking_row(conn, 2, machine_id, first, 14, 15)
+            _occupancy_row(conn, "old-2@test", machine_id, 14, 15)
+        _migrate("0012")
+        with ext_db.engine.begin() as conn:
+            conn.execute(text("UPDATE booking SET status = 'no_show', updated_at = :now "
+                              "WHERE uid = 'old-1@test'"), {"now": NOW})
+            assert _statuses(conn, "old-1@test") == ("no_show", {"no_show"})
+        # Its slot is free: another booking of the same hours is written.
+        with ext_db.engine.begin() as conn:
+            _booking_row(conn, 3, machine_id, second, 9, 11)
+            _occupancy_row(conn, "old-3@test", machine_id, 9, 11)
+        for table, column in (("booking", "status"), ("occupancy", "booking_status")):
+            with pytest.raises(IntegrityError, match=f"ck_{table}_{column}"), \
+                    ext_db.engine.begin() as conn:
+                conn.execute(text(f"UPDATE {table} SET {column} = 'vanished'"))
+        _migrate("0011", down=True)
+        assert _revision() == "0011"
+        with ext_db.engine.begin() as conn:
+            assert _statuses(conn, "old-1@test") == ("cancelled", {"cancelled"})
+            assert _statuses(conn, "old-2@test") == ("confirmed", {"confirmed"})
+            assert conn.execute(text("SELECT cancelled_at FROM booking "
+                                     "WHERE uid = 'old-1@test'")).scalar() is not None
+            assert "checked_in_at" not in {
+                c["name"] for c in inspect(conn).get_columns("booking")}
+        with pytest.raises(IntegrityError, match="ck_booking_status"), \
+                ext_db.engine.begin() as conn:
+            conn.execute(text("UPDATE booking SET status = 'no_show' "
+                              "WHERE uid = 'old-2@test'"))
+        _migrate("0012")
+        assert _revision() == "0012"
+        with ext_db.engine.begin() as conn:
+            conn.execute(text("UPDATE booking SET status = 'no_show' "
+                              "WHERE uid = 'old-2@test'"))
+            assert _statuses(conn, "old-2@test") == ("no_show", {"no_show"})

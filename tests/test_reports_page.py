@@ -56,8 +56,9 @@ def test_coordinator_sees_charts_and_tables_of_their_establishment(client, login
     html = response.get_data(as_text=True)
     charts = {svg.get("id"): svg for svg in _svgs(html)}
     # The establishment defaults to the coordinator's: no per-establishment chart.
+    # Real use: no machine requires check-in here, so no hours chart, but rates.
     assert sorted(charts) == ["chart-company", "chart-equipment", "chart-month",
-                              "chart-purpose", "chart-sharing"]
+                              "chart-purpose", "chart-sharing", "chart-usage-rates"]
     for chart_id, svg in charts.items():
         assert svg.get("role") == "img"
         assert svg.get("aria-labelledby") == f"{chart_id}-title {chart_id}-desc"

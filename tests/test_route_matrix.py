@@ -54,6 +54,8 @@ MATRIX: dict[str, str] = {
     "POST main.set_language":                       "302 302 302 302 302 302 302 302",
     "GET main.dashboard":                           "L   200 200 200 200 200 200 200",
     "POST main.claim_offer":                        "L   403 403 404 302 404 404 404",
+    "GET main.waitlist":                            "L   200 200 200 200 200 200 200",
+    "POST main.leave_waitlist":                     "L   403 403 404 302 404 404 404",
     "GET auth.login":                               "200 302 302 302 302 302 302 302",
     "POST auth.login":                              "200 302 302 302 302 302 302 302",
     "POST auth.logout":                             "L   302 302 302 302 302 302 302",
@@ -152,6 +154,7 @@ MATRIX: dict[str, str] = {
     "GET reports.utilisation":                      "L   200 200 200 403 403 403 403",
     "GET reports.csv":                              "L   200 200 200 403 403 403 403",
     "GET reports.xlsx":                             "L   200 200 200 403 403 403 403",
+    "GET reports.usage_csv":                        "L   200 200 200 403 403 403 403",
     # --- quotas (the world's quota on the machine, for the other establishments)
     "GET quotas.mine":                              "L   200 200 200 200 200 200 200",
     "GET quotas.manage":                            "L   200 200 200 403 403 403 403",
@@ -161,6 +164,22 @@ MATRIX: dict[str, str] = {
     "GET quotas.delete":                            "L   200 200 403 403 403 403 403",
     "POST quotas.delete":                           "L   302 302 403 403 403 403 403",
     "GET quotas.shares":                            "L   200 200 200 403 403 403 403",
+    # --- check-in at the machine (the booking is pending: refused with a flash) and
+    # the trainer's incident on the machine (the reporter reads; the owner acts)
+    "GET checkin.machine":                          "L   200 200 200 200 200 200 200",
+    "POST checkin.check_in":                        "L   302 302 403 302 403 403 404",
+    "POST checkin.check_out":                       "L   302 302 403 302 403 403 404",
+    "GET checkin.incident":                         "L   200 200 404 200 404 404 404",
+    "POST checkin.maintenance":                     "L   200 200 404 403 404 404 404",
+    "POST checkin.resolve":                         "L   302 302 404 403 404 404 404",
+    # --- kiosk screens (the home coordinator's link of the home site) and QR labels
+    "GET kiosk.screen":                             "200 200 200 200 200 200 200 200",
+    "GET kiosk.manage":                             "L   200 200 200 403 403 403 403",
+    "POST kiosk.create":                            "L   200 200 200 403 403 403 403",
+    "GET kiosk.revoke":                             "L   200 200 404 403 403 403 403",
+    "POST kiosk.revoke":                            "L   302 302 404 403 403 403 403",
+    "GET kiosk.label":                              "L   200 200 403 403 403 403 403",
+    "GET kiosk.sheet":                              "L   200 200 403 403 403 403 403",
     # --- history (audit entries): those who manage the object
     "GET history.booking":                          "L   200 200 403 403 403 403 404",
     "GET history.equipment":                        "L   200 200 403 403 403 403 403",
@@ -304,6 +323,9 @@ MATRIX: dict[str, str] = {
     "POST Waitlist.join":                           "401 403 403 403 201 403 422 422",
     "DELETE Waitlist.leave":                        "401 403 403 404 204 404 404 404",
     "POST Waitlist.claim":                          "401 403 403 404 201 404 404 404",
+    # --- API: check-in at the machine (the booking is pending: those allowed get 409)
+    "POST CheckIn.check_in":                        "401 409 409 403 409 403 403 404",
+    "POST CheckIn.check_out":                       "401 409 409 403 409 403 403 404",
 }
 # fmt: on
 
@@ -374,6 +396,7 @@ def api_bodies(w: World) -> dict[str, Any]:
         "Quotas.create_quota": {"equipment_id": ids["equipment_id"], "applies_to": "user",
                                 "period": "week", "max_hours": 7.5, "over": "refuse"},
         "Quotas.update_quota": {"max_hours": 50},
+        "CheckIn.check_out": {"incident": "Fuite"},
         "Waitlist.join": {"equipment_id": ids["equipment_id"], "title": "En attente",
                           "start": "2027-01-13T09:00:00+01:00",
                           "end": "2027-01-13T10:00:00+01:00"},

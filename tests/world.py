@@ -33,6 +33,7 @@ from booking.services.certifications.requests import request_certification
 from booking.services.closures.operations import closure_target, create_closure
 from booking.services.equipment.documents import Storage, Upload, add_document
 from booking.services.feeds.operations import create_feed, feed_token
+from booking.services.kiosk.operations import create_link, kiosk_token
 from booking.services.policy import Policy
 from models import (
     Base,
@@ -42,6 +43,7 @@ from models import (
     FeedScope,
     IdentityLink,
     IdentityProvider,
+    KioskScope,
     LinkPurpose,
     Project,
     ProjectStatus,
@@ -54,6 +56,7 @@ from models import (
     WaitlistEntry,
     WaitlistStatus,
 )
+from models.incident import Incident
 from tests.conftest import NOW, PASSWORD, Factory, csrf_token_of
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -116,6 +119,10 @@ def build_world(app: Flask, make: Factory, db: Session) -> World:
         key = app.config["SECRET_KEY"]
         feed = create_feed(db, actor=people["trainer"], now=NOW, scope=FeedScope.TRAINER,
                            scope_id=people["trainer"].id, key=key)
+        # The home coordinator's kiosk screen of the site (the kiosk routes).
+        kiosk = create_link(db, actor=people["coordinator"], now=NOW,
+                            scope=KioskScope.ESTABLISHMENT, target_id=home.id, label="Hall",
+                            key=key)
         requested = request_certification(db, actor=people["other_trainer"],
                                           equipment=machine, now=NOW)
         closure = create_closure(
@@ -164,6 +171,11 @@ def build_world(app: Flask, make: Factory, db: Session) -> World:
                           created_at=NOW, updated_at=NOW, offered_at=NOW,
                           offer_expires_at=NOW + timedelta(hours=2))
     db.add(offer)
+    # A problem ``trainer`` reported on the machine at a check-out (the incident routes).
+    incident = Incident(equipment_id=machine.id, booking_id=booking.id,
+                        reported_by_id=people["trainer"].id, reported_at=NOW,
+                        description="Joint de porte usé")
+    db.add(incident)
     db.flush()
     assert booking.status is BookingStatus.PENDING
     ids: dict[str, int | str] = {
@@ -175,6 +187,7 @@ def build_world(app: Flask, make: Factory, db: Session) -> World:
         "away_id": away.id, "document_id": document.id, "token_id": integration.id,
         "code": "world-ldap", "provider_id": provider.id, "identity_link_id": identity_link.id,
         "quota_id": quota.id, "waitlist_entry_id": offer.id,
+        "link_id": kiosk.id, "kiosk_token": kiosk_token(kiosk, key), "incident_id": incident.id,
         # A live « mot de passe oublié » link of other_trainer (its secret, in the URL).
         "link": issue_link(db, people["other_trainer"], LinkPurpose.PASSWORD_RESET, now=NOW),
     }

@@ -42,6 +42,7 @@ EQUIPMENT_ERRORS = {
     "parent_id": "parent", "required_certification_type_ids": "certification_types",
     "notice_minutes": "notice_minutes", "max_advance_days": "max_advance_days",
     "cancel_deadline_hours": "cancel_deadline_hours", "others_open_days": "others_open_days",
+    "check_in_grace_minutes": "check_in_grace_minutes",
 }
 
 

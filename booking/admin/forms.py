@@ -106,9 +106,11 @@ class CertificationTypeForm(Form):
 
 # What an empty booking window tells the service (issue 13): no minimum notice,
 # the campus horizon, cancellation until the start, no owner's priority window.
+# Check-in at the machine (issue 14) is set beside them, in both forms: whether
+# the machine requires it, and its grace period (the same default as the table's).
 WINDOW_WHEN_EMPTY: dict[str, int | None] = {
     "notice_minutes": 0, "max_advance_days": None, "cancel_deadline_hours": 0,
-    "others_open_days": None,
+    "others_open_days": None, "check_in_required": False, "check_in_grace_minutes": 15,
 }
 
 
@@ -136,6 +138,21 @@ def booking_window_fields() -> tuple[IntegerField, IntegerField, IntegerField, I
             description=_l("The establishment's priority: other establishments and companies "
                            "book a slot only from this many days before its day. Empty: no "
                            "priority window.")),
+    )
+
+
+def check_in_fields() -> tuple[BooleanField, IntegerField]:
+    """Check-in at the machine, for each form that edits the booking windows."""
+    return (
+        BooleanField(_l("Check-in required at the machine"),
+                     description=_l("The trainer checks in with the machine's QR code; a "
+                                    "booking not checked in by the end of the grace period "
+                                    "is released.")),
+        IntegerField(
+            _l("Check-in grace period (minutes after the start)"), default=15,
+            validators=[Optional(), NumberRange(min=0, max=240)],
+            description=_l("Check-in opens 15 minutes before the start and closes this long "
+                           "after it (0 to 240).")),
     )
 
 
@@ -191,6 +208,7 @@ class EquipmentForm(Form):
         description=_l("A pending booking not decided in time expires."))
     notice_minutes, max_advance_days, cancel_deadline_hours, others_open_days = (
         booking_window_fields())
+    check_in_required, check_in_grace_minutes = check_in_fields()
     requires_approval = BooleanField(_l("Bookings need a coordinator's approval"))
     open_on_holidays = BooleanField(_l("Open on public holidays"))
     line_hours = BooleanField(_l("A component opens when its line does"), default=True,

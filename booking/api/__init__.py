@@ -76,6 +76,7 @@ def init_api(app: Flask) -> None:
     from booking.api import (
         auth,
         bookings,
+        checkin,
         directory,
         equipment,
         feeds,
@@ -92,7 +93,7 @@ def init_api(app: Flask) -> None:
 
     for module in (auth, integration_tokens, directory, equipment, bookings, projects, feeds,
                    reports, identity_providers, onboarding, travel_times, slots, quotas,
-                   waitlist):
+                   waitlist, checkin):
         for blueprint in module.BLUEPRINTS:
             csrf.exempt(blueprint)  # bearer tokens, never cookies: no CSRF to fear
             api.register_blueprint(blueprint)

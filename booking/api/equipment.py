@@ -78,6 +78,13 @@ class EquipmentInSchema(Schema):
         "description": "The owner's priority window: other establishments and companies "
                        "book a slot only from this many days before its day (422 "
                        "not_open_yet); null: no window."})
+    check_in_required = fields.Boolean(metadata={
+        "description": "Bookings are checked in at the machine (its QR label); one not "
+                       "checked in by the end of the grace period is released as a "
+                       "no-show. Off: check-in stays possible and only records the use."})
+    check_in_grace_minutes = integer(0, 240, strict=False, metadata={
+        "description": "Check-in is open from 15 minutes before the start to this many "
+                       "minutes after it (default 15)."})
     opening_hours = fields.List(fields.Nested(OpeningHoursSchema),
                                 validate=validate.Length(max=50))
 
@@ -115,6 +122,8 @@ class EquipmentSchema(Schema):
     max_advance_days = fields.Integer(allow_none=True)
     cancel_deadline_hours = fields.Integer()
     others_open_days = fields.Integer(allow_none=True)
+    check_in_required = fields.Boolean()
+    check_in_grace_minutes = fields.Integer()
     opening_hours = fields.Function(lambda e: [
         {"weekday": h.weekday, "opens": h.opens.strftime("%H:%M"),
          "closes": h.closes.strftime("%H:%M")} for h in e.opening_hours])

@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from booking.admin.forms import booking_window_fields
+from booking.admin.forms import booking_window_fields, check_in_fields
 from booking.forms import Form, QueryForm
 from booking.labels import CLOSURE_KIND_LABELS, EQUIPMENT_STATUS_LABELS
 from models import ClosureKind
@@ -111,6 +111,7 @@ class EquipmentForm(Form):
     # The owning establishment's coordinators set these (issue 13), as admins do.
     notice_minutes, max_advance_days, cancel_deadline_hours, others_open_days = (
         booking_window_fields())
+    check_in_required, check_in_grace_minutes = check_in_fields()
     submit = SubmitField(_l("Save"))
 
     def hours_fields(self) -> list[Field]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -25,6 +25,7 @@ from booking.handlers import get_or_404, submit
 from booking.permissions import may
 from booking.services.inbox.closures import cancel_for_closure, notify_of_closure
 from booking.services.inbox.summary import count, inbox
+from booking.services.policy import Policy
 from booking.timeutil import utc_now
 from models import Booking, Closure, Establishment
 
@@ -47,7 +48,8 @@ def _inbox_count() -> dict[str, Any]:
         """What waits on the reader, counted once per request (the menu is
         drawn twice); 0 for those who coordinate nothing."""
         if "inbox_count" not in g:
-            g.inbox_count = count(db.session, current_user, now=utc_now()).total \
+            g.inbox_count = count(db.session, current_user, now=utc_now(),
+                                  policy=Policy.from_config(current_app.config)).total \
                 if may(current_user, "coordinate", Establishment) else 0
         return int(g.inbox_count)
 
@@ -57,9 +59,10 @@ def _inbox_count() -> dict[str, Any]:
 @bp.route("/inbox")
 @staff_required
 def index() -> str:
+    policy = Policy.from_config(current_app.config)
     return render_template("coordination/inbox.html",
-                           box=inbox(db.session, current_user, now=utc_now()),
-                           action_form=ClosureBookingForm())
+                           box=inbox(db.session, current_user, now=utc_now(), policy=policy),
+                           action_form=ClosureBookingForm(), policy=policy)
 
 
 def _back() -> Response:

@@ -13,6 +13,15 @@ applies and can never show what the application itself would refuse. A booking
 the service refuses on its wished day (holiday, closure, conflict, a trainer not
 certified that day...) slides to the next day, a bounded number of times.
 
+Issue 14's stories: check-in at the machine is required on the pilot lines;
+last week's sessions there were checked in and out (one with an incident its
+trainer reported, still open), one nobody came to was released as a no-show;
+and a cobot slot freed a while ago is offered to the first of two trainers in
+line. Last week's bookings are made by the service as of a week before their
+start; what happened at the machine (check-in, check-out, the incident, the
+no-show release) is written as the check-in service and the scheduler write
+it, with their audit entries, at the times they happened.
+
 Loading is idempotent: rows are matched by their natural key (code, e-mail,
 company name, project title, closure and booking uid) and existing rows are left
 as they are, so a second call creates nothing. It flushes; the caller commits.
@@ -28,8 +37,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from booking.services import audit
 from booking.services.accounts.operations import create_user
-from booking.services.bookings.operations import BookingRequest, create_booking
+from booking.services.bookings.operations import BookingRequest, cancel_booking, create_booking
 from booking.services.certifications.operations import add_months, default_valid_until
 from booking.services.equipment.hours import wall_clock, zone_of
 from booking.services.errors import (
@@ -45,9 +55,11 @@ from booking.services.errors import (
 )
 from booking.services.policy import CAMPUS_ZONE, Policy
 from booking.services.projects.operations import approve_project, request_project
+from booking.services.waitlist import operations as waitlist
 from models import (
     Booking,
     BookingPurpose,
+    BookingStatus,
     Certification,
     CertificationType,
     Closure,
@@ -58,6 +70,7 @@ from models import (
     EquipmentStatus,
     Establishment,
     EstablishmentKind,
+    Incident,
     OpeningHours,
     Project,
     ProjectStatus,
@@ -68,6 +81,7 @@ from models import (
     Role,
     TravelTime,
     User,
+    WaitlistEntry,
 )
 
 PASSWORD = "plateforme-demo"  # noqa: S105 - the published password of the demo accounts
@@ -118,6 +132,9 @@ EQUIPMENT_DEFAULTS: dict[str, Any] = {
     # Booking windows (issue 13): notice in minutes, cancellation deadline in
     # hours, the owner's priority window in days (None: none).
     "notice": 0, "cancel_deadline": 0, "others_open": None,
+    # Check-in at the machine (issue 14): required on the pilot lines only
+    # (their category), within this many minutes after the start.
+    "grace": 15,
 }
 LINE_PART: dict[str, Any] = {  # a component of the packaging line; hours come from the line
     "parent": "TRS-LC-01", "cat": EC.PILOT_LINE, "capacity": 4, "changeover": 30,
@@ -139,7 +156,7 @@ EQUIPMENT: list[dict[str, Any]] = [  # a line comes before its components
     {**LINE_PART, "code": "TRS-LC-01-ENCART", "name": "Encartonneuse",
      "description": "Mise en étui avec notice, contrôle de présence par vision."},
     {"code": "TRS-REA-01", "name": "Réacteur d'émulsion 50 L", "est": "TRS-PHA",
-     "cat": EC.PILOT_LINE, "location": "Bâtiment B, ZAC 1", "capacity": 8,
+     "cat": EC.PILOT_LINE, "location": "Bâtiment B, ZAC 1", "capacity": 8, "grace": 20,
      "certs": ("GMP-ZAC", "REACT-EMUL"), "changeover": 45, "approval": True,
      "description": "Cuve double enveloppe sous vide avec turbine d'homogénéisation, "
      "pour crèmes et émulsions H/E ou E/H. Nettoyage en place de 45 minutes."},
@@ -324,9 +341,51 @@ BOOKINGS = [
      P.TRAINING, JULIEN, JULIEN, 10, None),  # pending: Orléans on the shared Chartres cell
 ]
 
+# Last week on the pilot lines (issue 14): Claire's sessions, booked for her by the
+# Tours coordinator a week ahead. What happened at the machine: "used" (checked in
+# a few minutes after the start, out before the end), "incident" (used, and a
+# problem reported at check-out, still open in the coordinator's inbox), "no_show"
+# (nobody checked in: released by the scheduler at the end of the grace period).
+# A refused day slides to an earlier one. Weekday 0 is last week's Monday.
+# key, equipment, weekday, start, minutes, title, participants, what happened
+PAST = [
+    ("past-1", "TRS-REA-01", 0, "09:00", 240, "Émulsification E/H — BTS métiers de la chimie",
+     8, "used"),
+    ("past-2", "TRS-LC-01", 1, "08:00", 240, "TP conditionnement — Master 2 pharmacie "
+     "industrielle", 8, "used"),
+    ("past-3", "TRS-LC-01-REMP", 2, "09:00", 180, "Réglage des becs de la remplisseuse", 4,
+     "incident"),
+    ("past-4", "TRS-LC-01-ETIQ", 3, "14:00", 120, "Étiquetage — impression du lot et de la "
+     "date de péremption", 4, "no_show"),
+    ("past-5", "TRS-REA-01", 4, "09:00", 180, "Nettoyage en place du réacteur — licence "
+     "professionnelle", 8, "used"),
+]
+PAST_BOOKED_AHEAD = timedelta(days=7)
+CHECKED_IN_AFTER = timedelta(minutes=7)  # after the start, within every grace period
+CHECKED_OUT_BEFORE = timedelta(minutes=20)  # before the end
+INCIDENT = ("Fuite sur la buse de remplissage n° 2 : une goutte de crème tombe après chaque "
+            "dose et souille les flacons. Buse démontée et nettoyée, la fuite reprend : "
+            "joint à changer avant la prochaine séance.")
+
+# The waiting list: Julien booked a Friday morning of his cobot cell three days
+# ago; Karim, then Sophie, joined its waiting list; Julien cancelled it this
+# morning, and the waiting-list job offered the slot to Karim, first in line, for
+# two hours (his dashboard); Sophie waits behind him (her waiting lists).
+# key, equipment, weekday of the next week, start, minutes, title
+WAITLIST_SLOT = ("waitlist-1", "ORL-COBOT-01", 4, "09:00", 180,
+                 "Préparation au concours des métiers — cobotique")
+WAITLIST_BOOKED_BEFORE = timedelta(days=3)
+# who joined, how long before now, the title of their request
+WAITLIST_LINE = [(KARIM, timedelta(hours=26), "Démonstration de cobot — stagiaires en "
+                  "reconversion"),
+                 (SOPHIE, timedelta(hours=5), "Cobotique — BTS maintenance des systèmes")]
+WAITLIST_FREED_BEFORE = timedelta(minutes=20)
+WAITLIST_OFFERED_BEFORE = timedelta(minutes=15)  # the job's next run
+WAITLIST_CANCEL_REASON = "Séance reportée : les élèves partent en stage cette semaine-là."
+
 COUNT_KEYS = ("establishments", "companies", "certification_types", "equipment",
               "opening_hours", "users", "certifications", "projects", "closures", "bookings",
-              "occupancies", "travel_times", "quotas")
+              "occupancies", "travel_times", "quotas", "waitlist_entries", "incidents")
 
 
 def load_demo_campus(session: Session, *, now: datetime,
@@ -339,7 +398,7 @@ def load_demo_campus(session: Session, *, now: datetime,
     for step in (loader.add_establishments, loader.add_companies, loader.add_types,
                  loader.add_equipment, loader.add_users, loader.add_certifications,
                  loader.add_projects, loader.add_closures, loader.add_sharing,
-                 loader.add_bookings):
+                 loader.add_bookings, loader.add_past, loader.add_waitlist):
         step()
         session.flush()
     return loader.counts
@@ -411,6 +470,8 @@ class _Loader:
                 changeover_minutes=spec["changeover"], requires_approval=spec["approval"],
                 notice_minutes=spec["notice"], cancel_deadline_hours=spec["cancel_deadline"],
                 others_open_days=spec["others_open"],
+                check_in_required=spec["cat"] is EC.PILOT_LINE,
+                check_in_grace_minutes=spec["grace"],
                 required_certification_types=[self.types[c] for c in spec["certs"]],
                 opening_hours=[OpeningHours(weekday=d, opens=o, closes=c) for d, o, c in hours],
                 created_at=self.now, updated_at=self.now))
@@ -525,18 +586,119 @@ class _Loader:
             self.counts["occupancies"] += len(booking.occupancies)
 
     def _book(self, actor: User, item: Equipment, day: date, at: time, duration: timedelta,
-              **fields: Any) -> Booking | None:
+              *, booked_at: datetime | None = None, ahead: timedelta | None = None,
+              step: int = 1, **fields: Any) -> Booking | None:
         """Book ``item`` through the booking service at ``at`` (its local time) on
         ``day``, or on the first following day the service accepts; None when it
-        refuses them all."""
+        refuses them all. Booked at ``booked_at`` (now by default), or ``ahead``
+        of its start; ``step=-1`` slides to earlier days (last week's sessions)."""
         zone = zone_of(item)
         for shift in range(SEARCH_DAYS):
-            start = wall_clock(day + timedelta(days=shift), at, zone)
+            start = wall_clock(day + timedelta(days=step * shift), at, zone)
             request = BookingRequest(equipment_id=item.id, start=start, end=start + duration,
                                      **fields)
+            at_time = start - ahead if ahead is not None else booked_at or self.now
             try:
-                return create_booking(self.session, actor=actor, request=request, now=self.now,
+                return create_booking(self.session, actor=actor, request=request, now=at_time,
                                       policy=self.policy, notify=False)
             except DAY_REFUSALS:
                 continue
         return None
+
+    def _existing(self, keys: list[str]) -> set[str]:
+        uids = [BOOKING_UID.format(key) for key in keys]
+        return set(self.session.scalars(select(Booking.uid).where(Booking.uid.in_(uids))))
+
+    def _counted(self, booking: Booking, key: str) -> Booking:
+        booking.uid = BOOKING_UID.format(key)
+        self.counts["bookings"] += 1
+        self.counts["occupancies"] += len(booking.occupancies)
+        return booking
+
+    def add_past(self) -> None:
+        """Last week's sessions on the pilot lines and what happened at the machine."""
+        existing = self._existing([row[0] for row in PAST])
+        last_monday = self.monday - timedelta(weeks=2)
+        coordinator, trainer = self.users[C_TOURS], self.users[CLAIRE]
+        for key, code, weekday, hhmm, minutes, title, participants, outcome in PAST:
+            if BOOKING_UID.format(key) in existing:
+                continue
+            booking = self._book(
+                coordinator, self.equipment[code], last_monday + timedelta(days=weekday),
+                time.fromisoformat(hhmm), timedelta(minutes=minutes), ahead=PAST_BOOKED_AHEAD,
+                step=-1, title=title, purpose=P.TRAINING, trainer_id=trainer.id,
+                participants=participants, project_id=None)
+            if booking is None:
+                continue
+            self._counted(booking, key)
+            if outcome == "no_show":
+                self._no_show(booking)
+            else:
+                self._used(booking, incident=INCIDENT if outcome == "incident" else None)
+            self.session.flush()
+
+    def _used(self, booking: Booking, *, incident: str | None) -> None:
+        """Checked in and out by its trainer (as the check-in service records it),
+        then completed by the scheduler at its end."""
+        trainer, machine = booking.trainer or booking.booked_by, booking.equipment_id
+        booking.checked_in_at = booking.start_at + CHECKED_IN_AFTER
+        audit.record(self.session, actor=trainer, action="booking.check_in",
+                     object_type="booking", object_id=booking.id, now=booking.checked_in_at,
+                     equipment_id=machine, trainer_id=trainer.id)
+        booking.checked_out_at = booking.end_at - CHECKED_OUT_BEFORE
+        audit.record(self.session, actor=trainer, action="booking.check_out",
+                     object_type="booking", object_id=booking.id, now=booking.checked_out_at,
+                     equipment_id=machine)
+        if incident is not None:
+            reported = self._add("incidents", Incident(
+                equipment_id=machine, booking_id=booking.id, reported_by_id=trainer.id,
+                reported_at=booking.checked_out_at, description=incident))
+            self.session.flush()
+            audit.record(self.session, actor=trainer, action="incident.report",
+                         object_type="incident", object_id=reported.id,
+                         now=booking.checked_out_at, equipment_id=machine,
+                         booking_id=booking.id)
+        booking.status = BookingStatus.COMPLETED
+        booking.updated_at = booking.end_at
+        audit.record(self.session, actor=None, action="booking.complete", object_type="booking",
+                     object_id=booking.id, now=booking.end_at)
+
+    def _no_show(self, booking: Booking) -> None:
+        """Nobody checked in: the scheduler released it at the end of the grace period."""
+        released = booking.start_at + timedelta(minutes=booking.equipment.check_in_grace_minutes)
+        booking.status = BookingStatus.NO_SHOW
+        booking.updated_at = released
+        audit.record(self.session, actor=None, action="booking.no_show", object_type="booking",
+                     object_id=booking.id, now=released, equipment_id=booking.equipment_id)
+
+    def add_waitlist(self) -> None:
+        """A freed cobot slot offered to the first of two trainers in line."""
+        key, code, weekday, hhmm, minutes, title = WAITLIST_SLOT
+        if self._existing([key]):
+            return
+        julien, cell = self.users[JULIEN], self.equipment[code]
+        booking = self._book(julien, cell, self.monday + timedelta(days=weekday),
+                             time.fromisoformat(hhmm), timedelta(minutes=minutes),
+                             booked_at=self.now - WAITLIST_BOOKED_BEFORE, title=title,
+                             purpose=P.TRAINING, trainer_id=julien.id, participants=10,
+                             project_id=None)
+        if booking is None:
+            return
+        self._counted(booking, key)
+        line: list[WaitlistEntry] = []
+        for email, before, wanted in WAITLIST_LINE:
+            request = BookingRequest(equipment_id=cell.id, start=booking.start_at,
+                                     end=booking.end_at, title=wanted, purpose=P.TRAINING)
+            try:
+                line.append(waitlist.join(self.session, actor=self.users[email],
+                                          request=request, now=self.now - before,
+                                          policy=self.policy))
+            except DAY_REFUSALS:
+                continue  # not this trainer, this time: the line is shorter
+            self.counts["waitlist_entries"] += 1
+        cancel_booking(self.session, actor=julien, booking=booking,
+                       now=self.now - WAITLIST_FREED_BEFORE, reason=WAITLIST_CANCEL_REASON,
+                       notify=False)
+        if line:
+            waitlist.offer(self.session, line[0], now=self.now - WAITLIST_OFFERED_BEFORE,
+                           notify=False)

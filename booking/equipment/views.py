@@ -24,6 +24,7 @@ from booking.services.bookings.availability import availability
 from booking.services.bookings.rules import describe_opening_hours, required_types
 from booking.services.certifications.held import types_held_on
 from booking.services.equipment import hours
+from booking.services.waitlist.listing import line_of
 from booking.timeutil import utc_now
 from models import (
     Booking,
@@ -139,4 +140,6 @@ def page(equipment_id: int) -> str:
         today=today, can_book=may(current_user, "book", equipment),
         prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1),
         day_names=local_day_names(),
+        waitlist=line_of(db.session, equipment, now=now)
+        if may(current_user, "see_waitlist", equipment) else None,
     )

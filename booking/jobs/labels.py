@@ -22,6 +22,7 @@ TITLES: dict[str, Any] = {
     "approval_digest": _l("Approval digest"),
     "certification_expiry": _l("Certification expiry"),
     "expire_pending": _l("Expiry of pending bookings"),
+    "no_show_release": _l("No-show release"),
     "waitlist": _l("Waiting lists"),
     "complete_past": _l("Completion of past bookings"),
     "advance_projects": _l("Project progress"),
@@ -37,6 +38,9 @@ DESCRIPTIONS: dict[str, Any] = {
     "certification_expiry": _l("Warns trainers before a certification expires and flags the "
                                "bookings of trainers no longer certified."),
     "expire_pending": _l("Expires pending bookings past their decision deadline."),
+    "no_show_release": _l("Releases the bookings of machines requiring check-in that nobody "
+                          "checked in by the end of the grace period, and offers their slots "
+                          "to the waiting lists at once."),
     "waitlist": _l("Expires unclaimed offers and entries whose slot has started, and "
                    "offers freed slots to the first in line who fits."),
     "complete_past": _l("Marks past confirmed bookings completed."),
@@ -70,6 +74,10 @@ SUMMARIES: dict[str, Callable[[list[int]], str]] = {
     "expire_pending": _say(
         lambda n: ngettext("%(num)d pending booking expired", "%(num)d pending bookings expired",
                            n)),
+    "no_show_release": _say(
+        lambda n: ngettext("%(num)d booking released as a no-show",
+                           "%(num)d bookings released as no-shows", n),
+        lambda n: ngettext("%(num)d slot offered", "%(num)d slots offered", n)),
     "waitlist": _say(
         lambda n: ngettext("%(num)d offer expired", "%(num)d offers expired", n),
         lambda n: ngettext("%(num)d entry expired", "%(num)d entries expired", n),

@@ -26,7 +26,8 @@ from booking.i18n import display_zone
 from booking.permissions import is_trainer
 from booking.services.bookings.agenda import pending_approvals_count, upcoming_bookings
 from booking.services.policy import EXPIRING_WITHIN, Policy
-from booking.services.waitlist.operations import claim, offered_entries
+from booking.services.waitlist.listing import my_entries, waiting_count
+from booking.services.waitlist.operations import claim, leave, offered_entries
 from booking.timeutil import utc_now
 from models import Certification, WaitlistEntry
 
@@ -64,8 +65,28 @@ def dashboard() -> str:
         today=today,
         soon=today + EXPIRING_WITHIN,
         offers=offered_entries(db.session, user, now=now),
+        waiting=waiting_count(db.session, user, now=now),
         now=now,
     )
+
+
+@bp.route("/waitlist")
+@login_required
+def waitlist() -> str:
+    """« Mes listes d'attente »: the current user's entries, in line then past."""
+    now = utc_now()
+    return render_template("main/waitlist.html",
+                           entries=my_entries(db.session, current_user, now=now), now=now)
+
+
+@bp.route("/waitlist/<id:waitlist_entry_id>/leave", methods=["POST"])
+@login_required
+def leave_waitlist(waitlist_entry_id: int) -> Response:
+    """« Quitter la liste »: an offer held passes to the next in line."""
+    entry = get_or_404(WaitlistEntry, waitlist_entry_id, current_user, "leave")
+    submit(lambda: leave(db.session, actor=current_user, entry=entry, now=utc_now()),
+           success=_("You left the waiting list."))
+    return redirect(url_for("main.waitlist"))
 
 
 @bp.route("/waitlist/<id:waitlist_entry_id>/claim", methods=["POST"])

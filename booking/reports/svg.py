@@ -174,3 +174,58 @@ def column_chart(bars: Iterable[Bar], *, chart_id: str, title: str, desc: str,
                    f"</text></g>")
     out.append(_CLOSE)
     return Markup("".join(out))  # noqa: S704 - every label, text and id went through escape()
+
+
+def grouped_bar_chart(groups: Iterable[tuple[str, list[Bar]]], *, series: list[tuple[str, int]],
+                      chart_id: str, title: str, desc: str, axis_label: str,
+                      maximum: float = 0.0, ticks: int = 4,
+                      tick_format: Callable[[float], str] = _f, width: int = 400) -> Markup:
+    """Several horizontal bars per item (a machine's booked and used hours), the
+    item's label above them and each value after its bar; ``series`` names the
+    bars of an item, in order, with their pattern, in a legend at the top (the
+    series differ by pattern as well as colour)."""
+    groups = list(groups)
+    bar_h, gap, value_room = 14, 4, 92
+    legend_h = 26
+    top = 6 + legend_h
+    per = max([len(bars) for _label, bars in groups] or [1])
+    row = 22 + per * (bar_h + gap) + 4
+    plot = width - value_room - 8
+    axis_y = top + len(groups) * row + 4
+    every = [bar for _label, bars in groups for bar in bars]
+    end = _nice_max(max([maximum, *(b.value or 0 for b in every)]), ticks)
+    legend_bars = [Bar(name, 0.0, "", pattern) for name, pattern in series]
+    out = _open(chart_id, width, axis_y + 46, title, desc) + _defs(chart_id,
+                                                                   every + legend_bars)
+    x = 4.0
+    for bar in legend_bars:
+        out.append(f'<rect x="{_f(x)}" y="6" width="14" height="14" {_fill(chart_id, bar)}/>')
+        out.append(f'<text x="{_f(x + 20)}" y="18">{escape(_cut(bar.label))}</text>')
+        x += 20 + 7.5 * len(_cut(bar.label)) + 16
+    for k in range(ticks + 1):
+        gx = 4 + plot * k / ticks
+        out.append(f'<line x1="{_f(gx)}" y1="{top}" x2="{_f(gx)}" y2="{axis_y}" '
+                   f'stroke="{GRID}"/>')
+        anchor = "start" if k == 0 else "middle"
+        out.append(f'<text x="{_f(gx - (4 if k == 0 else 0))}" y="{axis_y + 18}" '
+                   f'text-anchor="{anchor}" fill="{MUTED}">{escape(tick_format(end * k / ticks))}'
+                   f"</text>")
+    out.append(f'<line x1="4" y1="{axis_y}" x2="{_f(4 + plot)}" y2="{axis_y}" stroke="{MUTED}"/>')
+    out.append(f'<text x="{_f(4 + plot / 2)}" y="{axis_y + 40}" text-anchor="middle" '
+               f'font-weight="600">{escape(axis_label)}</text>')
+    for i, (label, bars) in enumerate(groups):
+        y = top + i * row
+        out.append(f'<g><text x="4" y="{y + 15}" font-size="14">{escape(_cut(label))}</text>')
+        for j, bar in enumerate(bars):
+            by = y + 22 + j * (bar_h + gap)
+            length = plot * (bar.value or 0) / end
+            out.append(f"<g><title>{escape(label)} — {escape(bar.label)} — {escape(bar.text)}"
+                       "</title>")
+            if bar.value is not None:
+                out.append(f'<rect x="4" y="{by}" width="{_f(length)}" height="{bar_h}" '
+                           f"{_fill(chart_id, bar)}/>")
+            out.append(f'<text x="{_f(4 + length + 6)}" y="{by + 12}" font-weight="600">'
+                       f"{escape(bar.text)}</text></g>")
+        out.append("</g>")
+    out.append(_CLOSE)
+    return Markup("".join(out))  # noqa: S704 - every label, text and id went through escape()

@@ -4,7 +4,12 @@ The page shows each figure twice, as a chart drawn here as SVG
 (booking.reports.svg) and as a table (the accessible alternative, and what a
 screen reader reads); ``/reports/utilisation.csv`` downloads the rows of one
 group and ``/reports/utilisation.xlsx`` every group, in the reader's language
-(``codes=1``: the CSV as the API gives its rows). The page's range has both
+(``codes=1``: the CSV as the API gives its rows). Its section « Utilisation
+réelle » sets used hours beside booked hours, with the no-show and late
+cancellation rates, per machine, establishment and user (the booker; a
+coordinator sees the users of their own establishment, an admin everyone), and
+``/reports/usage.csv`` downloads them; the workbook has their sheets too.
+The page's range has both
 days included (``from``, ``until``), as every other page; the API's ``to``
 (excluded) is still read in old links and by the downloads. Dates in
 Europe/Paris. Coordinators start on their establishment, admins on the whole
@@ -34,14 +39,16 @@ from booking.extensions import db
 from booking.i18n import local_date
 from booking.query import arg_day, arg_id, optional_day
 from booking.reports.forms import ALL, ReportForm
-from booking.reports.svg import Bar, bar_chart, column_chart
+from booking.reports.svg import Bar, bar_chart, column_chart, grouped_bar_chart
 from booking.services.errors import DomainError
 from booking.services.inputs import ascii_file_name, parse_id
 from booking.services.policy import CAMPUS_ZONE
-from booking.services.reports.access import default_establishment
+from booking.services.reports.access import PeopleScope, default_establishment, people_scope
 from booking.services.reports.activity import activity
 from booking.services.reports.spreadsheet import (
     SEPARATORS,
+    usage_csv,
+    usage_table,
     utilisation_csv,
     utilisation_table,
 )
@@ -74,6 +81,15 @@ GROUP_HEADS = {
 }
 # Pages' sections, in order; "establishment" only for the whole campus.
 SECTIONS = ("equipment", "month", "purpose", "sharing", "company", "establishment")
+# The used-against-booked tables (« Utilisation réelle »), in order.
+USAGE_GROUPS = ("equipment", "establishment", "user")
+USAGE_HEADS = {"equipment": _lp("table column", "Equipment"),
+               "establishment": _l("Establishment"), "user": _l("Booked by")}
+USAGE_TITLES = {"equipment": _l("Real use per machine"),
+                "establishment": _l("Real use per establishment"),
+                "user": _l("Real use per user")}
+BOOKED_PATTERN, USED_PATTERN = 1, 0
+NO_SHOW_PATTERN, LATE_PATTERN = 0, 2
 
 
 # --- numbers in the page's language --------------------------------------------
@@ -207,6 +223,95 @@ def _chart(group: str, rows: list[Row], labels: list[str], period: str) -> Marku
                      axis_label=_("Booked hours"), tick_format=hours)
 
 
+# --- used against booked (« Utilisation réelle ») -----------------------------------
+
+
+def _usage_groups(choice_establishment: int | None) -> list[str]:
+    return [g for g in USAGE_GROUPS if g != "establishment" or choice_establishment is None]
+
+
+def _with_figures(rows: list[Row]) -> list[Row]:
+    """The rows that have something to say: booked hours or bookings made."""
+    return [r for r in rows if r.booked_hours or r.bookings_count or r.used_hours]
+
+
+def _usage_chart(rows: list[Row], period: str) -> Markup | None:
+    """Booked and used hours of each machine concerned by check-in."""
+    shown = [r for r in rows if r.check_in_booked_hours or r.used_hours]
+    if not shown:
+        return None
+    booked, used = _("Booked hours on check-in"), _("Used hours")
+    groups = [(r.label, [
+        Bar(booked, r.check_in_booked_hours,
+            _("%(hours)s h", hours=hours(r.check_in_booked_hours)), BOOKED_PATTERN),
+        Bar(used, r.used_hours, _("%(hours)s h", hours=hours(r.used_hours)), USED_PATTERN)])
+        for r in shown]
+    return grouped_bar_chart(
+        groups, series=[(booked, BOOKED_PATTERN), (used, USED_PATTERN)],
+        chart_id="chart-usage-hours",
+        title=_("Booked and used hours of each machine, %(period)s.", period=period),
+        desc=_("Machines that require check-in, or where people checked in: the hours "
+               "booked, then the hours used from check-in to check-out; the table that "
+               "follows gives the figures."),
+        axis_label=_("Hours"), tick_format=hours)
+
+
+def _rate_bar(name: str, rate: float | None, pattern: int) -> Bar:
+    return Bar(name, None if rate is None else rate * 100, percent(rate), pattern)
+
+
+def _rates_chart(rows: list[Row], period: str) -> Markup | None:
+    """No-show and late cancellation rates of each machine with bookings."""
+    shown = [r for r in rows if r.due_count or r.bookings_count]
+    if not shown:
+        return None
+    no_show, late = _("No-show rate"), _("Late cancellation rate")
+    return grouped_bar_chart(
+        [(r.label, [_rate_bar(no_show, r.no_show_rate, NO_SHOW_PATTERN),
+                    _rate_bar(late, r.late_cancellation_rate, LATE_PATTERN)])
+         for r in shown],
+        series=[(no_show, NO_SHOW_PATTERN), (late, LATE_PATTERN)],
+        chart_id="chart-usage-rates",
+        title=_("No-show and late cancellation rates of each machine, %(period)s.",
+                period=period),
+        desc=_("No-shows over the bookings due at a machine that requires check-in; "
+               "late cancellations over the bookings made; in per cent, “—” without "
+               "bookings. The table that follows gives the counts."),
+        axis_label=_("Rate (per cent)"), maximum=10, tick_format=_tick_percent)
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _usage(rows: dict[str, list[Row]], choice: Choice, period: str,
+           people: PeopleScope) -> dict[str, Any]:
+    machines = rows["equipment"]
+    tables = []
+    for group in _usage_groups(choice.establishment_id):
+        shown = _with_figures(rows[group]) if group != "user" else rows[group]
+        tables.append({
+            "group": group, "title": USAGE_TITLES[group], "head": USAGE_HEADS[group],
+            "rows": shown,
+            "csv": url_for("reports.usage_csv", **choice.query(group_by=group)),
+            "csv_comma": url_for("reports.usage_csv", **choice.query(group_by=group, sep=",")),
+        })
+    used = sum(r.used_hours for r in machines)
+    check_in = sum(r.check_in_booked_hours for r in machines)
+    due = sum(r.due_count for r in machines)
+    no_shows = sum(r.no_show_count for r in machines)
+    made = sum(r.bookings_count for r in machines)
+    late = sum(r.late_cancellation_count for r in machines)
+    return {
+        "tables": tables, "everyone": people.everyone,
+        "hours_chart": _usage_chart(machines, period),
+        "rates_chart": _rates_chart(machines, period),
+        "totals": {"used": used, "check_in": check_in, "usage_rate": _ratio(used, check_in),
+                   "due": due, "no_shows": no_shows, "no_show_rate": _ratio(no_shows, due),
+                   "made": made, "late": late, "late_rate": _ratio(late, made)},
+    }
+
+
 # --- the views -------------------------------------------------------------------
 
 
@@ -225,8 +330,10 @@ def utilisation_page() -> tuple[str, int] | str:
         return render_template("reports/utilisation.html", form=form, choice=None,
                                this_month=this_month), 400
     groups = [g for g in SECTIONS if g != "establishment" or choice.establishment_id is None]
+    people = people_scope(current_user)
     rows = report(db.session, first=choice.first, last_excluded=choice.last_excluded,
-                  groups=groups, establishment_id=choice.establishment_id)
+                  groups=[*groups, "user"], establishment_id=choice.establishment_id,
+                  now=now, people=people, counts=True)
     last_day = choice.last_excluded - timedelta(days=1)
     period = _("from %(first)s to %(last)s", first=local_date(choice.first, "long"),
                last=local_date(last_day, "long"))
@@ -253,6 +360,7 @@ def utilisation_page() -> tuple[str, int] | str:
                 "rate": round(booked / opened, 4) if opened else None},
         activity=activity(db.session, choice.first, choice.last_excluded,
                           choice.establishment_id, now=now),
+        usage=_usage(rows, choice, period, people),
         previous=choice.query(**_month_args(previous)),
         following=choice.query(**_month_args(following)),
         hours=hours, percent=percent)
@@ -342,7 +450,41 @@ def utilisation_xlsx_download() -> Response:
     choice = _download()
     groups = [g for g in SECTIONS if g != "establishment" or choice.establishment_id is None]
     rows = report(db.session, first=choice.first, last_excluded=choice.last_excluded,
-                  groups=groups, establishment_id=choice.establishment_id)
-    body = xlsx_bytes([_table(group, rows[group]) for group in groups],
+                  groups=[*groups, "user"], establishment_id=choice.establishment_id,
+                  now=utc_now(), people=people_scope(current_user), counts=True)
+    usage = [_usage_table(group, rows[group]) for group in _usage_groups(choice.establishment_id)]
+    body = xlsx_bytes([_table(group, rows[group]) for group in groups] + usage,
                       layout_for(get_locale()))
     return _sent(body, XLSX_MIMETYPE, choice.name(_("report"), "xlsx"))
+
+
+def _usage_table(group: str, rows: list[Row]) -> Table:
+    shown = _with_figures(rows) if group != "user" else rows
+    return usage_table(str(USAGE_TITLES[group]), str(USAGE_HEADS[group]), shown,
+                       [r.label for r in shown])
+
+
+@bp.route("/usage.csv", endpoint="usage_csv")
+@staff_required
+def usage_csv_download() -> Response:
+    """Used against booked, per machine, establishment or user (``group_by``),
+    in the reader's language (``codes=1``: the columns of the API's rows)."""
+    choice = _download()
+    group_by = request.args.get("group_by", "equipment")
+    if group_by not in USAGE_GROUPS:
+        abort(400, description=_("group_by is one of %(groups)s.",
+                                 groups=", ".join(USAGE_GROUPS)))
+    separator = request.args.get("sep") or None
+    if separator is not None and separator not in SEPARATORS:
+        abort(400, description=_("sep is “;” or “,”."))
+    rows = report(db.session, first=choice.first, last_excluded=choice.last_excluded,
+                  groups=[group_by], establishment_id=choice.establishment_id,
+                  now=utc_now(), people=people_scope(current_user), counts=True)[group_by]
+    if request.args.get("codes") == "1":
+        body = usage_csv(rows, separator or ";")
+        name = ascii_file_name(f"usage-{group_by}-{choice.first.isoformat()}-"
+                               f"{choice.last_excluded.isoformat()}.csv")
+    else:
+        body = csv_bytes(_usage_table(group_by, rows), layout_for(get_locale()), separator)
+        name = choice.name(str(USAGE_TITLES[group_by]), "csv")
+    return _sent(body, "text/csv; charset=utf-8", name)

@@ -183,3 +183,17 @@ class TooLate(DomainError):
 
     code = "too_late"
     status = 409
+
+
+class CheckInNotOpen(DomainError):
+    """Too early to check in at the machine (booking.services.checkin)."""
+
+    code = "check_in_not_open"
+    status = 409
+
+
+class CheckInClosed(DomainError):
+    """Too late to check in: the machine's grace period is over."""
+
+    code = "check_in_closed"
+    status = 409

@@ -34,6 +34,7 @@ from models import (
     Equipment,
     EquipmentCategory,
     EquipmentStatus,
+    Incident,
     Project,
     ProjectStatus,
     User,
@@ -52,6 +53,13 @@ ACTIONS = {
     "booking.complete": _lp("booking history", "Completed"),
     "booking.override_certification": _lp("booking history", "Booked without the certification"),
     "booking.closure_notice": _lp("booking history", "Told of a closure"),
+    "booking.check_in": _lp("booking history", "Checked in at the machine"),
+    "booking.check_out": _lp("booking history", "Checked out"),
+    "booking.no_show": _lp("booking history", "Released as a no-show (nobody checked in)"),
+    "incident.report": _lp("booking history", "Incident reported"),
+    "incident.maintenance": _lp("booking history", "Machine put in maintenance after an "
+                                                   "incident"),
+    "incident.resolve": _lp("booking history", "Incident resolved"),
     "equipment.create": _lp("equipment history", "Added"),
     "equipment.update": _lp("equipment history", "Changed"),
     "equipment.document_add": _lp("equipment history", "Document added"),
@@ -86,9 +94,13 @@ FIELDS = {
     "parent_id": _l("Line"), "kind": _l("Kind"), "size_bytes": _l("Size (bytes)"),
     "required": _l("Required"), "created": _l("Created"), "skipped": _l("Skipped"),
     "queued": _l("Notified"),
+    "checked_in_at": _l("Checked in at"), "checked_out_at": _l("Checked out at"),
+    "grace_minutes": _l("Grace period (minutes)"),
+    "maintenance": _l("Machine in maintenance"),
 }
 # Details that are the entry's own bookkeeping, not a change to show.
-HIDDEN = frozenset({"document_id", "closure_id", "reason", "establishment_id"})
+HIDDEN = frozenset({"document_id", "closure_id", "reason", "establishment_id",
+                    "booking_id", "incident_id"})
 
 
 @dataclass(frozen=True)
@@ -150,7 +162,7 @@ class _Reader:
             return "—"
         if value == "changed":
             return str(_l("changed"))
-        if key in ("start", "end"):
+        if key in ("start", "end") or key.endswith("_at"):
             return self.when(value)
         if key == "status":
             enum = {"booking": BookingStatus, "project": ProjectStatus,
@@ -219,8 +231,26 @@ def _entries(session: Session, object_type: str, object_id: int) -> list[AuditEn
 
 def booking_history(session: Session, *, actor: User, booking: Booking,
                     locale: Locale | str) -> list[Event]:
+    """The booking's own entries (check-in, check-out and no-show among
+    them) and those of the incidents reported at its check-out."""
     require(actor, "history", booking)
-    return _events(session, _entries(session, "booking", booking.id), locale)
+    problems = dict(session.execute(
+        select(Incident.id, Incident.description).where(Incident.booking_id == booking.id)).all())
+    reported = list(session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.object_type == "incident",
+               AuditEntry.object_id.in_(list(problems)))
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(MAX_ENTRIES))
+    ) if problems else []
+    entries = sorted([*_entries(session, "booking", booking.id), *reported],
+                     key=lambda e: (e.at, e.id), reverse=True)[:MAX_ENTRIES]
+    events = _events(session, entries, locale)
+    for entry, event in zip(entries, events, strict=True):
+        if entry.action == "incident.report" and entry.object_type == "incident":
+            # What was reported: the incident's own text (not copied into the audit).
+            event.changes.append(Change(str(FIELDS["description"]), None,
+                                        problems.get(entry.object_id) or "—"))
+    return events
 
 
 def project_history(session: Session, *, actor: User, project: Project,

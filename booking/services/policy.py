@@ -35,11 +35,17 @@ class Policy:
     # The right-hand side of booking UIDs: the site's own host, never a constant.
     uid_domain: str = "plateforme.invalid"
     max_occurrences: int = 400
+    # Repeated no-shows: this many within this many days flag a user to the
+    # coordinators (booking.services.bookings.no_show).
+    no_show_flag_count: int = 3
+    no_show_flag_days: int = 90
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Policy:
         host = urlsplit(config.get("BASE_URL", "")).hostname or "plateforme.invalid"
-        return cls(horizon_days=int(config.get("BOOKING_HORIZON_DAYS", 400)), uid_domain=host)
+        return cls(horizon_days=int(config.get("BOOKING_HORIZON_DAYS", 400)), uid_domain=host,
+                   no_show_flag_count=int(config.get("NO_SHOW_FLAG_COUNT", 3)),
+                   no_show_flag_days=int(config.get("NO_SHOW_FLAG_DAYS", 90)))
 
     @property
     def horizon(self) -> timedelta:

@@ -57,7 +57,8 @@ def pages_of(role: str, server: LiveServer) -> dict[str, str]:
                     "booking form": f"/bookings/new?equipment={cobot}&date={tuesday}"
                                     "&start=09:00&end=12:00",
                     "booking": f"/bookings/{booking}",
-                    "site calendar": f"/sites/{orleans}", "calendar links": "/calendars"},
+                    "site calendar": f"/sites/{orleans}", "calendar links": "/calendars",
+                    "waiting lists": "/waitlist"},
         "company": {"dashboard": "/dashboard", "catalogue": "/equipment",
                     "my bookings": "/bookings/mine", "projects": "/projects",
                     "project": f"/projects/{project}", "new project": "/projects/new"},

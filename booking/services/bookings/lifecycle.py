@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from booking.services import audit
 from booking.services.messaging import notifications
-from models import Booking, BookingStatus, Project, ProjectStatus
+from models import Booking, BookingStatus, Equipment, Project, ProjectStatus
 
 
 def expire_overdue_pending(session: Session, *, now: datetime) -> list[Booking]:
@@ -44,12 +44,23 @@ def expire_overdue_pending(session: Session, *, now: datetime) -> list[Booking]:
     return overdue
 
 
+def awaiting_check_in() -> ColumnElement[bool]:
+    """The booking (of the enclosing query) is of a machine that requires
+    check-in and nobody checked in: the no-show job's to decide
+    (bookings.no_show), never completed here, even once it has ended."""
+    return and_(Booking.checked_in_at.is_(None),
+                exists().where(Equipment.id == Booking.equipment_id,
+                               Equipment.check_in_required.is_(True)))
+
+
 def complete_past_bookings(session: Session, *, now: datetime) -> list[Booking]:
-    """Confirmed bookings whose end has passed become completed."""
+    """Confirmed bookings whose end has passed become completed, but for those
+    awaiting a check-in (released as no-shows by their own job)."""
     done = list(
         session.scalars(
             select(Booking)
-            .where(Booking.status == BookingStatus.CONFIRMED, Booking.end_at <= now)
+            .where(Booking.status == BookingStatus.CONFIRMED, Booking.end_at <= now,
+                   ~awaiting_check_in())
             .order_by(Booking.id)
             .with_for_update(skip_locked=True)
         )
@@ -89,7 +100,8 @@ def advance_projects(session: Session, *, now: datetime) -> tuple[int, int]:
     """
     done = _has_session(or_(
         Booking.status == BookingStatus.COMPLETED,
-        and_(Booking.status == BookingStatus.CONFIRMED, Booking.end_at <= now)))
+        and_(Booking.status == BookingStatus.CONFIRMED, Booking.end_at <= now,
+             ~awaiting_check_in())))
     to_come = _has_session(Booking.status.in_(
         (BookingStatus.PENDING, BookingStatus.CONFIRMED)), Booking.end_at > now)
     begun = _has_session(Booking.status.in_(

@@ -351,8 +351,9 @@ def move_booking(session: Session, *, actor: User, booking: Booking, now: dateti
 
 
 def cancel_booking(session: Session, *, actor: User, booking: Booking, now: datetime,
-                   reason: str | None = None) -> Booking:
-    """Cancel: the row stays with its reason, the slot is freed, SEQUENCE rises."""
+                   reason: str | None = None, notify: bool = True) -> Booking:
+    """Cancel: the row stays with its reason, the slot is freed, SEQUENCE rises.
+    ``notify=False``: nobody is told (the demo campus)."""
     require(actor, "cancel", booking)
     _require_active(booking, now)
     late = check_cancel_deadline(booking, actor=actor, now=now)
@@ -367,7 +368,8 @@ def cancel_booking(session: Session, *, actor: User, booking: Booking, now: date
     audit.record(session, actor=actor, action="booking.cancel", object_type="booking",
                  object_id=booking.id, now=now, reason=booking.cancel_reason,
                  **({"late": True} if late else {}))
-    notifications.booking_changed(session, booking, now=now, reason=booking.cancel_reason)
+    if notify:
+        notifications.booking_changed(session, booking, now=now, reason=booking.cancel_reason)
     return booking
 
 

@@ -266,6 +266,14 @@ class MissingTypes:
                          for name, code, until in self.types)
 
 
+def describe_missing(missing: Any) -> tuple[dict[str, Any], MissingTypes]:
+    """The refusal's ``details.missing`` and the types named in its sentence."""
+    details = {"missing": [{"id": t.id, "code": t.code, "name": t.name,
+                            "held_until": until.isoformat() if until else None}
+                           for t, until in missing]}
+    return details, MissingTypes(tuple((t.name, t.code, until) for t, until in missing))
+
+
 def check_certifications(session: Session, slot: Slot, trainer: User | None,
                          actor: User | None = None) -> None:
     """Rule 5: the trainer holds every required type for the whole booking.
@@ -274,10 +282,7 @@ def check_certifications(session: Session, slot: Slot, trainer: User | None,
                                      slot.start, slot.end)
     if not missing:
         return
-    details = {"missing": [{"id": t.id, "code": t.code, "name": t.name,
-                            "held_until": until.isoformat() if until else None}
-                           for t, until in missing]}
-    names = MissingTypes(tuple((t.name, t.code, until) for t, until in missing))
+    details, names = describe_missing(missing)
     if trainer is None:
         raise CertificationRequired(
             N_("%(equipment)s needs a trainer holding: %(missing)s."), details,

@@ -31,7 +31,10 @@ WINDOW_BOUNDS = {"notice_minutes": (0, 129600, False), "max_advance_days": (1, 3
 RULE_FIELDS = ("name", "description", "location", "category", "status", "status_reason",
                "capacity", "slot_minutes", "min_minutes", "max_minutes", "changeover_minutes",
                "requires_approval", "open_on_holidays", "approval_deadline_hours",
-               *WINDOW_FIELDS)
+               *WINDOW_FIELDS, "check_in_required", "check_in_grace_minutes")
+# Check-in at the machine (issue 14): the grace period after the start, as the
+# database's CHECK (models.equipment).
+GRACE_BOUNDS = (0, 240)
 
 
 def create_equipment(session: Session, *, actor: User, data: dict[str, Any],
@@ -130,6 +133,12 @@ def equipment_problems(session: Session, *, establishment: Establishment,
     problems += _window_problems(value("notice_minutes", 0), value("max_advance_days", None),
                                  value("cancel_deadline_hours", 0),
                                  value("others_open_days", None))
+    grace = value("check_in_grace_minutes", 15)
+    if isinstance(grace, bool) or not isinstance(grace, int) \
+            or not GRACE_BOUNDS[0] <= grace <= GRACE_BOUNDS[1]:
+        problems.append(ValidationError(
+            N_("The check-in grace period is from 0 to %(max)d minutes after the start."),
+            {"field": "check_in_grace_minutes"}, max=GRACE_BOUNDS[1]))
     if "required_certification_type_ids" in data:
         ids = list(dict.fromkeys(data["required_certification_type_ids"]))
         found = session.scalars(select(CertificationType.id)

@@ -48,9 +48,21 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def feed_token(feed: Feed, key: str) -> str:
-    mac = hmac.new(key.encode(), f"feed:{feed.id}:{feed.secret}".encode(), hashlib.sha256)
+def sealed_token(purpose: str, object_id: int, secret: str, key: str) -> str:
+    """The token of a secret link: HMAC-SHA256 of ``purpose:id:secret`` under
+    ``key`` (URL-safe base64). Feeds and kiosk links (booking.services.kiosk)
+    share it; the purpose keeps one kind's token from opening another's."""
+    mac = hmac.new(key.encode(), f"{purpose}:{object_id}:{secret}".encode(), hashlib.sha256)
     return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+
+
+def usable_token(token: str) -> bool:
+    """A token worth looking up: short ASCII (anything else is answered 404)."""
+    return bool(token) and len(token) <= MAX_TOKEN_LENGTH and token.isascii()
+
+
+def feed_token(feed: Feed, key: str) -> str:
+    return sealed_token("feed", feed.id, feed.secret, key)
 
 
 def feed_urls(feed: Feed, *, key: str, base_url: str) -> FeedUrls:
@@ -127,7 +139,7 @@ def feed_for_token(session: Session, token: str) -> Feed | None:
     """The live feed of a token from a URL, or None (the caller answers 404):
     unknown or revoked token, owner deactivated, or a scope the owner may no
     longer open (a trainer taken off a project, say)."""
-    if not token or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
+    if not usable_token(token):
         return None
     feed = session.scalar(select(Feed).where(Feed.token_hash == digest(token)))
     if feed is None or feed.revoked_at is not None:

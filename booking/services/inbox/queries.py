@@ -11,11 +11,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import aliased, joinedload
 
 from booking.permissions import is_admin, is_staff
 from booking.services.bookings.approvals import pending_for
+from booking.services.bookings.no_show import flag_count, flag_window, person
+from booking.services.policy import Policy
 from models import (
     Booking,
     BookingStatus,
@@ -23,6 +36,7 @@ from models import (
     CertificationRequestStatus,
     Closure,
     Equipment,
+    Incident,
     Project,
     ProjectStatus,
     User,
@@ -133,3 +147,30 @@ def trainer_clashes(user: User, now: datetime) -> Select[tuple[Booking]]:
                    Booking.start_at > now, _establishment_is(user, Equipment.establishment_id))
             .options(joinedload(Booking.equipment), joinedload(Booking.trainer))
             .order_by(Booking.start_at, Booking.id))
+
+
+def repeated_no_shows(user: User, now: datetime, policy: Policy) -> Select[Any]:
+    """People (``user_id``) with at least ``policy.no_show_flag_count``
+    no-shows starting within ``policy.no_show_flag_days`` days (``no_shows``,
+    the last one's start ``last_at``), one of them on a machine of an
+    establishment the user coordinates (bookings.no_show counts them)."""
+    who = person()
+    here = case((_establishment_is(user, Equipment.establishment_id), 1), else_=0)
+    return (select(who.label("user_id"), func.count().label("no_shows"),
+                   func.max(Booking.start_at).label("last_at"))
+            .join(Equipment, Equipment.id == Booking.equipment_id)
+            .where(Booking.status == BookingStatus.NO_SHOW,
+                   Booking.start_at >= flag_window(now, policy), Booking.start_at <= now)
+            .group_by(who)
+            .having(func.count() >= flag_count(policy), func.max(here) == 1))
+
+
+def open_incidents(user: User) -> Select[tuple[Incident]]:
+    """Incidents not yet resolved on a machine of the user's establishment,
+    the oldest first."""
+    return (select(Incident)
+            .join(Equipment, Equipment.id == Incident.equipment_id)
+            .where(Incident.resolved_at.is_(None),
+                   _establishment_is(user, Equipment.establishment_id))
+            .options(joinedload(Incident.equipment), joinedload(Incident.reported_by))
+            .order_by(Incident.reported_at, Incident.id))

@@ -10,8 +10,13 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from booking.services.bookings.no_show import Flagged, flagged_people
 from booking.services.inbox import queries
-from models import Booking, CertificationRequest, Closure, Project, User
+from booking.services.policy import Policy
+from models import Booking, CertificationRequest, Closure, Incident, Project, User
+
+# The settings of the repeated no-show flag when the caller gives none.
+DEFAULT_POLICY = Policy()
 
 # Rows listed per kind; the counts say how many there are in all.
 LIST_LIMIT = 50
@@ -25,11 +30,13 @@ class Counts:
     closures: int = 0
     flagged: int = 0
     clashes: int = 0
+    no_shows: int = 0
+    incidents: int = 0
 
     @property
     def total(self) -> int:
         return (self.approvals + self.projects + self.certifications + self.closures
-                + self.flagged + self.clashes)
+                + self.flagged + self.clashes + self.no_shows + self.incidents)
 
 
 @dataclass
@@ -49,6 +56,9 @@ class Inbox:
     closures: list[Hit]
     flagged: list[Booking]
     clashes: list[Booking] = field(default_factory=list)
+    # People with repeated no-shows on the reader's machines, and open incidents.
+    no_shows: list[Flagged] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -61,15 +71,19 @@ def _count(stmt: Select[Any], column: Any) -> Any:
     return select(func.count()).select_from(inner).scalar_subquery()
 
 
-def count(session: Session, user: User, *, now: datetime) -> Counts:
-    """Every kind's count in one statement (the badge is on every page)."""
+def count(session: Session, user: User, *, now: datetime,
+          policy: Policy = DEFAULT_POLICY) -> Counts:
+    """Every kind's count in one statement (the badge is on every page);
+    ``policy`` gives the repeated no-show threshold."""
     row = session.execute(select(
         _count(queries.approvals(user), Booking.id),
         _count(queries.project_requests(user), Project.id),
         _count(queries.certification_requests(user), CertificationRequest.id),
         _count(queries.closure_hits(user, now), Booking.id),
         _count(queries.flagged(user, now), Booking.id),
-        _count(queries.trainer_clashes(user, now), Booking.id))).one()
+        _count(queries.trainer_clashes(user, now), Booking.id),
+        _count(queries.repeated_no_shows(user, now, policy), queries.person()),
+        _count(queries.open_incidents(user), Incident.id))).one()
     return Counts(*row)
 
 
@@ -81,15 +95,19 @@ def group_hits(rows: Any) -> list[Hit]:
     return list(hits.values())
 
 
-def inbox(session: Session, user: User, *, now: datetime, limit: int = LIST_LIMIT) -> Inbox:
+def inbox(session: Session, user: User, *, now: datetime, limit: int = LIST_LIMIT,
+          policy: Policy = DEFAULT_POLICY) -> Inbox:
     """The items of each kind, the first ``limit`` of each."""
     hits = group_hits(session.execute(queries.closure_hits(user, now).limit(limit * 4)).unique())
     return Inbox(
-        counts=count(session, user, now=now),
+        counts=count(session, user, now=now, policy=policy),
         approvals=list(session.scalars(queries.approvals(user).limit(limit)).unique()),
         projects=list(session.scalars(queries.project_requests(user).limit(limit)).unique()),
         certifications=list(session.scalars(
             queries.certification_requests(user).limit(limit)).unique()),
         closures=hits[:limit],
         flagged=list(session.scalars(queries.flagged(user, now).limit(limit)).unique()),
-        clashes=list(session.scalars(queries.trainer_clashes(user, now).limit(limit)).unique()))
+        clashes=list(session.scalars(queries.trainer_clashes(user, now).limit(limit)).unique()),
+        no_shows=flagged_people(session, queries.repeated_no_shows(user, now, policy),
+                                limit=limit),
+        incidents=list(session.scalars(queries.open_incidents(user).limit(limit)).unique()))

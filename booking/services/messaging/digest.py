@@ -16,10 +16,10 @@ from booking.labels import Span
 from booking.services.accounts.access import coordinators_of_establishments
 from booking.services.equipment.hours import zone_of
 from booking.services.errors import N_, Nn_, Plural
-from booking.services.inbox.summary import Inbox, inbox
+from booking.services.inbox.summary import DEFAULT_POLICY, Inbox, inbox
 from booking.services.messaging.notifications import SITE, render
 from booking.services.messaging.outbox import Mail, enqueue
-from booking.services.policy import CAMPUS_ZONE
+from booking.services.policy import CAMPUS_ZONE, Policy
 from models import Booking, Establishment, User
 
 # Rows per kind in a message; the page has the rest.
@@ -33,6 +33,9 @@ HEADINGS: dict[str, Plural] = {
                     "%(n)d bookings overlapping a closure"),
     "flagged": Nn_("%(n)d booking whose trainer will not be certified on the day",
                    "%(n)d bookings whose trainer will not be certified on the day"),
+    "no_shows": Nn_("%(n)d person with repeated no-shows",
+                    "%(n)d people with repeated no-shows"),
+    "incidents": Nn_("%(n)d incident to resolve", "%(n)d incidents to resolve"),
 }
 
 
@@ -63,7 +66,22 @@ def _lines(user: User, box: Inbox) -> dict[str, list[str]]:
                            when=_when(b), equipment=b.equipment.name, title=b.title,
                            trainer=b.trainer.name if b.trainer else "-")
                     for b in box.flagged],
+        "no_shows": [render(user, Nn_("- %(name)s: %(n)d no-show, the last on %(day)s",
+                                      "- %(name)s: %(n)d no-shows, the last on %(day)s"),
+                            name=f.user.name, n=f.count,
+                            day=f.last_at.astimezone(CAMPUS_ZONE).date())
+                     for f in box.no_shows],
+        "incidents": [render(user, N_("- %(equipment)s, %(day)s: %(description)s"),
+                             equipment=i.equipment.name,
+                             day=i.reported_at.astimezone(CAMPUS_ZONE).date(),
+                             description=_first_line(i.description))
+                      for i in box.incidents],
     }
+
+
+def _first_line(text: str, width: int = 120) -> str:
+    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    return line if len(line) <= width else line[:width - 1] + "…"
 
 
 def digest_mail(user: User, box: Inbox) -> Mail:
@@ -85,7 +103,7 @@ def digest_mail(user: User, box: Inbox) -> Mail:
     return Mail(user.email, subject, body)
 
 
-def send_digests(session: Session, *, now: datetime) -> int:
+def send_digests(session: Session, *, now: datetime, policy: Policy = DEFAULT_POLICY) -> int:
     """Each day, at or after each coordinator's digest hour, one message per
     active coordinator who wants it and whose inbox is not empty; the number
     queued."""
@@ -97,7 +115,7 @@ def send_digests(session: Session, *, now: datetime) -> int:
         if not coordinator.notify_digest or local.hour < coordinator.digest_hour:
             continue
         key = f"digest:{coordinator.id}:{local.date().isoformat()}"
-        box = inbox(session, coordinator, now=now, limit=DIGEST_ROWS)
+        box = inbox(session, coordinator, now=now, limit=DIGEST_ROWS, policy=policy)
         if box.empty:
             continue
         if enqueue(session, digest_mail(coordinator, box), now=now, dedupe_key=key) is not None:

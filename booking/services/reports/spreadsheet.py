@@ -65,3 +65,56 @@ def utilisation_table(title: str, head: str, rows: Iterable[Row],
                            round(float(row.open_hours), 2),
                            None if row.rate is None else round(float(row.rate), 4)))
     return table
+
+
+# --- used against booked (issue 14) ---------------------------------------------
+
+USAGE_COLUMNS = ("key", "label", "booked_hours", "check_in_booked_hours", "used_hours",
+                 "usage_rate", "due_count", "no_show_count", "no_show_rate",
+                 "bookings_count", "late_cancellation_count", "late_cancellation_rate")
+
+
+def usage_csv(rows: Iterable[Row], separator: str = ";") -> bytes:
+    """The machine form of the used-against-booked figures (``codes=1``), as
+    :func:`utilisation_csv`: hours with two decimals, rates (fractions) with
+    four, an empty cell for a rate of nothing, counts as integers."""
+    if separator not in SEPARATORS:
+        raise ValueError(f"separator is one of {SEPARATORS}")
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=separator, lineterminator="\r\n")
+    writer.writerow(USAGE_COLUMNS)
+    for row in rows:
+        writer.writerow((_text(row.key), _text(row.label),
+                         _number(row.booked_hours, 2, separator),
+                         _number(row.check_in_booked_hours, 2, separator),
+                         _number(row.used_hours, 2, separator),
+                         _number(row.usage_rate, 4, separator),
+                         row.due_count, row.no_show_count,
+                         _number(row.no_show_rate, 4, separator),
+                         row.bookings_count, row.late_cancellation_count,
+                         _number(row.late_cancellation_rate, 4, separator)))
+    return (BOM + out.getvalue()).encode("utf-8")
+
+
+def _fraction(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 4)
+
+
+def usage_table(title: str, head: str, rows: Iterable[Row], labels: Iterable[str]) -> Table:
+    """The used-against-booked figures of one group, in the reader's language."""
+    table = Table(title, [
+        Column(head, width=40), Column(str(_l("Booked hours"))),
+        Column(str(_l("Booked hours on check-in"))), Column(str(_l("Used hours"))),
+        Column(str(_l("Real usage rate")), decimals=4, percent=True),
+        Column(str(_l("Bookings due"))), Column(str(_l("No-shows"))),
+        Column(str(_l("No-show rate")), decimals=4, percent=True),
+        Column(str(_l("Bookings made"))), Column(str(_l("Late cancellations"))),
+        Column(str(_l("Late cancellation rate")), decimals=4, percent=True)])
+    for row, label in zip(rows, labels, strict=True):
+        table.rows.append((label, round(float(row.booked_hours), 2),
+                           round(float(row.check_in_booked_hours), 2),
+                           round(float(row.used_hours), 2), _fraction(row.usage_rate),
+                           row.due_count, row.no_show_count, _fraction(row.no_show_rate),
+                           row.bookings_count, row.late_cancellation_count,
+                           _fraction(row.late_cancellation_rate)))
+    return table

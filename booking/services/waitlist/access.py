@@ -37,6 +37,12 @@ def own(user: User, entry: WaitlistEntry) -> bool:
     return entry.user_id == user.id
 
 
+@rule(Equipment, "see_waitlist")
+def see_line(user: User, equipment: Equipment) -> bool:
+    """Who waits for a machine's slots: the coordinators of its owner, admins."""
+    return coordinates(user, equipment.establishment_id)
+
+
 def listed_entries(user: User) -> Select[tuple[WaitlistEntry]]:
     """The entries ``user`` sees: their own; a coordinator's establishment's
     machines' too; every entry for an admin."""

@@ -204,17 +204,26 @@ def offer_freed(session: Session, *, now: datetime, policy: Policy,
                    now=now, policy=policy)
         except DomainError:
             continue  # still taken, or no longer fits a rule: it keeps its place
-        entry.status = WaitlistStatus.OFFERED
-        entry.offered_at = now
-        entry.offer_expires_at = min(now + timedelta(hours=claim_hours), entry.start_at)
-        entry.updated_at = now
-        session.flush()
-        audit.record(session, actor=None, action="waitlist.offer",
-                     object_type="waitlist_entry", object_id=entry.id, now=now,
-                     expires=entry.offer_expires_at.isoformat())
-        _tell(session, entry, now=now)
+        offer(session, entry, now=now, claim_hours=claim_hours)
         offered.append(entry)
     return offered
+
+
+def offer(session: Session, entry: WaitlistEntry, *, now: datetime,
+          claim_hours: float = DEFAULT_CLAIM_HOURS, notify: bool = True) -> WaitlistEntry:
+    """Offer ``entry`` its slot, found free by the caller, for ``claim_hours``
+    (never past its start). ``notify=False``: no mail (the demo campus)."""
+    entry.status = WaitlistStatus.OFFERED
+    entry.offered_at = now
+    entry.offer_expires_at = min(now + timedelta(hours=claim_hours), entry.start_at)
+    entry.updated_at = now
+    session.flush()
+    audit.record(session, actor=None, action="waitlist.offer",
+                 object_type="waitlist_entry", object_id=entry.id, now=now,
+                 expires=entry.offer_expires_at.isoformat())
+    if notify:
+        _tell(session, entry, now=now)
+    return entry
 
 
 def _held_by_an_offer(session: Session, entry: WaitlistEntry) -> bool:
