@@ -4,6 +4,7 @@ mail, maintenance and resolution from the incident; and the pages."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -480,3 +481,14 @@ def test_a_components_page_lists_its_lines_bookings(client, login, db, make, w) 
     with frozen(START + timedelta(days=1)):
         html = client.get(f"/check-in/{part.id}").get_data(as_text=True)
     assert f'id="booking-{booking.id}"' in html
+
+
+def test_the_machines_page_says_check_in_is_required(client, login, db, make, w) -> None:
+    login(w.trainer)
+    html = client.get(f"/equipment/{w.eq.id}").get_data(as_text=True)
+    [item] = re.findall(r'<li id="window-check-in">(.*?)</li>', html, re.S)
+    assert "20 minutes" in item
+    assert f'href="/check-in/{w.eq.id}"' in item
+    elsewhere = make.equipment(establishment=w.owner, name="Balance")
+    assert 'id="window-check-in"' not in client.get(
+        f"/equipment/{elsewhere.id}").get_data(as_text=True)

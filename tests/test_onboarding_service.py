@@ -208,6 +208,23 @@ def test_equipment_changes_are_listed_day_by_day(db, site, make) -> None:
     assert [h.weekday for h in robot.opening_hours] == [0]
 
 
+def test_a_file_switches_check_in_on_with_its_grace_period(db, site, make) -> None:
+    est, admin, _coordinator = site
+    make.equipment(code="LIGNE-9", name="Ligne", establishment=est)
+    data = csv("code,check_in_required,check_in_grace_minutes", "LIGNE-9,yes,25")
+    checked = preview(db, actor=admin, kind="equipment", data=data, now=NOW)
+    assert not checked.lines[0].errors, [str(e) for e in checked.lines[0].errors]
+    plan = import_file(db, actor=admin, kind="equipment", data=data, now=NOW)
+    changes = {c.column: (c.before, c.after) for c in plan.lines[0].changes}
+    assert changes == {"Check-in required": (False, True),
+                       "Check-in grace period (minutes)": (15, 25)}
+    line = db.scalar(select(Equipment).where(Equipment.code == "LIGNE-9"))
+    assert (line.check_in_required, line.check_in_grace_minutes) == (True, 25)
+    refused = preview(db, actor=admin, kind="equipment", now=NOW,
+                      data=csv("code,check_in_grace_minutes", "LIGNE-9,241"))
+    assert refused.lines[0].errors
+
+
 def test_equipment_rules_of_the_pages_apply(db, site) -> None:
     _est, admin, _coordinator = site
     data = csv("code,name,establishment,category,slot_minutes,min_minutes,monday",

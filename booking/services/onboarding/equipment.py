@@ -46,6 +46,8 @@ ADVANCE = Column("max_advance_days", N_("Furthest ahead (days)"))
 CANCEL_DEADLINE = Column("cancel_deadline_hours",
                          N_("Cancellation deadline (hours before the start)"), example="0")
 OTHERS_OPEN = Column("others_open_days", N_("Open to other establishments (days before)"))
+CHECK_IN = Column("check_in_required", N_("Check-in required"), example=False)
+GRACE = Column("check_in_grace_minutes", N_("Check-in grace period (minutes)"), example="15")
 CERTIFICATIONS = Column("certifications", N_("Certifications required (codes)"))
 WEEKDAYS = (
     Column("monday", N_("Monday"), example="08:00-12:00, 13:30-17:30"),
@@ -58,12 +60,12 @@ WEEKDAYS = (
 )
 COLUMNS = (CODE, NAME, ESTABLISHMENT, CATEGORY, LINE, DESCRIPTION, LOCATION, CAPACITY, SLOT,
            MINIMUM, MAXIMUM, CHANGEOVER, APPROVAL, HOLIDAYS, NOTICE, ADVANCE, CANCEL_DEADLINE,
-           OTHERS_OPEN, CERTIFICATIONS, *WEEKDAYS)
+           OTHERS_OPEN, CHECK_IN, GRACE, CERTIFICATIONS, *WEEKDAYS)
 # Bounds of the equipment pages and API (booking.api.equipment.EquipmentInSchema). A
 # blank window keeps the machine's (a file cannot empty one: the pages and API can).
 NUMBERS = ((CAPACITY, 0, 100000), (SLOT, 1, 1440), (MINIMUM, 1, 10080), (MAXIMUM, 1, 10080),
            (CHANGEOVER, 0, 1440), (NOTICE, 0, 129600), (ADVANCE, 1, 3650),
-           (CANCEL_DEADLINE, 0, 8760), (OTHERS_OPEN, 0, 3650))
+           (CANCEL_DEADLINE, 0, 8760), (OTHERS_OPEN, 0, 3650), (GRACE, 0, 240))
 
 
 def _read(row: Row) -> dict[str, Any]:
@@ -80,7 +82,7 @@ def _read(row: Row) -> dict[str, Any]:
         number = values.whole(row, column, low, high)
         if number is not None:
             data[column.key] = number
-    for column in (APPROVAL, HOLIDAYS):
+    for column in (APPROVAL, HOLIDAYS, CHECK_IN):
         flag = values.yes_no(row, column)
         if flag is not None:
             data[column.key] = flag
@@ -175,7 +177,7 @@ def _changes(machine: Equipment, data: dict[str, Any], *, certifications: str,
     changed: list[str] = []
     for column in (NAME, CATEGORY, DESCRIPTION, LOCATION, CAPACITY, SLOT, MINIMUM, MAXIMUM,
                    CHANGEOVER, APPROVAL, HOLIDAYS, NOTICE, ADVANCE, CANCEL_DEADLINE,
-                   OTHERS_OPEN):
+                   OTHERS_OPEN, CHECK_IN, GRACE):
         if column.key in data and data[column.key] != getattr(machine, column.key):
             changes.append(Change(column.title, getattr(machine, column.key),
                                   data[column.key]))
