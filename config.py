@@ -55,6 +55,8 @@ class Config:
     NO_SHOW_FLAG_COUNT = int(os.environ.get("NO_SHOW_FLAG_COUNT", "3"))
     # Days back in which a user's no-shows are counted for that flag.
     NO_SHOW_FLAG_DAYS = int(os.environ.get("NO_SHOW_FLAG_DAYS", "90"))
+    # Seconds between two reloads of a kiosk screen (it has no script).
+    KIOSK_REFRESH_SECONDS = int(os.environ.get("KIOSK_REFRESH_SECONDS", "60"))
     # The largest request body read, beyond it a 413 before anything is parsed:
     # the .ics import's file (at most 2 MB, services/closures/imports.py) with the
     # form around it. Any JSON body or page form is far smaller.

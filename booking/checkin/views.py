@@ -23,7 +23,7 @@ from booking.services.checkin.access import bookings_at_the_machine
 from booking.services.equipment.hours import zone_of
 from booking.services.errors import DomainError
 from booking.timeutil import utc_now
-from models import Booking, BookingStatus, Equipment, EquipmentStatus
+from models import Booking, Equipment, EquipmentStatus
 from models.incident import Incident
 
 bp = Blueprint("checkin", __name__)
@@ -45,16 +45,7 @@ def _rows(equipment: Equipment, now: datetime,
     rows = []
     for booking in db.session.scalars(bookings_at_the_machine(current_user, equipment, now)):
         opens, closes = operations.check_in_window(booking)
-        if booking.checked_out_at is not None:
-            state = "done"
-        elif booking.checked_in_at is not None:
-            state = "in"
-        elif now < opens:
-            state = "early"
-        elif now > closes or booking.status is not BookingStatus.CONFIRMED:
-            state = "closed"
-        else:
-            state = "open"
+        state = operations.check_in_state(booking, now)
         row = Row(booking, state, opens, closes)
         if state == "in":
             row.check_out = _unique(failed[1] if failed and failed[0] == booking.id

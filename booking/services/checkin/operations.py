@@ -61,6 +61,22 @@ def check_in_window(booking: Booking) -> tuple[datetime, datetime]:
     return opens, min(booking.start_at + timedelta(minutes=grace), booking.end_at)
 
 
+def check_in_state(booking: Booking, now: datetime) -> str:
+    """Where the booking stands at ``now``, as check_in and check_out judge
+    it: "done" (checked out), "in" (checked in), "early" (check-in not open
+    yet), "closed" (too late, or not confirmed), "open"."""
+    if booking.checked_out_at is not None:
+        return "done"
+    if booking.checked_in_at is not None:
+        return "in"
+    opens, closes = check_in_window(booking)
+    if now < opens:
+        return "early"
+    if now > closes or booking.status is not BookingStatus.CONFIRMED:
+        return "closed"
+    return "open"
+
+
 def check_in(session: Session, *, actor: User, booking: Booking, now: datetime) -> Booking:
     """Record that the booking's session started at the machine, at ``now``."""
     begin_write(session)
