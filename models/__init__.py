@@ -1,6 +1,15 @@
 """SQLAlchemy models of Plateforme, one module per aggregate."""
 
 from models.account_link import AccountLink, LinkPurpose
+from models.agreement import AgreementStatus, AgreementWaiver, TrainingAgreement
+from models.attendance import (
+    AttendanceMark,
+    AttendanceSheet,
+    HalfDay,
+    Learner,
+    LearnerPublic,
+    Presence,
+)
 from models.audit import AuditEntry
 from models.base import Base, UTCDateTime, utcnow
 from models.booking import Booking, BookingSeries, Occupancy
@@ -36,7 +45,10 @@ from models.identity import (
 from models.incident import Incident
 from models.kiosk import KioskLink, KioskScope
 from models.outbox import OutboxMessage
-from models.project import Project, project_equipment
+from models.pricing import AnalyticCode, BillingProfile, Price, PriceKind, Public
+from models.project import Project, Sector, project_equipment
+from models.quote import Quote, QuoteCounter, QuoteLine, QuoteStatus
+from models.satisfaction import RATINGS, Respondent, SatisfactionSurvey
 from models.scheduler import JobRun, SchedulerLease
 from models.sharing import MAX_TRAVEL_MINUTES, CampusSetting, Quota, TravelTime
 from models.user import ApiToken, LoginSession, User
@@ -45,12 +57,19 @@ from models.waitlist import WaitlistEntry, WaitlistStatus
 __all__ = [
     "MAX_TRAVEL_MINUTES",
     "PROVIDER_KINDS",
+    "RATINGS",
     "SLOT_HOLDING_STATUSES",
     "AccountLink",
+    "AgreementStatus",
+    "AgreementWaiver",
+    "AnalyticCode",
     "AnsweredSignInRequest",
     "ApiToken",
+    "AttendanceMark",
+    "AttendanceSheet",
     "AuditEntry",
     "Base",
+    "BillingProfile",
     "Booking",
     "BookingPurpose",
     "BookingSeries",
@@ -72,26 +91,41 @@ __all__ = [
     "EstablishmentKind",
     "Feed",
     "FeedScope",
+    "HalfDay",
     "IdentityLink",
     "IdentityProvider",
     "Incident",
     "JobRun",
     "KioskLink",
     "KioskScope",
+    "Learner",
+    "LearnerPublic",
     "LinkPurpose",
     "LoginSession",
     "Occupancy",
     "OpeningHours",
     "OutboxMessage",
     "OutboxStatus",
+    "Presence",
+    "Price",
+    "PriceKind",
     "Project",
     "ProjectStatus",
+    "Public",
     "Quota",
     "QuotaAppliesTo",
     "QuotaOver",
     "QuotaPeriod",
+    "Quote",
+    "QuoteCounter",
+    "QuoteLine",
+    "QuoteStatus",
+    "Respondent",
     "Role",
+    "SatisfactionSurvey",
     "SchedulerLease",
+    "Sector",
+    "TrainingAgreement",
     "TravelTime",
     "UTCDateTime",
     "User",

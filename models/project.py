@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, str_enum, utcnow
 from models.enums import ProjectStatus
+
+
+class Sector(enum.StrEnum):
+    """The industry a project serves (the campus's evaluation counts per sector)."""
+
+    COSMETICS = "cosmetics"
+    PHARMACEUTICAL = "pharmaceutical"
+    OTHER = "other"
+
 
 if TYPE_CHECKING:
     from models.equipment import Equipment
@@ -63,6 +73,9 @@ class Project(Base):
     )
     decided_at: Mapped[datetime | None]
     decision_reason: Mapped[str | None] = mapped_column(Text)
+    sector: Mapped[Sector] = mapped_column(
+        str_enum(Sector, "sector"), default=Sector.OTHER, server_default=Sector.OTHER.value
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set by each service with its ``now`` (no onupdate: models do not read the clock).
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
