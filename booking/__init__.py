@@ -92,6 +92,8 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from booking.account.views import bp as account_bp
     from booking.admin import bp as admin_bp
+    from booking.agreements.views import bp as agreements_bp
+    from booking.attendance.views import bp as attendance_bp
     from booking.auth.invitations import bp as invitations_bp
     from booking.auth.links import bp as links_bp
     from booking.auth.sso.views import bp as sso_bp
@@ -105,18 +107,23 @@ def register_blueprints(app: Flask) -> None:
     from booking.documents.views import bp as documents_bp
     from booking.equipment.views import bp as equipment_bp
     from booking.errors import register_error_handlers
+    from booking.evaluation.views import bp as evaluation_bp
     from booking.exports.views import bp as exports_bp
     from booking.history.views import bp as history_bp
     from booking.ical.views import bp as ical_bp
     from booking.imports.views import bp as imports_bp
+    from booking.invoicing.views import bp as invoicing_bp
     from booking.jobs.views import bp as jobs_bp
     from booking.kiosk import bp as kiosk_bp
     from booking.main.views import bp as main_bp
     from booking.onboarding.views import bp as onboarding_bp
     from booking.planning.views import bp as planning_bp
+    from booking.pricing.views import bp as pricing_bp
     from booking.projects.views import bp as projects_bp
     from booking.quotas.views import bp as quotas_bp
+    from booking.quotes.views import bp as quotes_bp
     from booking.reports.views import bp as reports_bp
+    from booking.satisfaction.views import bp as satisfaction_bp
     from booking.sites.views import bp as sites_bp
 
     app.register_blueprint(auth_bp)
@@ -146,6 +153,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(quotas_bp)
     app.register_blueprint(history_bp)
     app.register_blueprint(checkin_bp)
+    app.register_blueprint(pricing_bp)
+    app.register_blueprint(quotes_bp)
+    app.register_blueprint(agreements_bp)
+    app.register_blueprint(attendance_bp)
+    app.register_blueprint(satisfaction_bp)
+    app.register_blueprint(invoicing_bp)
+    app.register_blueprint(evaluation_bp)
     app.register_blueprint(kiosk_bp)
     register_error_handlers(app)
 

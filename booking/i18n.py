@@ -145,7 +145,11 @@ def _install_template_gettext(app: Flask) -> None:
 def init_templates(app: Flask) -> None:
     _install_template_gettext(app)
     app.jinja_env.filters.update(
-        local_datetime=local_datetime, local_time=local_time, local_date=local_date
+        local_datetime=local_datetime, local_time=local_time, local_date=local_date,
+        # Cents, basis points and hundredths in the reader's locale (labels.money, ...).
+        money=lambda cents: labels.money(cents, get_locale()),
+        rate=lambda bp: labels.rate(bp, get_locale()),
+        quantity=lambda hundredths: labels.quantity(hundredths, get_locale()),
     )
 
     def has_endpoint(name: str) -> bool:

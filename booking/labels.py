@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -26,6 +27,8 @@ from babel import Locale
 from babel.dates import format_date, format_datetime
 from flask_babel import lazy_pgettext as _lp
 
+from models.agreement import AgreementStatus
+from models.attendance import HalfDay, LearnerPublic, Presence
 from models.enums import (
     BookingPurpose,
     BookingStatus,
@@ -39,6 +42,10 @@ from models.enums import (
     Role,
 )
 from models.kiosk import KioskScope
+from models.pricing import PriceKind, Public
+from models.project import Sector
+from models.quote import QuoteStatus
+from models.satisfaction import Respondent
 from models.waitlist import WaitlistStatus
 
 BOOKING_STATUS_LABELS = {
@@ -132,6 +139,64 @@ SCOPE_LABELS = {
     FeedScope.ESTABLISHMENT: _lp("feed scope", "Establishment"),
 }
 
+PUBLIC_LABELS = {
+    Public.OWN: _lp("price public", "Own establishment"),
+    Public.CAMPUS: _lp("price public", "Other establishment of the campus"),
+    Public.ACADEMIC: _lp("price public", "Academic partner"),
+    Public.COMPANY: _lp("price public", "Company"),
+    Public.JOB_SEEKERS: _lp("price public", "Job seekers' programme"),
+}
+
+PRICE_KIND_LABELS = {
+    PriceKind.MACHINE_HOUR: _lp("price kind", "Machine hour"),
+    PriceKind.TRAINER_HOUR: _lp("price kind", "Trainer hour"),
+    PriceKind.CONSUMABLE: _lp("price kind", "Consumable"),
+    PriceKind.FLAT_FEE: _lp("price kind", "Flat fee"),
+}
+
+QUOTE_STATUS_LABELS = {
+    QuoteStatus.DRAFT: _lp("quote status", "Draft"),
+    QuoteStatus.ISSUED: _lp("quote status", "Awaiting the company's answer"),
+    QuoteStatus.ACCEPTED: _lp("quote status", "Accepted"),
+    QuoteStatus.DECLINED: _lp("quote status", "Declined"),
+    QuoteStatus.SUPERSEDED: _lp("quote status", "Superseded"),
+}
+
+AGREEMENT_STATUS_LABELS = {
+    AgreementStatus.GENERATED: _lp("agreement status", "To sign"),
+    AgreementStatus.SIGNED: _lp("agreement status", "Signed"),
+    AgreementStatus.CANCELLED: _lp("agreement status", "Cancelled"),
+}
+
+LEARNER_PUBLIC_LABELS = {
+    LearnerPublic.APPRENTICE: _lp("learner public", "Apprentice"),
+    LearnerPublic.STUDENT: _lp("learner public", "Student"),
+    LearnerPublic.EMPLOYEE: _lp("learner public", "Employee"),
+    LearnerPublic.JOB_SEEKER: _lp("learner public", "Job seeker"),
+}
+
+HALF_DAY_LABELS = {
+    HalfDay.MORNING: _lp("half-day", "Morning"),
+    HalfDay.AFTERNOON: _lp("half-day", "Afternoon"),
+}
+
+PRESENCE_LABELS = {
+    Presence.PRESENT: _lp("attendance", "Present"),
+    Presence.LATE: _lp("attendance", "Late"),
+    Presence.ABSENT: _lp("attendance", "Absent"),
+}
+
+RESPONDENT_LABELS = {
+    Respondent.CONTACT: _lp("survey respondent", "Company contact"),
+    Respondent.LEARNER: _lp("survey respondent", "Learner"),
+}
+
+SECTOR_LABELS = {
+    Sector.COSMETICS: _lp("sector", "Cosmetics"),
+    Sector.PHARMACEUTICAL: _lp("sector", "Pharmaceutical"),
+    Sector.OTHER: _lp("sector", "Other"),
+}
+
 LABELS: Mapping[type[Enum], Mapping[Any, Any]] = {
     BookingStatus: BOOKING_STATUS_LABELS,
     ProjectStatus: PROJECT_STATUS_LABELS,
@@ -145,6 +210,15 @@ LABELS: Mapping[type[Enum], Mapping[Any, Any]] = {
     FeedScope: SCOPE_LABELS,
     WaitlistStatus: WAITLIST_STATUS_LABELS,
     KioskScope: KIOSK_SCOPE_LABELS,
+    Public: PUBLIC_LABELS,
+    PriceKind: PRICE_KIND_LABELS,
+    QuoteStatus: QUOTE_STATUS_LABELS,
+    AgreementStatus: AGREEMENT_STATUS_LABELS,
+    LearnerPublic: LEARNER_PUBLIC_LABELS,
+    HalfDay: HALF_DAY_LABELS,
+    Presence: PRESENCE_LABELS,
+    Respondent: RESPONDENT_LABELS,
+    Sector: SECTOR_LABELS,
 }
 
 
@@ -289,6 +363,32 @@ def shown(value: Any, locale: Locale | str) -> Any:
     if isinstance(value, time):
         return format_clock(value, locale)
     return value
+
+
+# -- money, rates and quantities ------------------------------------------------------
+# Stored as integers (cents, basis points, hundredths of an hour: models/pricing.py),
+# written by Babel in the reader's locale: « 1 234,50 € », "€1,234.50"; « 20 % ».
+
+
+def money(cents: int, locale: Locale | str) -> str:
+    from babel.numbers import format_currency
+
+    return format_currency(Decimal(cents) / 100, "EUR", locale=locale)
+
+
+def rate(basis_points: int, locale: Locale | str) -> str:
+    """A VAT rate or a discount: 2000 → « 20 % », 550 → « 5,5 % »."""
+    from babel.numbers import format_percent
+
+    return format_percent(Decimal(basis_points) / 10000, locale=locale,
+                          decimal_quantization=False)
+
+
+def quantity(hundredths: int, locale: Locale | str) -> str:
+    """A quantity or a number of hours: 150 → « 1,5 », 800 → « 8 »."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(Decimal(hundredths) / 100, "#,##0.##", locale=locale)
 
 
 # -- « de » before a vowel ---------------------------------------------------------

@@ -74,18 +74,25 @@ def init_api(app: Flask) -> None:
     )
     api.spec.options["security"] = [{"bearerAuth": []}]
     from booking.api import (
+        agreements,
+        attendance,
         auth,
         bookings,
         checkin,
         directory,
         equipment,
+        evaluation,
         feeds,
         identity_providers,
         integration_tokens,
+        invoicing,
         onboarding,
+        pricing,
         projects,
         quotas,
+        quotes,
         reports,
+        satisfaction,
         slots,
         travel_times,
         waitlist,
@@ -93,7 +100,8 @@ def init_api(app: Flask) -> None:
 
     for module in (auth, integration_tokens, directory, equipment, bookings, projects, feeds,
                    reports, identity_providers, onboarding, travel_times, slots, quotas,
-                   waitlist, checkin):
+                   waitlist, checkin, pricing, quotes, agreements, attendance, satisfaction,
+                   invoicing, evaluation):
         for blueprint in module.BLUEPRINTS:
             csrf.exempt(blueprint)  # bearer tokens, never cookies: no CSRF to fear
             api.register_blueprint(blueprint)

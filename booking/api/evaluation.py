@@ -1,0 +1,7 @@
+"""/api/v1 routes of evaluation (issue 15)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+BLUEPRINTS: list[Any] = []

@@ -1,0 +1,1 @@
+"""Pages of issue 15: evaluation (see views.py)."""

@@ -1,0 +1,7 @@
+"""Pages of invoicing (issue 15)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("invoicing", __name__)
