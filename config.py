@@ -57,6 +57,11 @@ class Config:
     NO_SHOW_FLAG_DAYS = int(os.environ.get("NO_SHOW_FLAG_DAYS", "90"))
     # Seconds between two reloads of a kiosk screen (it has no script).
     KIOSK_REFRESH_SECONDS = int(os.environ.get("KIOSK_REFRESH_SECONDS", "60"))
+    # Days after a project's completion its learners' names and e-mails are kept
+    # (attendance proofs for the funders' audits), then erased; counts stay.
+    LEARNER_RETENTION_DAYS = int(os.environ.get("LEARNER_RETENTION_DAYS", "1095"))
+    # Days a satisfaction questionnaire's link stays valid.
+    SURVEY_VALID_DAYS = int(os.environ.get("SURVEY_VALID_DAYS", "30"))
     # The largest request body read, beyond it a 413 before anything is parsed:
     # the .ics import's file (at most 2 MB, services/closures/imports.py) with the
     # form around it. Any JSON body or page form is far smaller.

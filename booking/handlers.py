@@ -114,19 +114,27 @@ def register_template_helpers(app: Flask) -> None:
     the same rules as the services (templates never compare roles)."""
     from booking.services.reports.access import Reports
     from models import (
+        AttendanceSheet,
+        BillingProfile,
         Booking,
         Certification,
         Equipment,
         Establishment,
         JobRun,
+        Learner,
+        Price,
         Project,
+        Quote,
+        SatisfactionSurvey,
+        TrainingAgreement,
         User,
         WaitlistEntry,
     )
 
     kinds: dict[str, type] = {k.__name__: k for k in (
         Booking, Certification, Equipment, Establishment, JobRun, Project, Reports, User,
-        WaitlistEntry)}
+        WaitlistEntry, Price, BillingProfile, Quote, TrainingAgreement, Learner,
+        AttendanceSheet, SatisfactionSurvey)}
 
     def can(action: str, obj: object) -> bool:
         return may(current_user, action, kinds[obj] if isinstance(obj, str) else obj)
