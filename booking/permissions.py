@@ -145,7 +145,8 @@ def require(user: User, action: str, obj: T, refusal: str | None = None, **param
 
 _ACCESS_MODULES = ("accounts", "bookings", "certifications", "checkin", "closures", "equipment",
                    "feeds", "kiosk", "onboarding", "projects", "reports", "sharing",
-                   "waitlist")
+                   "waitlist", "pricing", "quotes", "agreements", "attendance", "satisfaction",
+                   "invoicing", "evaluation")
 _loaded: list[bool] = []
 
 

@@ -1,0 +1,1 @@
+"""agreements (issue 15)."""

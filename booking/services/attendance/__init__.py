@@ -1,0 +1,1 @@
+"""attendance (issue 15)."""

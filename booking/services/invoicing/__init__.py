@@ -1,0 +1,1 @@
+"""invoicing (issue 15)."""

@@ -1,0 +1,1 @@
+"""quotes (issue 15)."""

@@ -1,0 +1,1 @@
+"""satisfaction (issue 15)."""
