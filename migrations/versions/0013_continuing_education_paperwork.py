@@ -14,7 +14,8 @@ Create Date: 2027-03-20
 - learner, attendance_sheet (a session's half-day, two signatures),
   attendance_mark;
 - satisfaction_survey (single-use links, the answers);
-- project.sector (cosmetics, pharmaceutical, other).
+- project.sector (cosmetics, pharmaceutical, other);
+- projects already approved get a waiver: they stay schedulable.
 
 project.sector is added with ALTER TABLE on SQLite too (a column-level CHECK):
 a batch rebuild of project would drop and recreate a table bookings refer to.
@@ -317,6 +318,13 @@ def upgrade():
             'cosmetics', 'pharmaceutical', 'other', name='sector', native_enum=False,
             create_constraint=True, length=14), server_default='other', nullable=False))
 
+    # Projects already approved went on without an agreement: they keep being
+    # schedulable, waived in their name (a coordinator may still generate one).
+    op.execute(
+        "INSERT INTO agreement_waiver (project_id, waived_by_id, waived_at, reason) "
+        "SELECT id, NULL, updated_at, "
+        "'Projet antérieur à la gestion des conventions de formation' FROM project "
+        "WHERE status IN ('approved', 'scheduled', 'in_progress', 'completed')")
 
 
 def downgrade():
