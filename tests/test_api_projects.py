@@ -18,7 +18,7 @@ PROJECT = {"title": "Ligne de conditionnement", "description": "Remplissage et b
 FIELDS = {"id", "title", "description", "objectives", "learners", "equipment_ids",
           "wanted_from", "wanted_to", "status", "company_id", "trainer_id", "requested_by_id",
           "contact_name", "contact_email", "contact_phone", "decided_by_id", "decided_at",
-          "decision_reason", "created_at"}
+          "decision_reason", "created_at", "sector"}
 
 
 @pytest.fixture
@@ -76,9 +76,21 @@ def test_company_requests_a_project(as_, db, make, people) -> None:
     assert got["equipment_ids"] == sorted(m.id for m in machines)
     assert {k: got[k] for k in PROJECT} == PROJECT
     assert got["contact_email"] == "rh@lab.example"
+    assert got["sector"] == "other"  # not given: other
     assert db.scalar(select(AuditEntry.action).where(
         AuditEntry.object_id == got["id"], AuditEntry.object_type == "project")) \
         == "project.request"
+
+
+def test_a_project_names_its_sector_for_the_campus_evaluation(as_, db) -> None:
+    answer = as_("company").post("/api/v1/projects", json={**PROJECT, "sector": "cosmetics"})
+    assert answer.status_code == 201, answer.json
+    assert answer.json["sector"] == "cosmetics"
+    assert db.get(Project, answer.json["id"]).sector.value == "cosmetics"
+    before = count(db, Project)
+    refused = as_("company").post("/api/v1/projects", json={**PROJECT, "sector": "textile"})
+    assert refused.status_code == 422
+    assert count(db, Project) == before
 
 
 @pytest.mark.parametrize("role", ["admin", "coordinator", "trainer"])

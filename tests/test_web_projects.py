@@ -173,7 +173,7 @@ REQUEST = {"title": "Conduite de ligne pour nos opérateurs", "description": "No
            "objectives": "Réglages, changement de format", "learners": "10",
            "wanted_from": "2027-03-01", "wanted_to": "2027-03-31",
            "contact_name": "Marie Lenoir", "contact_email": "marie@labo.example",
-           "contact_phone": "02 47 00 00 00"}
+           "contact_phone": "02 47 00 00 00", "sector": "pharmaceutical"}
 
 
 def test_company_requests_a_project(app, campus, db, now) -> None:
@@ -191,6 +191,8 @@ def test_company_requests_a_project(app, campus, db, now) -> None:
         "Réglages, changement de format", 10, date(2027, 3, 1), date(2027, 3, 31))
     assert (project.contact_name, project.contact_email, project.contact_phone) == (
         "Marie Lenoir", "marie@labo.example", "02 47 00 00 00")
+    assert project.sector.value == "pharmaceutical"
+    assert "Pharmaceutique" in company.get(f"/projects/{project.id}").get_data(as_text=True)
     assert sorted(e.id for e in project.equipment) == sorted(
         [campus["cleanroom"].id, campus["line"].id])
     assert db.scalar(select(AuditEntry.object_id).where(

@@ -41,7 +41,7 @@ from booking.services.policy import CAMPUS_ZONE
 from booking.services.projects import operations as projects
 from booking.services.projects.access import visible_projects
 from booking.timeutil import utc_now
-from models import Project, ProjectStatus
+from models import Project, ProjectStatus, Sector
 
 PARIS = CAMPUS_ZONE.key
 
@@ -68,6 +68,9 @@ class ProjectSchema(Schema):
     contact_name = optional_text(255)
     contact_email = optional_text(254, also=_email_or_empty)
     contact_phone = optional_text(40)
+    sector = fields.Enum(Sector, by_value=True, load_default=Sector.OTHER, metadata={
+        "description": "The industry the project serves (the campus's evaluation counts "
+                       "per sector); default other."})
     status = fields.Enum(ProjectStatus, by_value=True, dump_only=True)
     company_id = fields.Integer(dump_only=True)
     trainer_id = fields.Integer(dump_only=True, allow_none=True)

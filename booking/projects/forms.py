@@ -14,11 +14,14 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from booking.admin.forms import MultiCheckboxField
 from booking.forms import Form, QueryForm
+from booking.labels import SECTOR_LABELS
 from booking.validators import EmailAddress
+from models import Sector
 
 # Where a service's refusal goes on these forms (``details["field"]`` → field).
 FORM_FIELDS = {"equipment_ids": "equipment", "trainer_id": "trainer"}
@@ -32,6 +35,8 @@ class ProjectForm(Form):
                                 description=_l("The context, the learners' profile."))
     objectives = TextAreaField(_l("Teaching objectives"),
                                validators=[Optional(), Length(max=10000)])
+    sector = SelectField(_l("Sector"), coerce=str, default=Sector.OTHER.value,
+                         choices=[SelectChoice(s.value, SECTOR_LABELS[s]) for s in Sector])
     learners = IntegerField(_l("Number of learners"),
                             validators=[DataRequired(), NumberRange(min=1, max=100000)])
     equipment = MultiCheckboxField(_l("Equipment wanted"), coerce=int, validators=[Optional()],

@@ -45,6 +45,7 @@ from models import (
     EquipmentStatus,
     Project,
     ProjectStatus,
+    Sector,
 )
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
@@ -136,7 +137,8 @@ def new() -> str | Response:
             description=form.description.data or "", objectives=form.objectives.data or "",
             contact_name=(form.contact_name.data or "").strip(),
             contact_email=(form.contact_email.data or "").strip(),
-            contact_phone=(form.contact_phone.data or "").strip()),
+            contact_phone=(form.contact_phone.data or "").strip(),
+            sector=Sector(form.sector.data)),
             form=form, fields=FORM_FIELDS,
             success=_("Project requested: a coordinator will study it and assign a trainer."))
         if done:

@@ -33,6 +33,7 @@ from models import (
     Equipment,
     Project,
     ProjectStatus,
+    Sector,
     User,
 )
 
@@ -55,7 +56,8 @@ def request_project(session: Session, *, actor: User, now: datetime, title: str,
                     learners: int, wanted_from: date, wanted_to: date,
                     equipment_ids: list[int] | None = None, description: str = "",
                     objectives: str = "", contact_name: str = "", contact_email: str = "",
-                    contact_phone: str = "", notify: bool = True) -> Project:
+                    contact_phone: str = "", sector: Sector = Sector.OTHER,
+                    notify: bool = True) -> Project:
     """A company user requests a project for their company; it starts as requested
     (and its coordinators are told, unless ``notify`` is False: the demo)."""
     require(actor, "request", Project, N_("Only a company account requests projects."))
@@ -71,7 +73,7 @@ def request_project(session: Session, *, actor: User, now: datetime, title: str,
         description=description, objectives=objectives, learners=learners,
         wanted_from=wanted_from, wanted_to=wanted_to, contact_name=contact_name,
         contact_email=contact_email, contact_phone=contact_phone,
-        status=ProjectStatus.REQUESTED, created_at=now, updated_at=now,
+        status=ProjectStatus.REQUESTED, created_at=now, updated_at=now, sector=sector,
         equipment=_equipment(session, equipment_ids or []),
     )
     session.add(project)
