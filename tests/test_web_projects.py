@@ -192,7 +192,7 @@ def test_company_requests_a_project(app, campus, db, now) -> None:
     assert (project.contact_name, project.contact_email, project.contact_phone) == (
         "Marie Lenoir", "marie@labo.example", "02 47 00 00 00")
     assert project.sector.value == "pharmaceutical"
-    assert "Pharmaceutique" in company.get(f"/projects/{project.id}").get_data(as_text=True)
+    assert "Pharmaceutical" in company.get(f"/projects/{project.id}").get_data(as_text=True)
     assert sorted(e.id for e in project.equipment) == sorted(
         [campus["cleanroom"].id, campus["line"].id])
     assert db.scalar(select(AuditEntry.object_id).where(
