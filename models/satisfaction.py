@@ -12,7 +12,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, str_enum, utcnow
@@ -34,6 +34,13 @@ class SatisfactionSurvey(Base):
         *(CheckConstraint(f"{name} IS NULL OR {name} BETWEEN 1 AND 5", name=f"{name}_rating")
           for name in RATINGS),
         CheckConstraint("answered_at IS NULL OR overall IS NOT NULL", name="answer_has_overall"),
+        # Behind the project's row lock: one questionnaire per respondent, ever.
+        Index("uq_satisfaction_survey_contact", "project_id", unique=True,
+              sqlite_where=text("respondent = 'contact'"),
+              postgresql_where=text("respondent = 'contact'")),
+        Index("uq_satisfaction_survey_learner", "project_id", "learner_id", unique=True,
+              sqlite_where=text("learner_id IS NOT NULL"),
+              postgresql_where=text("learner_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from booking.database import begin_write
 from booking.extensions import db
 from booking.mail import sender_from_config
+from booking.services.attendance.retention import erase_all_expired
 from booking.services.bookings.lifecycle import (
     advance_projects,
     complete_past_bookings,
@@ -36,6 +37,7 @@ from booking.services.messaging.reminders import (
     send_reminders,
 )
 from booking.services.policy import CERTIFICATION_WARNING_DAYS, Policy
+from booking.services.satisfaction.surveys import send_surveys
 from booking.services.waitlist import operations as waitlist
 from booking.timeutil import utc_now
 from models import JobRun, OutboxStatus, SchedulerLease
@@ -111,6 +113,12 @@ def _no_show_release(session: Session, now: datetime) -> str:
             f"{len(result.offered)} slot(s) offered")
 
 
+def _satisfaction_surveys(session: Session, now: datetime) -> str:
+    sent = send_surveys(session, now, key=current_app.config["SECRET_KEY"],
+                        valid_days=int(current_app.config.get("SURVEY_VALID_DAYS", 30)))
+    return f"{sent} satisfaction questionnaire(s) sent"
+
+
 def _deliver_outbox(session: Session, now: datetime) -> str:
     """One message a transaction: each is marked sent in the transaction that
     locked it, and committed before the next is taken."""
@@ -127,6 +135,12 @@ def _deliver_outbox(session: Session, now: datetime) -> str:
         session.commit()
         begin_write(session)
     return f"{sent} message(s) sent, {failed} to retry or failed"
+
+
+def _learner_retention(session: Session, now: datetime) -> str:
+    erased = erase_all_expired(session, now=now,
+                               days=int(current_app.config["LEARNER_RETENTION_DAYS"]))
+    return f"{erased} learner(s) erased"
 
 
 OUTBOX_BATCH = 200
@@ -161,8 +175,13 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("advance_projects",
             "Projects in progress at their first session, completed after their last",
             _advance_projects, "interval", {"minutes": 15}),
+    JobSpec("satisfaction_surveys",
+            "Satisfaction questionnaires to the contact and learners of completed projects",
+            _satisfaction_surveys, "interval", {"hours": 1}),
     JobSpec("export_calendars", "Write the export files (.ics, .csv) that changed",
             _export_calendars, "interval", config_minutes="SCHEDULER_EXPORT_MINUTES"),
+    JobSpec("learner_retention", "Erase the personal data of learners of projects over for "
+            "longer than the retention period", _learner_retention, "interval", {"days": 1}),
 )
 
 

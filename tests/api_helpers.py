@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import (
+    AgreementWaiver,
     AuditEntry,
     Booking,
     BookingSeries,
@@ -21,7 +22,7 @@ from models import (
     Role,
     User,
 )
-from tests.conftest import PASSWORD
+from tests.conftest import NOW, PASSWORD
 
 
 class Caller:
@@ -99,6 +100,10 @@ class Campus:
             learners=8, wanted_from=date(2027, 1, 1), wanted_to=date(2027, 6, 30),
             status=ProjectStatus.APPROVED, trainer=self.people["trainer"])
         db.add(self.project)
+        db.flush()
+        # Created approved, it needs no training agreement to get sessions
+        # (booking.services.agreements.gate), like those migration 0013 found.
+        db.add(AgreementWaiver(project_id=self.project.id, waived_at=NOW, reason="Existant"))
         db.flush()
 
     def __getitem__(self, role: str) -> User:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from booking.services.agreements.operations import waive_agreement
 from booking.services.bookings.occupancy import occupancy_rows
 from booking.services.bookings.operations import BookingRequest, create_booking, move_booking
 from booking.services.certifications.watch import flag_uncertified_bookings
@@ -80,6 +81,7 @@ def test_services_set_updated_at_from_their_now(db, make) -> None:
     approved = NOW + timedelta(minutes=11)
     approve_project(db, project, actor=coordinator, now=approved, trainer_id=trainer.id)
     assert project.updated_at == approved
+    waive_agreement(db, project, actor=coordinator, now=approved, reason="Action interne")
     scheduled = NOW + timedelta(minutes=13)
     session = create_booking(db, actor=coordinator, now=scheduled, policy=policy,
                              request=BookingRequest(machine.id, paris(9), paris(11), "Séance",

@@ -23,7 +23,15 @@ from booking.services.bookings.operations import BookingRequest, create_booking
 from booking.services.errors import NotFound
 from booking.services.policy import Policy
 from booking.services.projects.operations import cancel_project
-from models import Booking, BookingPurpose, BookingStatus, Project, ProjectStatus, Role
+from models import (
+    AgreementWaiver,
+    Booking,
+    BookingPurpose,
+    BookingStatus,
+    Project,
+    ProjectStatus,
+    Role,
+)
 from tests.api_helpers import Callers, assert_error
 from tests.conftest import NOW, PASSWORD, csrf_token_of
 
@@ -52,6 +60,8 @@ def world(app, make, db) -> dict[str, Any]:
                               equipment=[cell])
             db.add(project)
             db.flush()
+            # No training agreement needed (the scheduling gate of issue 15).
+            db.add(AgreementWaiver(project_id=project.id, waived_at=NOW, reason="Existant"))
             sessions = [
                 _book(db, actor, cell, at(hour), f"Séance {key.upper()}{i}", project)
                 for i, (actor, hour) in enumerate([(coordinator, 9 + n), (user, 14 + n)], 1)]

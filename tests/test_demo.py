@@ -203,8 +203,9 @@ def test_the_same_now_lays_out_the_same_campus(db: Session) -> None:
 
     load_demo_campus(db, now=now)
     assert _layout(db) == first
-    # none left out: the table's, last week's, and the freed slot of the waiting list
-    assert len(first) == sum(len(row[2]) for row in BOOKINGS) + len(PAST) + 1
+    # none left out: the table's, last week's, the freed slot of the waiting list and
+    # the two days of the company project carried through every step (issue 15)
+    assert len(first) == sum(len(row[2]) for row in BOOKINGS) + len(PAST) + 1 + 2
 
 
 @pytest.mark.parametrize("now", NOWS, ids=lambda d: d.date().isoformat())
@@ -241,7 +242,7 @@ def test_bookings_stay_within_the_policy_horizon(db: Session) -> None:
 def test_projects_are_requested_and_approved_through_the_services(db: Session) -> None:
     load_demo_campus(db, now=NOW)
     projects = {p.title: p for p in db.scalars(select(Project))}
-    assert len(projects) == 2
+    assert len(projects) == 3  # and the project carried through every step (below)
     solaire = next(p for t, p in projects.items() if "solaire" in t)
     serums = next(p for t, p in projects.items() if "sérums" in t)
     # Approved with its trainer, then scheduled by its first session.
@@ -530,3 +531,84 @@ def test_two_dashboards_show_the_waiting_list(app, db: Session, now: datetime) -
     assert f'data-entry="{waiting.id}" data-position="2"' in mine
     [cell] = pages("coord.orleans@plateforme.test", f"/equipment/{offer.equipment_id}")
     assert 'id="machine-waitlist" data-waiting="2"' in cell
+
+
+# --- Continuing education (issue 15) ------------------------------------------------------
+
+
+@pytest.mark.parametrize("now", NOWS, ids=lambda d: d.date().isoformat())
+def test_a_company_project_goes_through_every_step(app, db: Session, now: datetime) -> None:
+    """Request, quote, acceptance, agreement, sessions, attendance, certificates,
+    satisfaction, invoice lines: each made by the services, for any "now"."""
+    from booking.demo.paperwork_data import DONE
+    from booking.services.attendance.documents import certificate_of
+    from booking.services.invoicing.lines import invoice_lines
+    from booking.services.quotes.operations import accepted_quote
+    from models import (
+        AgreementStatus,
+        AttendanceSheet,
+        Learner,
+        SatisfactionSurvey,
+        TrainingAgreement,
+    )
+
+    load_demo_campus(db, now=now)
+    project = db.scalar(select(Project).where(Project.title == DONE["title"]))
+    assert project.status is ProjectStatus.COMPLETED
+    assert project.sector is DONE["sector"]
+    quote = accepted_quote(db, project)
+    assert quote is not None and quote.number.startswith("DEV-TRS-PHA-")
+    assert quote.discount_bp == DONE["discount_bp"] and len(quote.lines) == len(DONE["quote"])
+    agreement = db.scalar(select(TrainingAgreement).where(
+        TrainingAgreement.project_id == project.id))
+    assert agreement.status is AgreementStatus.SIGNED and agreement.quote_id == quote.id
+    assert agreement.total_incl_cents == quote.total_incl_cents
+    sessions = db.scalars(select(Booking).where(Booking.project_id == project.id)
+                          .order_by(Booking.start_at)).all()
+    assert [b.status for b in sessions] == [BookingStatus.COMPLETED] * len(DONE["sessions"])
+    assert all(b.checked_in_at is not None and b.end_at < now for b in sessions)
+    # Signed by the trainer and countersigned by the company, each half-day.
+    sheets = db.scalars(select(AttendanceSheet).where(
+        AttendanceSheet.project_id == project.id)).all()
+    assert len(sheets) == 2 * len(sessions)
+    assert all(s.trainer_signed_at and s.company_signed_at for s in sheets)
+    learners = db.scalars(select(Learner).where(Learner.project_id == project.id)
+                          .order_by(Learner.id)).all()
+    assert len(learners) == len(DONE["learner_rows"])
+    assert all(len(s.marks) == len(learners) for s in sheets)
+    # Léa was there throughout; Hugo 20 minutes late once; Yanis absent one afternoon.
+    full = sum(s.hours_cents for s in sheets)
+    hours = {lr.first_name: certificate_of(db, lr).attended_cents for lr in learners}
+    assert hours["Léa"] == full
+    assert hours["Hugo"] == full - round(20 * 100 / 60)
+    assert hours["Yanis"] == full - max(s.hours_cents for s in sheets
+                                        if s.booking_id == sessions[1].id and
+                                        s.half_day.value == "afternoon")
+    # Satisfaction: sent to the contact and the learners with an e-mail; three answered.
+    surveys = db.scalars(select(SatisfactionSurvey).where(
+        SatisfactionSurvey.project_id == project.id)).all()
+    assert len(surveys) == 1 + sum(1 for row in DONE["learner_rows"] if row[2])
+    assert sum(1 for s in surveys if s.answered_at is not None) == len(DONE["surveys"])
+    # The invoice lines of the accepted quote, for the Tours coordinator.
+    rows = invoice_lines(db, actor=_user(db, "coord.tours@plateforme.test"), project=project)
+    assert len(rows) == len(quote.lines)
+    assert sum(r.excl_cents for r in rows) == quote.total_excl_cents
+    assert {r.analytic_code for r in rows} == {"PHA-PLATEFORME"}
+
+
+def test_the_other_projects_wait_at_their_step(db: Session) -> None:
+    from booking.services.agreements.operations import current_agreement
+    from booking.services.quotes.operations import accepted_quote
+    from models import AgreementStatus, Quote, QuoteStatus
+
+    load_demo_campus(db, now=NOW)
+    solaire = db.scalar(select(Project).where(Project.title.contains("solaire")))
+    serums = db.scalar(select(Project).where(Project.title.contains("sérums")))
+    # The solar cream: quote accepted, agreement signed, so its sessions were booked.
+    assert accepted_quote(db, solaire) is not None
+    assert current_agreement(db, solaire).status is AgreementStatus.SIGNED
+    assert db.scalar(select(func.count()).select_from(Booking).where(
+        Booking.project_id == solaire.id)) > 0
+    # The serums: a quote awaiting the company's answer.
+    assert db.scalars(select(Quote.status).where(Quote.project_id == serums.id)).all() == [
+        QuoteStatus.ISSUED]

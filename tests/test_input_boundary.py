@@ -130,6 +130,7 @@ def _cases() -> list[Case]:
     from booking.onboarding.views import ConfirmForm as OnboardingConfirmForm
     from booking.onboarding.views import UploadForm as OnboardingUploadForm
     from booking.planning.forms import SlotSearchForm
+    from booking.pricing import forms as pricing
     from booking.projects import forms as projects
     from booking.projects.views import CancelForm as ProjectCancelForm
     from booking.quotas import forms as quotas
@@ -215,6 +216,17 @@ def _cases() -> list[Case]:
              {"establishment_a": "{away_id}", "establishment_b": "{establishment_id}"}),
         Case("admin", "/admin/accounts/{other_trainer_id}/sign-in", sign_in.LinkForm,
              {"provider": "{provider_id}", "subject": "autre-sujet"}),
+        Case("coordinator", "/pricing/", pricing.EstablishmentChoiceForm,
+             {"establishment": "{establishment_id}", "on": "2027-02-01"}, answer=200),
+        Case("coordinator", "/pricing/{establishment_id}/prices", pricing.PriceForm,
+             {"kind": "machine_hour", "machine": "{equipment_id}", "public": "academic",
+              "label": "", "unit": "heure", "unit_price": "45,50", "vat_rate": "2000",
+              "valid_from": "2027-03-01"}),
+        Case("admin", "/pricing/profile/{establishment_id}", pricing.BillingProfileForm,
+             {"legal_name": "Lycée du Parc", "siret": "12345678900012",
+              "quote_validity_days": "30"}),
+        Case("admin", "/pricing/machines/{equipment_id}/analytic-code", pricing.AnalyticCodeForm,
+             {"code": "62-MEL"}),
         Case("admin", "/reports", ReportForm,
              {"from": "2027-01-01", "to": "2027-02-01",
               "establishment_id": "{establishment_id}"}, answer=200),
@@ -317,7 +329,7 @@ def _cases() -> list[Case]:
 # Forms without a field of their own (confirm buttons) need no case.
 NO_FIELDS = {"ReactivateForm", "DeleteForm", "RevokeFeedForm", "RegenerateFeedForm",
              "ClosureBookingForm", "DeleteProviderForm", "UnlinkForm", "CheckInForm",
-             "ResolveForm", "RevokeKioskForm"}
+             "ResolveForm", "RevokeKioskForm", "WithdrawForm"}
 
 # Query-string parameters read outside a form: 4xx, or ignored; never 5xx.
 QUERY_PARAMETERS = [

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from booking.services.agreements.operations import waive_agreement
 from booking.services.bookings.lifecycle import advance_projects
 from booking.services.bookings.operations import (
     BookingRequest,
@@ -32,6 +33,7 @@ from booking.services.policy import Policy
 from booking.services.projects import operations as projects
 from booking.timeutil import frozen
 from models import (
+    AgreementWaiver,
     AuditEntry,
     Booking,
     BookingPurpose,
@@ -93,6 +95,11 @@ def add_project(db, campus):
                           equipment=[campus["cell"]], **kw)
         db.add(project)
         db.flush()
+        if status is not ProjectStatus.REQUESTED:
+            # Past its decision: it needs no training agreement to get sessions
+            # (the scheduling gate of issue 15), like those migration 0013 found.
+            db.add(AgreementWaiver(project_id=project.id, waived_at=NOW, reason="Existant"))
+            db.flush()
         return project
 
     return add
@@ -186,6 +193,10 @@ def test_from_request_to_completed_through_the_pages(app, db, campus, now) -> No
     assert TITLE in approved.subject
     for said in ("Anne Certifiée", "Bienvenue", f"{{site}}/projects/{project.id}"):
         assert said in approved.body_text
+    # No training agreement for this one: the coordinator says so (issue 15's gate).
+    answer = _post(coordinator, url, f"{url}/agreement/waive",
+                   {"reason": "Action de découverte gratuite"})
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:2000]
 
     # The first session, with the booking form the project page links to.
     page = coordinator.get(url).get_data(as_text=True)
@@ -218,6 +229,7 @@ def test_from_request_to_completed_through_the_pages(app, db, campus, now) -> No
     assert [(action, details) for action, _, details in audit_of(db, project)] == [
         ("project.request", {"company_id": project.company_id, "equipment_ids": [cell.id]}),
         ("project.approve", {"trainer_id": anne.id}),
+        ("agreement.waive", {}),
         ("project.status", {"before": "approved", "after": "scheduled"}),
         ("project.status", {"before": "scheduled", "after": "in_progress"}),
         ("project.status", {"before": "in_progress", "after": "completed"}),
@@ -242,6 +254,7 @@ def test_the_workflow_through_the_services_and_the_job(app, db, campus) -> None:
             db, actor=marie, now=NOW, title=TITLE, learners=6, wanted_from=date(2027, 1, 18),
             wanted_to=date(2027, 2, 26), equipment_ids=[campus["cell"].id])
         projects.approve_project(db, project, actor=campus["admin"], now=NOW, trainer_id=anne.id)
+        waive_agreement(db, project, actor=campus["admin"], now=NOW, reason="Action interne")
         # The trainer books the session: a project's session awaits approval.
         session = book(app, db, anne, project, paris(19, 9), paris(19, 12))
         assert session.status is BookingStatus.PENDING

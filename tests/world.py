@@ -35,23 +35,38 @@ from booking.services.equipment.documents import Storage, Upload, add_document
 from booking.services.feeds.operations import create_feed, feed_token
 from booking.services.kiosk.operations import create_link, kiosk_token
 from booking.services.policy import Policy
+from booking.services.quotes import operations as quotes
 from models import (
+    AgreementStatus,
+    AgreementWaiver,
+    AttendanceSheet,
     Base,
+    BillingProfile,
     BookingPurpose,
     BookingStatus,
     DocumentKind,
     FeedScope,
+    HalfDay,
     IdentityLink,
     IdentityProvider,
     KioskScope,
+    Learner,
+    LearnerPublic,
     LinkPurpose,
+    Price,
+    PriceKind,
     Project,
     ProjectStatus,
+    Public,
     Quota,
     QuotaAppliesTo,
     QuotaOver,
     QuotaPeriod,
+    Quote,
+    QuoteLine,
+    QuoteStatus,
     Role,
+    TrainingAgreement,
     User,
     WaitlistEntry,
     WaitlistStatus,
@@ -109,6 +124,10 @@ def build_world(app: Flask, make: Factory, db: Session) -> World:
                       status=ProjectStatus.APPROVED, trainer=people["trainer"],
                       equipment=[machine])
     db.add(project)
+    db.flush()
+    # Created approved: like the projects migration 0013 found approved, it needs
+    # no training agreement (the scheduling gate, booking.services.agreements.gate).
+    db.add(AgreementWaiver(project_id=project.id, waived_at=NOW, reason="Projet existant"))
     db.flush()
     start = datetime(2027, 1, 13, 9, tzinfo=PARIS)
     with app.app_context():
@@ -176,7 +195,50 @@ def build_world(app: Flask, make: Factory, db: Session) -> World:
                         reported_by_id=people["trainer"].id, reported_at=NOW,
                         description="Joint de porte usé")
     db.add(incident)
+    # A price of the machine for companies from February (the price routes:
+    # not in force yet and quoted nowhere, so that it may be withdrawn).
+    price = Price(establishment_id=home.id, equipment_id=machine.id,
+                  kind=PriceKind.MACHINE_HOUR, public=Public.COMPANY, unit_price_cents=9000,
+                  vat_rate_bp=2000, valid_from=date(2027, 2, 1), created_at=NOW)
+    db.add(price)
     db.flush()
+    # Continuing education (issue 15). Company A's project has its quote accepted
+    # and its training agreement to sign (the agreement routes), a learner and
+    # the morning sheet of its session (the attendance routes). A second project
+    # of company A, still requested, has a quote issued by the home
+    # establishment, awaiting its answer (the quote routes).
+    accepted = Quote(project_id=project.id, establishment_id=home.id, public=Public.COMPANY,
+                     status=QuoteStatus.ACCEPTED, number="DEV-LYC-2027-0001",
+                     price_date=date(2027, 1, 4), total_excl_cents=42000, vat_cents=8400,
+                     total_incl_cents=50400, created_at=NOW, updated_at=NOW, issued_at=NOW,
+                     decided_at=NOW)
+    accepted.lines = [QuoteLine(position=1, kind=PriceKind.TRAINER_HOUR, label="Formateur",
+                                quantity_cents=700, unit_price_cents=6000)]
+    db.add(accepted)
+    db.flush()
+    agreement = TrainingAgreement(
+        project_id=project.id, quote_id=accepted.id, establishment_id=home.id,
+        status=AgreementStatus.GENERATED, company_name="Laboratoire A", title="Crèmes",
+        starts_on=date(2027, 1, 1), ends_on=date(2027, 6, 30), duration_hours_cents=700,
+        learners=8, total_excl_cents=42000, vat_cents=8400, total_incl_cents=50400,
+        generated_at=NOW)
+    learner = Learner(project_id=project.id, first_name="Léa", last_name="Garnier",
+                      public=LearnerPublic.EMPLOYEE, created_at=NOW)
+    sheet = AttendanceSheet(booking_id=booking.id, project_id=project.id, day=date(2027, 1, 13),
+                            half_day=HalfDay.MORNING, hours_cents=100, created_at=NOW)
+    db.add_all([agreement, learner, sheet])
+    perfumes = Project(company=company_a, requested_by=people["company"], title="Parfums",
+                       learners=4, wanted_from=date(2027, 3, 1), wanted_to=date(2027, 3, 31),
+                       status=ProjectStatus.REQUESTED, equipment=[machine])
+    db.add(BillingProfile(establishment_id=home.id, legal_name="Lycée du Parc"))
+    db.add(Price(establishment_id=home.id, equipment_id=machine.id,
+                 kind=PriceKind.MACHINE_HOUR, public=Public.COMPANY, unit_price_cents=18000,
+                 valid_from=date(2026, 9, 1), created_at=NOW))
+    db.add(perfumes)
+    db.flush()
+    with app.app_context():
+        quote = quotes.draft_quote(db, actor=people["coordinator"], now=NOW, project=perfumes)
+        quotes.issue_quote(db, quote, actor=people["coordinator"], now=NOW, notify=False)
     assert booking.status is BookingStatus.PENDING
     ids: dict[str, int | str] = {
         "booking_id": booking.id, "equipment_id": machine.id, "establishment_id": home.id,
@@ -188,6 +250,9 @@ def build_world(app: Flask, make: Factory, db: Session) -> World:
         "code": "world-ldap", "provider_id": provider.id, "identity_link_id": identity_link.id,
         "quota_id": quota.id, "waitlist_entry_id": offer.id,
         "link_id": kiosk.id, "kiosk_token": kiosk_token(kiosk, key), "incident_id": incident.id,
+        "price_id": price.id, "quote_id": quote.id, "line_id": quote.lines[0].id,
+        "agreement_id": agreement.id, "learner_id": learner.id, "sheet_id": sheet.id,
+        "survey_token": "unknown-survey-link",
         # A live « mot de passe oublié » link of other_trainer (its secret, in the URL).
         "link": issue_link(db, people["other_trainer"], LinkPurpose.PASSWORD_RESET, now=NOW),
     }

@@ -385,7 +385,8 @@ WAITLIST_CANCEL_REASON = "Séance reportée : les élèves partent en stage cett
 
 COUNT_KEYS = ("establishments", "companies", "certification_types", "equipment",
               "opening_hours", "users", "certifications", "projects", "closures", "bookings",
-              "occupancies", "travel_times", "quotas", "waitlist_entries", "incidents")
+              "occupancies", "travel_times", "quotas", "waitlist_entries", "incidents",
+              "prices", "quotes", "agreements", "learners", "attendance_sheets", "surveys")
 
 
 def load_demo_campus(session: Session, *, now: datetime,
@@ -398,7 +399,8 @@ def load_demo_campus(session: Session, *, now: datetime,
     for step in (loader.add_establishments, loader.add_companies, loader.add_types,
                  loader.add_equipment, loader.add_users, loader.add_certifications,
                  loader.add_projects, loader.add_closures, loader.add_sharing,
-                 loader.add_bookings, loader.add_past, loader.add_waitlist):
+                 loader.add_paperwork, loader.add_bookings, loader.add_past,
+                 loader.add_waitlist):
         step()
         session.flush()
     return loader.counts
@@ -525,6 +527,13 @@ class _Loader:
                                     reason=spec["reason"], notify=False)
                 self.counts["projects"] += 1
             self.projects[spec["key"]] = project
+
+    def add_paperwork(self) -> None:
+        """Prices, quotes, agreements, learners, attendance, satisfaction (issue 15:
+        booking/demo/paperwork.py)."""
+        from booking.demo.paperwork import add_paperwork
+
+        add_paperwork(self)
 
     def add_closures(self) -> None:
         uids = [CLOSURE_UID.format(c[0]) for c in CLOSURES]

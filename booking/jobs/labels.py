@@ -26,6 +26,8 @@ TITLES: dict[str, Any] = {
     "waitlist": _l("Waiting lists"),
     "complete_past": _l("Completion of past bookings"),
     "advance_projects": _l("Project progress"),
+    "satisfaction_surveys": _l("Satisfaction questionnaires"),
+    "learner_retention": _l("Learners' data retention"),
     "export_calendars": _l("Calendar exports"),
 }
 
@@ -46,6 +48,10 @@ DESCRIPTIONS: dict[str, Any] = {
     "complete_past": _l("Marks past confirmed bookings completed."),
     "advance_projects": _l("Marks projects in progress at their first session and completed "
                            "after their last."),
+    "satisfaction_surveys": _l("Sends the satisfaction questionnaires of projects completed "
+                               "lately to their contact and learners."),
+    "learner_retention": _l("Erases the names and e-mails of learners of projects over for "
+                            "longer than the retention period (their hours stay counted)."),
     "export_calendars": _l("Writes the export files (.ics, .csv) that changed."),
 }
 
@@ -87,6 +93,10 @@ SUMMARIES: dict[str, Callable[[list[int]], str]] = {
     "advance_projects": _say(
         lambda n: ngettext("%(num)d project started", "%(num)d projects started", n),
         lambda n: ngettext("%(num)d project completed", "%(num)d projects completed", n)),
+    "satisfaction_surveys": _say(
+        lambda n: ngettext("%(num)d questionnaire sent", "%(num)d questionnaires sent", n)),
+    "learner_retention": _say(
+        lambda n: ngettext("%(num)d learner erased", "%(num)d learners erased", n)),
     "export_calendars": _say(
         lambda n: ngettext("%(num)d export file written", "%(num)d export files written", n),
         lambda n: ngettext("%(num)d unchanged", "%(num)d unchanged", n)),

@@ -250,6 +250,8 @@ def upgrade():
     )
     with op.batch_alter_table('satisfaction_survey', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_satisfaction_survey_project_id'), ['project_id'], unique=False)
+        batch_op.create_index('uq_satisfaction_survey_contact', ['project_id'], unique=True, sqlite_where=sa.text("respondent = 'contact'"), postgresql_where=sa.text("respondent = 'contact'"))
+        batch_op.create_index('uq_satisfaction_survey_learner', ['project_id', 'learner_id'], unique=True, sqlite_where=sa.text("learner_id IS NOT NULL"), postgresql_where=sa.text("learner_id IS NOT NULL"))
 
     op.create_table('training_agreement',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -341,6 +343,8 @@ def downgrade():
 
     op.drop_table('training_agreement')
     with op.batch_alter_table('satisfaction_survey', schema=None) as batch_op:
+        batch_op.drop_index('uq_satisfaction_survey_learner', sqlite_where=sa.text("learner_id IS NOT NULL"), postgresql_where=sa.text("learner_id IS NOT NULL"))
+        batch_op.drop_index('uq_satisfaction_survey_contact', sqlite_where=sa.text("respondent = 'contact'"), postgresql_where=sa.text("respondent = 'contact'"))
         batch_op.drop_index(batch_op.f('ix_satisfaction_survey_project_id'))
 
     op.drop_table('satisfaction_survey')

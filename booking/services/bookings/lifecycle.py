@@ -79,16 +79,19 @@ def _has_session(*conditions: ColumnElement[bool]) -> Exists:
     return exists().where(Booking.project_id == Project.id, *conditions)
 
 
-def _advance(session: Session, project: Project, status: ProjectStatus, now: datetime) -> None:
+def _advance(session: Session, project: Project, status: ProjectStatus, now: datetime,
+             notify: bool = True) -> None:
     before = project.status
     project.status = status
     project.updated_at = now
     audit.record(session, actor=None, action="project.status", object_type="project",
                  object_id=project.id, now=now, before=before.value, after=status.value)
-    notifications.project_changed(session, project, now=now)
+    if notify:
+        notifications.project_changed(session, project, now=now)
 
 
-def advance_projects(session: Session, *, now: datetime) -> tuple[int, int]:
+def advance_projects(session: Session, *, now: datetime, notify: bool = True
+                     ) -> tuple[int, int]:
     """Projects follow their sessions; answers (started, completed).
 
     A project is completed once it has a session done (completed, or confirmed
@@ -113,7 +116,7 @@ def advance_projects(session: Session, *, now: datetime) -> tuple[int, int]:
         .order_by(Project.id)
         .with_for_update(skip_locked=True)))
     for project in completed:
-        _advance(session, project, ProjectStatus.COMPLETED, now)
+        _advance(session, project, ProjectStatus.COMPLETED, now, notify)
     session.flush()
     started = list(session.scalars(
         select(Project)
@@ -121,6 +124,6 @@ def advance_projects(session: Session, *, now: datetime) -> tuple[int, int]:
         .order_by(Project.id)
         .with_for_update(skip_locked=True)))
     for project in started:
-        _advance(session, project, ProjectStatus.IN_PROGRESS, now)
+        _advance(session, project, ProjectStatus.IN_PROGRESS, now, notify)
     session.flush()
     return len(started), len(completed)

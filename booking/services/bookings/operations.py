@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from booking.database import begin_write
 from booking.permissions import is_company, is_trainer, may, may_train, require
 from booking.services import audit
+from booking.services.agreements.gate import require_agreement
 from booking.services.bookings.access import needs_approval
 from booking.services.bookings.occupancy import (
     collisions,
@@ -131,6 +132,7 @@ def _project(session: Session, actor: User, project_id: int | None) -> Project |
         raise InvalidState(N_("Project “%(title)s” is “%(status)s”: only an approved project "
                               "gets sessions."), {"status": project.status.value},
                            title=project.title, status=project.status)
+    require_agreement(session, project)  # signed, or waived (issue 15)
     return project
 
 
@@ -290,6 +292,8 @@ def move_booking(session: Session, *, actor: User, booking: Booking, now: dateti
     moved = (new_start, new_end) != (booking.start_at, booking.end_at)
     equipment = booking.equipment
     slot = Slot(equipment, new_start, new_end)
+    if moved and booking.project is not None:
+        require_agreement(session, booking.project)  # signed, or waived (issue 15)
     if moved:
         # Checked before anything changes: the checks' queries flush the session.
         # An override covers only the dates a coordinator approved; a move by

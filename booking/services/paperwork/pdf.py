@@ -22,8 +22,11 @@ STATIC_PREFIX = "static:/"
 
 
 def _fetch(url: str, **_: Any) -> dict[str, Any]:
-    """Only ``static:/…`` under the application's static folder; anything else
+    """Only ``static:/…`` (or a relative path: WeasyPrint cannot join one onto
+    that opaque base) under the application's static folder; anything else
     refused (WeasyPrint then leaves the resource out and warns)."""
+    if ":" not in url:
+        url = STATIC_PREFIX + url
     if not url.startswith(STATIC_PREFIX):
         raise ValueError(f"paperwork fetches nothing outside the static files: {url[:80]}")
     root = Path(current_app.static_folder or "static").resolve()

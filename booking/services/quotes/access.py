@@ -12,8 +12,15 @@ from __future__ import annotations
 
 from sqlalchemy import Select, false, or_, select
 
-from booking.permissions import coordinates, is_admin, is_company, is_coordinator, is_staff, \
-    of_company, rule
+from booking.permissions import (
+    coordinates,
+    is_admin,
+    is_company,
+    is_coordinator,
+    is_staff,
+    of_company,
+    rule,
+)
 from models import Equipment, Project, Quote, QuoteStatus, User
 from models.project import project_equipment
 
