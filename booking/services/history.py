@@ -73,6 +73,11 @@ ACTIONS = {
     "project.reject": _lp("project history", "Rejected"),
     "project.cancel": _lp("project history", "Cancelled"),
     "project.status": _lp("project history", "Status changed"),
+    "agreement.generate": _lp("project history", "Training agreement generated"),
+    "agreement.sign": _lp("project history", "Signed training agreement recorded"),
+    "agreement.waive": _lp("project history", "Training agreement not needed"),
+    "agreement.lift_waiver": _lp("project history", "Training agreement required again"),
+    "project.surveys_sent": _lp("project history", "Satisfaction questionnaires sent"),
 }
 
 FIELDS = {
@@ -100,7 +105,8 @@ FIELDS = {
 }
 # Details that are the entry's own bookkeeping, not a change to show.
 HIDDEN = frozenset({"document_id", "closure_id", "reason", "establishment_id",
-                    "booking_id", "incident_id"})
+                    "booking_id", "incident_id", "agreement_id", "quote_id", "replaced",
+                    "content_type", "waived_reason", "survey_ids"})
 
 
 @dataclass(frozen=True)

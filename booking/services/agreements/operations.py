@@ -35,6 +35,7 @@ from booking.services.errors import (
     translate,
 )
 from booking.services.policy import CAMPUS_ZONE
+from booking.services.quotes.operations import accepted_quote, profile_of
 from models import (
     AgreementStatus,
     AgreementWaiver,
@@ -46,7 +47,6 @@ from models import (
     Project,
     ProjectStatus,
     Quote,
-    QuoteStatus,
     TrainingAgreement,
     User,
 )
@@ -107,12 +107,6 @@ class Scan:
 # --- reading -------------------------------------------------------------------------------
 
 
-def accepted_quote(session: Session, project: Project) -> Quote | None:
-    """The project's accepted quote (at most one: a partial unique index)."""
-    return session.scalar(select(Quote).where(Quote.project_id == project.id,
-                                              Quote.status == QuoteStatus.ACCEPTED))
-
-
 def current_agreement(session: Session, project: Project) -> TrainingAgreement | None:
     """The agreement to sign or signed (the others are cancelled)."""
     return session.scalar(
@@ -124,10 +118,6 @@ def current_agreement(session: Session, project: Project) -> TrainingAgreement |
 
 def waiver_of(session: Session, project: Project) -> AgreementWaiver | None:
     return session.get(AgreementWaiver, project.id)
-
-
-def profile_of(session: Session, establishment_id: int) -> BillingProfile | None:
-    return session.get(BillingProfile, establishment_id)
 
 
 def trainer_hours(quote: Quote) -> int:

@@ -138,12 +138,16 @@ def remove_learner(session: Session, *, actor: User, learner: Learner, now: date
                  object_id=learner_id, now=now, project_id=project_id)
 
 
-def blank(learner: Learner, now: datetime) -> None:
-    """The erasure itself (also the retention job's)."""
+def blank(session: Session, learner: Learner, now: datetime) -> None:
+    """The erasure itself (also the retention job's): the names and address,
+    and the address their satisfaction questionnaires keep (answers stay)."""
+    from booking.services.satisfaction.surveys import forget_learner
+
     learner.first_name = ""
     learner.last_name = ""
     learner.email = None
     learner.erased_at = now
+    forget_learner(session, learner.id)
 
 
 def erase_learner(session: Session, *, actor: User, learner: Learner, now: datetime) -> Learner:
@@ -152,7 +156,7 @@ def erase_learner(session: Session, *, actor: User, learner: Learner, now: datet
     require(actor, "erase", learner)
     if learner.erased_at is not None:
         return learner  # already erased: nothing left to erase
-    blank(learner, now)
+    blank(session, learner, now)
     session.flush()
     audit.record(session, actor=actor, action="learner.erase", object_type="learner",
                  object_id=learner.id, now=now, project_id=learner.project_id,

@@ -43,7 +43,7 @@ def erase_expired(session: Session, *, now: datetime, days: int, batch: int = BA
         select(Learner).where(Learner.erased_at.is_(None), Learner.project_id.in_(over))
         .order_by(Learner.id).limit(batch)))
     for learner in learners:
-        blank(learner, now)
+        blank(session, learner, now)
         audit.record(session, actor=None, action="learner.erase", object_type="learner",
                      object_id=learner.id, now=now, project_id=learner.project_id,
                      reason="retention")

@@ -8,13 +8,17 @@ with the accounting codes its establishment's admin set: the analytic section
 No payment and no invoice number here: the accounting software makes the
 invoice from these lines.
 
-The amounts are integers (cents, basis points, hundredths), computed line by
-line, each step rounded half up:
+The amounts are integers (cents, basis points, hundredths), those of the
+quote (booking.services.quotes.totals), computed line by line, each step
+rounded half up:
 
 * gross = quantity × unit price (quantity in hundredths, so ÷ 100);
 * minus the line's discount (gross × discount_bp ÷ 10 000);
 * minus the quote's discount on what remains: the line's amount excluding VAT;
-* VAT = amount excluding VAT × vat_rate_bp ÷ 10 000; including VAT = the sum.
+* VAT = amount excluding VAT × vat_rate_bp ÷ 10 000; including VAT = the sum;
+  the quote computes VAT once per rate on the sum of its lines, so the last
+  line of each rate takes the cent of difference: the lines add up to the
+  quote's totals, to the cent.
 
 The attendance gives each row two figures of its project (the same on every
 row of a project; do not add them up across rows): the learners who attended
@@ -36,6 +40,8 @@ from booking.permissions import require
 from booking.services.errors import N_, InvalidState, NotFound, ValidationError
 from booking.services.invoicing.access import Invoicing, IssuedBy
 from booking.services.policy import CAMPUS_ZONE
+from booking.services.quotes.totals import line_amount, percent_of, round_half_up
+from booking.services.quotes.totals import totals as quote_totals
 from models import SLOT_HOLDING_STATUSES, Booking, Establishment, Project, ProjectStatus, User
 from models.attendance import AttendanceMark, AttendanceSheet, Presence
 from models.pricing import AnalyticCode, BillingProfile, PriceKind
@@ -50,9 +56,8 @@ REFUSED = N_("Invoice lines are for admins and the coordinators of the establish
 
 
 def half_up(numerator: int, denominator: int) -> int:
-    """``numerator / denominator`` rounded half up, for a numerator >= 0."""
-    whole, rest = divmod(numerator, denominator)
-    return whole + (1 if 2 * rest >= denominator else 0)
+    """``numerator / denominator`` rounded half up (the quotes' rounding)."""
+    return round_half_up(numerator, denominator)
 
 
 @dataclass(frozen=True)
@@ -70,13 +75,46 @@ class Amounts:
 
 def line_amounts(*, quantity_cents: int, unit_price_cents: int, discount_bp: int = 0,
                  quote_discount_bp: int = 0, vat_rate_bp: int = 0) -> Amounts:
-    """A line's amounts, as the module's docstring says."""
-    gross = half_up(quantity_cents * unit_price_cents, 100)
-    line_discount = half_up(gross * discount_bp, 10000)
-    quote_discount = half_up((gross - line_discount) * quote_discount_bp, 10000)
-    excl = gross - line_discount - quote_discount
-    return Amounts(gross, line_discount, quote_discount, excl,
-                   half_up(excl * vat_rate_bp, 10000))
+    """A line's amounts, as the module's docstring says: those of the quote
+    (booking.services.quotes.totals), with the VAT of the line alone."""
+    amount = line_amount(_Line(quantity_cents, unit_price_cents, vat_rate_bp, discount_bp),
+                         quote_discount_bp)
+    return Amounts(amount.gross_cents, amount.line_discount_cents,
+                   amount.quote_discount_cents, amount.excl_cents,
+                   percent_of(amount.excl_cents, vat_rate_bp))
+
+
+@dataclass(frozen=True)
+class _Line:
+    quantity_cents: int
+    unit_price_cents: int
+    vat_rate_bp: int
+    discount_bp: int
+
+
+def reconciled(quote: Quote) -> list[Amounts]:
+    """The amounts of each line of ``quote``, its VAT per line adjusted so that
+    the lines of each rate add up to the quote's VAT at that rate (the quote
+    computes VAT once per rate, on the sum): the last line of a rate takes the
+    cent or two of difference, so the invoice's total is the quote's."""
+    amounts = [line_amounts(quantity_cents=line.quantity_cents,
+                            unit_price_cents=line.unit_price_cents,
+                            discount_bp=line.discount_bp,
+                            quote_discount_bp=quote.discount_bp,
+                            vat_rate_bp=line.vat_rate_bp) for line in quote.lines]
+    per_rate = {v.rate_bp: v.vat_cents for v in quote_totals(quote.lines, quote.discount_bp).vat}
+    last: dict[int, int] = {}
+    for index, line in enumerate(quote.lines):
+        last[line.vat_rate_bp] = index
+    for rate, index in last.items():
+        shown = sum(a.vat_cents for a, line in zip(amounts, quote.lines, strict=True)
+                    if line.vat_rate_bp == rate)
+        if shown != per_rate.get(rate, shown):
+            a = amounts[index]
+            amounts[index] = Amounts(a.gross_cents, a.line_discount_cents,
+                                     a.quote_discount_cents, a.excl_cents,
+                                     a.vat_cents + per_rate[rate] - shown)
+    return amounts
 
 
 @dataclass(frozen=True)
@@ -266,12 +304,7 @@ def lines_of(session: Session, quotes: Sequence[Quote]) -> list[InvoiceLine]:
         project, establishment = quote.project, quote.establishment
         profile = profiles.get(quote.establishment_id)
         seen = present.get(project.id, Attendance(0, 0))
-        for line in quote.lines:
-            amounts = line_amounts(quantity_cents=line.quantity_cents,
-                                   unit_price_cents=line.unit_price_cents,
-                                   discount_bp=line.discount_bp,
-                                   quote_discount_bp=quote.discount_bp,
-                                   vat_rate_bp=line.vat_rate_bp)
+        for line, amounts in zip(quote.lines, reconciled(quote), strict=True):
             code = analytic.get(line.equipment_id) if line.equipment_id is not None else None
             rows.append(InvoiceLine(
                 establishment_id=establishment.id, establishment_code=establishment.code,
