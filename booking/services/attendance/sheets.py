@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -142,10 +142,28 @@ def sheet_state(sheet: AttendanceSheet, now: datetime) -> str:
 # --- the sheets of a session ------------------------------------------------------------
 
 
+# The half-days of a day in their order (their values sort "afternoon" first).
+MORNING_FIRST = case((AttendanceSheet.half_day == HalfDay.MORNING, 0), else_=1)
+
+
 def sheets_of(session: Session, booking: Booking) -> list[AttendanceSheet]:
     return list(session.scalars(select(AttendanceSheet)
                                 .where(AttendanceSheet.booking_id == booking.id)
-                                .order_by(AttendanceSheet.day, AttendanceSheet.half_day)))
+                                .order_by(AttendanceSheet.day, MORNING_FIRST)))
+
+
+def sheets_by_booking(session: Session, bookings: Iterable[Booking]) -> dict[
+        int, list[AttendanceSheet]]:
+    """:func:`sheets_of` for several sessions in one statement: each booking's
+    id to its sheets (an empty list for a session without any)."""
+    found: dict[int, list[AttendanceSheet]] = {b.id: [] for b in bookings}
+    if found:
+        for sheet in session.scalars(select(AttendanceSheet)
+                                     .where(AttendanceSheet.booking_id.in_(list(found)))
+                                     .order_by(AttendanceSheet.day, MORNING_FIRST,
+                                               AttendanceSheet.id)):
+            found[sheet.booking_id].append(sheet)
+    return found
 
 
 def has_attendance(booking: Booking) -> bool:
