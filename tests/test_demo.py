@@ -557,11 +557,14 @@ def test_a_company_project_goes_through_every_step(app, db: Session, now: dateti
     assert project.status is ProjectStatus.COMPLETED
     assert project.sector is DONE["sector"]
     quote = accepted_quote(db, project)
-    assert quote is not None and quote.number.startswith("DEV-TRS-PHA-")
-    assert quote.discount_bp == DONE["discount_bp"] and len(quote.lines) == len(DONE["quote"])
+    assert quote is not None
+    assert quote.number.startswith("DEV-TRS-PHA-")
+    assert quote.discount_bp == DONE["discount_bp"]
+    assert len(quote.lines) == len(DONE["quote"])
     agreement = db.scalar(select(TrainingAgreement).where(
         TrainingAgreement.project_id == project.id))
-    assert agreement.status is AgreementStatus.SIGNED and agreement.quote_id == quote.id
+    assert agreement.status is AgreementStatus.SIGNED
+    assert agreement.quote_id == quote.id
     assert agreement.total_incl_cents == quote.total_incl_cents
     sessions = db.scalars(select(Booking).where(Booking.project_id == project.id)
                           .order_by(Booking.start_at)).all()
