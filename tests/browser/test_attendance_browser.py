@@ -15,7 +15,6 @@ from playwright.sync_api import expect
 
 from tests.browser.helpers import (
     COORD_ORLEANS,
-    JULIEN,
     LIGERIENS,
     SIZES,
     WEDNESDAY,
@@ -25,6 +24,10 @@ from tests.browser.helpers import (
     weekdays_from,
 )
 
+# Sophie Lefèvre (Dreux): no other browser test books her, so her session moved to
+# now never meets another test's trainer at the same time (the check-in test's
+# is Julien's).
+SOPHIE = "formatrice.dreux@plateforme.test"
 SAVE = re.compile(r"^(Enregistrer les présences|Save the attendance)$")
 SIGN = re.compile(r"^(Signer la feuille|Sign the sheet)$")
 COUNTERSIGN = re.compile(r"^(Contresigner|Countersign)$")
@@ -37,7 +40,7 @@ def _sql(server: Any, sql: str, *params: Any) -> None:
 
 def _project_with_a_session_now(server: Any) -> tuple[int, int]:
     """A machine of Orléans of this test's own; Les Laboratoires ligériens'
-    project on it, approved with Julien as trainer and needing no agreement;
+    project on it, approved with Sophie as trainer and needing no agreement;
     its session, booked for a later day then moved to have begun ten minutes
     ago (the server runs on the real clock); two learners."""
     coordinator, company = server.token(COORD_ORLEANS), server.token(LIGERIENS)
@@ -56,9 +59,9 @@ def _project_with_a_session_now(server: Any) -> tuple[int, int]:
         "wanted_from": day.isoformat(), "wanted_to": (day + timedelta(days=30)).isoformat(),
         "equipment_ids": [machine["id"]]}, token=company)
     assert status == 201, project
-    julien = server.id_of("user_account", "email", JULIEN)
+    trainer = server.id_of("user_account", "email", SOPHIE)
     status, answer = server.api("POST", f"/api/v1/projects/{project['id']}/approve",
-                                {"trainer_id": julien}, token=coordinator)
+                                {"trainer_id": trainer}, token=coordinator)
     assert status == 200, answer
     coordinator_id = server.id_of("user_account", "email", COORD_ORLEANS)
     _sql(server, "INSERT INTO agreement_waiver (project_id, waived_by_id, waived_at, reason) "
@@ -67,7 +70,7 @@ def _project_with_a_session_now(server: Any) -> tuple[int, int]:
     for hour in range(9, 17):
         status, booking = server.api("POST", "/api/v1/bookings", {
             "equipment_id": machine["id"], "start": at(day, hour), "end": at(day, hour + 1),
-            "title": "Séance d'émargement", "trainer_id": julien,
+            "title": "Séance d'émargement", "trainer_id": trainer,
             "purpose": "industrial_project", "project_id": project["id"]}, token=coordinator)
         if status == 201:
             break
@@ -104,7 +107,7 @@ def test_the_trainer_signs_and_the_company_countersigns_on_a_phone(
         new_context, live_server) -> None:
     project, booking = _project_with_a_session_now(live_server)
 
-    phone = log_in(new_context(**SIZES["phone"]).new_page(), JULIEN)
+    phone = log_in(new_context(**SIZES["phone"]).new_page(), SOPHIE)
     phone.goto(f"/attendance/sessions/{booking}")
     sheet = phone.locator("section.attendance-sheet[data-state=open]").first
     expect(sheet).to_be_visible()
