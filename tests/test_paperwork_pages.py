@@ -46,7 +46,8 @@ def test_the_coordinator_reads_every_step_on_the_project_page(app, demo) -> None
                     "Satisfaction", "Facturation"):
         assert section in html, section
     # The accepted quote fixes the price: no other quote to draft.
-    assert "fixe le prix du projet" in html and 'id="new-quote"' not in html
+    assert "fixe le prix du projet" in html
+    assert 'id="new-quote"' not in html
     # Half-days in the day's order: the morning before the afternoon.
     days = re.findall(r"(Matin|Après-midi)</a> \(contresignée\)", html)
     assert days == ["Matin", "Après-midi"] * len(DONE["sessions"])
@@ -55,7 +56,8 @@ def test_the_coordinator_reads_every_step_on_the_project_page(app, demo) -> None
 def test_the_company_reads_its_documents_and_not_the_invoice_lines(app, demo) -> None:
     company = _as(app, "contact@laboratoires-ligeriens.test")
     html = company.get(f"/projects/{demo.id}").get_data(as_text=True)
-    assert "Attestation" in html and "Convention (PDF)" in html
+    assert "Attestation" in html
+    assert "Convention (PDF)" in html
     assert "Lignes de facturation (CSV)" not in html
     other = _as(app, "contact@cosmetiques-du-val.test")
     assert other.get(f"/projects/{demo.id}").status_code == 404

@@ -24,6 +24,9 @@ from sqlalchemy import select
 from booking.services.bookings.occupancy import occupancy_rows
 from booking.services.certifications.watch import flag_uncertified_bookings, warn_expiring
 from models import (
+    AgreementStatus,
+    AttendanceMark,
+    AttendanceSheet,
     Booking,
     BookingPurpose,
     BookingStatus,
@@ -33,10 +36,22 @@ from models import (
     EquipmentCategory,
     EquipmentStatus,
     Establishment,
+    HalfDay,
+    Learner,
+    LearnerPublic,
     OutboxMessage,
+    Presence,
+    PriceKind,
     Project,
     ProjectStatus,
+    Public,
+    Quote,
+    QuoteLine,
+    QuoteStatus,
+    Respondent,
     Role,
+    SatisfactionSurvey,
+    TrainingAgreement,
     User,
 )
 from tests.conftest import NOW
@@ -221,7 +236,10 @@ def test_a_projects_page_does_not_load_per_trainer_machine_or_session(
         assert html.count("data-booking=") == added
         if status is ProjectStatus.REQUESTED:
             certified = 1 + (added + 2) // 3  # the lead and the trainers of kind 0
-            assert html.count("<option") == certified
+            # The approval form's trainers (the learners' form has options of its own).
+            trainers = html.split('<select', 1)[1].split("</select>", 1)[0]
+            assert 'id="trainer"' in trainers
+            assert trainers.count("<option") == certified
             assert html.count("<li><span><strong>Formateur") == added + 1 - certified
         counts.append(statements)
     assert_flat(f"GET /projects/<id> ({status.value})", *counts)
@@ -358,3 +376,131 @@ def test_the_booking_flag_loads_the_coordinators_once(db, make) -> None:
         c.email for c in coordinators)
     assert_flat("flag_uncertified_bookings (outbox statements aside)",
                 _outside_the_outbox(few), _outside_the_outbox(many))
+
+
+# --- a completed project's paperwork ------------------------------------------------------
+
+# At most this many statements for a completed project's page with its five paperwork
+# cards (quotes, agreement, attendance, satisfaction, invoicing: templates/projects/
+# _paperwork.html), whatever the number of its sessions, sheets, marks, learners and
+# questionnaires, savepoints included. Each reader sees other cards: a trainer, neither
+# the quotes' prices, the agreement, the answers nor the invoice lines.
+PAPERWORK_BUDGET = {"admin": 32, "coordinator": 32, "company": 18, "trainer": 15}
+
+
+@pytest.mark.parametrize("reader", ["admin", "coordinator", "company", "trainer"])
+def test_a_completed_projects_paperwork_does_not_load_per_session_or_learner(
+        client, db, make, login, now, reader) -> None:
+    site = make.establishment()
+    firm = make.company(name="Laboratoire Rose")
+    contact = make.user(Role.COMPANY, company=firm, locale="en")
+    lead = make.user(Role.TRAINER, establishment=site, locale="en")
+    people = {"admin": make.user(Role.ADMIN, locale="en"),
+              "coordinator": make.user(Role.COORDINATOR, establishment=site, locale="en"),
+              "company": contact, "trainer": lead}
+    mixer = make.equipment(establishment=site, name="Mélangeur")
+    project = Project(company=firm, requested_by=contact, title="Crèmes solaires", learners=4,
+                      wanted_from=date(2027, 3, 1), wanted_to=date(2027, 6, 30),
+                      status=ProjectStatus.COMPLETED, trainer=lead, equipment=[mixer])
+    db.add(project)
+    db.flush()
+    quote = Quote(project_id=project.id, establishment_id=site.id, public=Public.COMPANY,
+                  status=QuoteStatus.ACCEPTED, number="DEV-2027-0042", version=2,
+                  price_date=date(2027, 2, 1), total_excl_cents=120000, vat_cents=24000,
+                  total_incl_cents=144000, issued_at=NOW)
+    quote.lines = [
+        QuoteLine(position=1, kind=PriceKind.TRAINER_HOUR, label="Formateur", unit="h",
+                  quantity_cents=1400, unit_price_cents=6000, vat_rate_bp=2000),
+        QuoteLine(position=2, kind=PriceKind.MACHINE_HOUR, equipment_id=mixer.id,
+                  label="Mélangeur", unit="h", quantity_cents=1000, unit_price_cents=3600,
+                  vat_rate_bp=2000)]
+    db.add_all([quote, Quote(project_id=project.id, establishment_id=site.id,
+                             public=Public.COMPANY, status=QuoteStatus.SUPERSEDED,
+                             number="DEV-2027-0042", price_date=date(2027, 1, 15),
+                             issued_at=NOW)])
+    db.flush()
+    db.add(TrainingAgreement(
+        project_id=project.id, quote_id=quote.id, establishment_id=site.id,
+        status=AgreementStatus.SIGNED, company_name=firm.name, title=project.title,
+        starts_on=date(2027, 3, 1), ends_on=date(2027, 6, 30), duration_hours_cents=1400,
+        learners=4, total_excl_cents=120000, vat_cents=24000, total_incl_cents=144000,
+        generated_at=NOW, stored_name=f"signed-{project.id}.pdf", filename="signée.pdf",
+        content_type="application/pdf", size_bytes=1000, signed_recorded_at=NOW))
+    learners: list[Learner] = []
+    sessions = 0
+    # The marks a learner gets, in turn; one erased learner and one without e-mail per batch.
+    presences = itertools.cycle([(Presence.PRESENT, 0), (Presence.LATE, 15),
+                                 (Presence.ABSENT, 0)])
+
+    def add(n: int) -> None:
+        nonlocal sessions
+        batch = [Learner(project_id=project.id, first_name=f"Prénom{len(learners) + i:02d}",
+                         last_name=f"Nom{len(learners) + i:02d}",
+                         email=None if i == 1 else f"a{len(learners) + i}@example.org",
+                         public=LearnerPublic.EMPLOYEE if i % 2 else LearnerPublic.APPRENTICE,
+                         erased_at=NOW if i == 2 else None) for i in range(n)]
+        db.add_all(batch)
+        db.flush()
+        learners.extend(batch)
+        for i, learner in enumerate(batch):
+            if i % 2 == 0 and learner.email:  # surveyed, and half of those answered
+                db.add(SatisfactionSurvey(
+                    project_id=project.id, respondent=Respondent.LEARNER,
+                    learner_id=learner.id, email=learner.email,
+                    token_digest=f"{project.id}-{learner.id}".ljust(64, "0"), sent_at=NOW,
+                    expires_at=NOW + timedelta(days=30),
+                    **({"answered_at": NOW, "overall": 4, "content": 5, "trainer": 3,
+                        "would_recommend": True, "comment": f"Très bien {learner.id}"}
+                       if i % 4 == 0 else {})))
+        for _ in range(n):
+            sessions += 1
+            day = date(2027, 3, 1) + timedelta(days=sessions)
+            booking = add_booking(make, mixer, start=paris(day, 9), booked_by=lead,
+                                  trainer=lead if sessions % 2 else None, project=project,
+                                  status=BookingStatus.COMPLETED)
+            booking.end_at = paris(day, 17)
+            for half, countersigned in ((HalfDay.MORNING, True), (HalfDay.AFTERNOON, False)):
+                sheet = AttendanceSheet(
+                    booking_id=booking.id, project_id=project.id, day=day, half_day=half,
+                    hours_cents=350, trainer_signed_at=NOW, trainer_signed_by_id=lead.id,
+                    trainer_signature="M 1 1 L 2 2",
+                    company_signed_at=NOW if countersigned else None,
+                    company_signed_by_id=contact.id if countersigned else None)
+                sheet.marks = [AttendanceMark(learner_id=learner.id, presence=presence,
+                                              minutes_late=late)
+                               for learner, (presence, late)
+                               in zip(learners, presences, strict=False)]
+                db.add(sheet)
+        db.flush()
+
+    db.add(SatisfactionSurvey(project_id=project.id, respondent=Respondent.CONTACT,
+                              email=contact.email, token_digest="c".ljust(64, "0"),
+                              sent_at=NOW, expires_at=NOW + timedelta(days=30),
+                              answered_at=NOW, overall=5, would_recommend=True,
+                              comment="Parfait"))
+    client = login(people[reader])
+    counts = []
+    for n in (FEW, MANY - FEW):
+        add(n)
+        with count_statements(db) as statements:
+            page = client.get(f"/projects/{project.id}")
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200
+        # What the cards show grows with the rows: all of them are there.
+        assert html.count('id="attendance-session-') == sessions
+        assert html.count('<tr id="learner-') == len(learners)
+        sheets = html.count("/attendance/sheets/")
+        if reader == "company":  # each session's afternoon waits for the countersignature
+            assert 'id="to-countersign"' in html
+            assert sheets == 2 * sessions + sessions
+        else:
+            assert 'id="to-countersign"' not in html
+            assert sheets == 2 * sessions
+        staff = reader in ("admin", "coordinator")
+        assert ('id="invoicing-totals"' in html) is staff
+        assert ('id="agreement"' in html) is (reader != "trainer")
+        assert ('id="satisfaction-answered"' in html) is (reader != "trainer")
+        assert (html.count("DEV-2027-0042") >= 1) is (reader != "trainer")
+        counts.append(statements)
+    assert_flat(f"GET /projects/<id> (completed, as {reader})", *counts)
+    assert len(counts[0]) <= PAPERWORK_BUDGET[reader], str(counts[0])

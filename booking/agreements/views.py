@@ -35,6 +35,7 @@ from booking.agreements.forms import GenerateForm, LiftForm, SignedForm, WaiveFo
 from booking.extensions import db
 from booking.handlers import get_or_404, submit
 from booking.permissions import coordinates, is_admin, may
+from booking.request_memo import accepted_quote, per_request
 from booking.services.agreements import operations as agreements
 from booking.services.equipment.documents import Storage
 from booking.services.paperwork.pdf import render_pdf
@@ -74,6 +75,7 @@ class Card:
 
 @bp.app_context_processor
 def _helpers() -> dict[str, Any]:
+    @per_request
     def agreement_card(project: Project) -> Card | None:
         """None for those who may not see the project's agreement (trainers)."""
         staff = may(current_user, "generate_agreement", project)
@@ -81,7 +83,7 @@ def _helpers() -> dict[str, Any]:
                 or not may(current_user, "view", project):
             return None
         agreement = agreements.current_agreement(db.session, project)
-        quote = agreements.accepted_quote(db.session, project)
+        quote = accepted_quote(project)  # once per request: the invoicing card's too
         return Card(
             agreement=agreement, waiver=agreements.waiver_of(db.session, project), quote=quote,
             may_generate=staff and quote is not None

@@ -19,6 +19,7 @@ from booking.attendance.forms import ActionForm, LearnerForm, MarksForm, Signatu
 from booking.extensions import db
 from booking.handlers import get_or_404, submit
 from booking.permissions import may, require
+from booking.request_memo import per_request
 from booking.services.attendance import learners as learner_ops
 from booking.services.attendance import sheets as sheet_ops
 from booking.services.attendance.documents import (
@@ -60,22 +61,27 @@ class Card:
     form: LearnerForm | None = None
 
 
+@per_request
 def attendance_card(project: Project) -> Card | None:
-    """What the « Learners and attendance » card shows the reader."""
+    """What the « Learners and attendance » card shows the reader: in a fixed
+    number of statements, whatever its learners, sessions and sheets."""
     if not may(current_user, "view", project):
         return None
     learners = learner_ops.learners_of(db.session, project)
+    # learner_ops.over_announced, from the learners at hand.
+    entered = sum(1 for learner in learners if learner.erased_at is None)
     card = Card(project, learners, may(current_user, "manage_learners", project),
                 may(current_user, "attendance_documents", project),
                 may(current_user, "attendance_documents", project),
-                learner_ops.over_announced(db.session, project))
+                entered > project.learners)
     if card.manage:
         card.form = LearnerForm(formdata=None)
-    bookings = db.session.scalars(select(Booking).where(
+    bookings = list(db.session.scalars(select(Booking).where(
         Booking.project_id == project.id, Booking.status.in_(sheet_ops.WITH_ATTENDANCE))
-        .order_by(Booking.start_at, Booking.id))
+        .order_by(Booking.start_at, Booking.id)))
+    sheets_of = sheet_ops.sheets_by_booking(db.session, bookings)
     for booking in bookings:
-        sheets = sheet_ops.sheets_of(db.session, booking)
+        sheets = sheets_of[booking.id]
         card.sessions.append(Session(booking, sheets,
                                      may(current_user, "take_attendance", booking)))
         card.to_countersign += [s for s in sheets if s.trainer_signed_at is not None

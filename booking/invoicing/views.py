@@ -32,6 +32,7 @@ from booking.handlers import get_or_404
 from booking.invoicing.forms import PeriodForm
 from booking.permissions import is_admin, may
 from booking.query import arg_day, arg_id
+from booking.request_memo import accepted_quote, per_request
 from booking.services.errors import DomainError
 from booking.services.inputs import ascii_file_name
 from booking.services.invoicing.access import Invoicing, IssuedBy
@@ -39,7 +40,6 @@ from booking.services.invoicing.exports import invoice_csv, invoice_xlsx
 from booking.services.invoicing.lines import (
     InvoiceLine,
     Totals,
-    accepted_quote,
     invoice_lines,
     period_lines,
     totals,
@@ -106,13 +106,14 @@ class Card:
     links: tuple[tuple[str, str], ...] = ()
 
 
+@per_request
 def invoicing_card(project: Project) -> Card | None:
     """None for whoever may not read the project's invoice lines (companies,
     trainers, another establishment's coordinators), and for a rejected or
     cancelled project."""
     if not may(current_user, "view", Invoicing) or project.status in ABANDONED:
         return None
-    quote = accepted_quote(db.session, project.id)
+    quote = accepted_quote(project)  # once per request: the agreement's card's too
     if quote is None:
         return Card(hint=_("Invoice lines come from the accepted quote, once the project is "
                            "completed."))

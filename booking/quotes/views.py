@@ -38,6 +38,7 @@ from booking.quotes.forms import (
     SettingsForm,
     hundredths,
 )
+from booking.request_memo import per_request
 from booking.services.inputs import ascii_file_name
 from booking.services.paperwork.pdf import render_pdf
 from booking.services.pricing.lookup import price_list
@@ -55,6 +56,7 @@ BADGES = {QuoteStatus.DRAFT: "pending", QuoteStatus.ISSUED: "warning",
           QuoteStatus.SUPERSEDED: "cancelled"}
 
 
+@per_request
 def project_quotes(project: Project) -> list[Quote]:
     """The project's quotes the reader may see, newest first (the project page's card)."""
     if not current_user.is_authenticated:

@@ -40,6 +40,7 @@ from booking.extensions import db
 from booking.handlers import get_or_404, submit
 from booking.labels import RESPONDENT_LABELS
 from booking.permissions import may, require
+from booking.request_memo import per_request
 from booking.satisfaction.forms import (
     QUESTIONS,
     RATING_LABELS,
@@ -146,6 +147,7 @@ class Card:
 
 @bp.app_context_processor
 def _helpers() -> dict[str, Any]:
+    @per_request
     def satisfaction_card(project: Project) -> Card | None:
         """None for those who may not read the project's results (trainers)."""
         if not may(current_user, "satisfaction", project):
