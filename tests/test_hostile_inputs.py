@@ -29,6 +29,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,7 +37,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import PASSWORD
+from booking.services.feeds.operations import digest, sealed_token
+from booking.services.satisfaction.surveys import PURPOSE as SURVEY_PURPOSE
+from models import Respondent, SatisfactionSurvey
+from tests.conftest import NOW, PASSWORD
 from tests.hostile import (
     SCRIPT,
     TEXT_VALUES,
@@ -100,10 +104,12 @@ class Campaign:
         self.failures.append(f"{where} = {value}: {answer.status_code} {why}")
 
     def send(self, where: str, value: str, request: Callable[[], Any], *,
-             page: bool, keep: bool = True) -> None:
+             page: bool | Callable[[Any], bool], keep: bool = True) -> None:
         """One hostile request, undone afterwards; except, when ``keep``, an
         accepted script value that was stored: kept, and read back on every page
-        at the end (:func:`_script_escaped_everywhere`)."""
+        at the end (:func:`_script_escaped_everywhere`). ``page``: whether a 200
+        HTML answer is the form shown again (a refusal), or a function telling
+        so of the answer."""
         self.tried += 1
         with savepoint(self.db) as kept:
             self.watch.reset()
@@ -117,8 +123,11 @@ class Campaign:
                 self.accepted_script += 1
                 self.before = fingerprint(self.db)
 
-    def _judge(self, where: str, value: str, answer: Any, *, page: bool) -> list[str]:
+    def _judge(self, where: str, value: str, answer: Any, *,
+               page: bool | Callable[[Any], bool]) -> list[str]:
         """The tables written by the request when it was accepted."""
+        if callable(page):
+            page = page(answer)
         self.status[answer.status_code] += 1
         if provider_down(answer):
             self.down += 1
@@ -199,7 +208,10 @@ def _body_fields(doc: dict[str, Any], schema: dict[str, Any],
 def _containers(ids: dict[str, Any]) -> dict[str, Any]:
     """A valid value for a nested container absent from the base body."""
     return {"recurrence": {"rrule": "FREQ=DAILY;COUNT=2"},
-            "opening_hours": [{"weekday": 0, "opens": "08:00", "closes": "18:00"}]}
+            "opening_hours": [{"weekday": 0, "opens": "08:00", "closes": "18:00"}],
+            # A quote's lines (PUT /quotes/{id}): one free line.
+            "lines": [{"label": "Forfait", "unit": "forfait", "quantity_cents": 100,
+                       "unit_price_cents": 10000, "vat_rate_bp": 2000}]}
 
 
 def _with(body: dict[str, Any], path: tuple, value: Any, ids: dict[str, Any]) -> dict:
@@ -359,7 +371,13 @@ def _form_pages(app: Flask, w: World, *, everyone: bool = False) -> list[tuple[s
 
 NOT_HTML = {"ical.feed", "bookings.ics", "exports.export_csv", "exports.export_ics",
             "exports.export_xlsx", "reports.csv", "reports.xlsx", "main.healthz",
-            "onboarding.template", "reports.usage_csv", "kiosk.label"}
+            "onboarding.template", "reports.usage_csv", "kiosk.label",
+            # Continuing education's documents: PDFs, CSV and spreadsheets.
+            "quotes.pdf", "agreements.pdf", "agreements.signed",
+            "attendance.certificate_pdf", "attendance.project_sheets_pdf",
+            "attendance.session_sheets_pdf", "satisfaction.export_csv",
+            "invoicing.project_csv", "invoicing.project_xlsx", "invoicing.period_csv",
+            "invoicing.period_xlsx", "evaluation.export_csv", "evaluation.export_xlsx"}
 
 
 def _discover(app: Flask, clients: dict[str, FlaskClient],
@@ -491,6 +509,51 @@ def test_hostile_values_through_every_web_form_field(app, db, world, monkeypatch
             _script_escaped_everywhere(app, w, campaign)
     print(campaign.summary(), f"; {len(forms)} forms")
     assert len(forms) > 30
+    assert campaign.failures == [], f"{campaign.summary()}\n" + "\n".join(campaign.failures)
+
+
+def test_hostile_values_through_the_satisfaction_questionnaire(app, db, world, monkeypatch,
+                                                               caplog) -> None:
+    """The questionnaire's public page (no account: its link is the key), not
+    in the world (whose survey link is unknown), each of its fields. An answer
+    is thanked for (200 without the form) and stores nothing hostile; a refusal
+    shows the form again with its error and writes nothing. A comment with
+    script, answered last, shows escaped on every page afterwards."""
+    w = world
+    monkeypatch.setitem(app.config, "PROPAGATE_UNEXPECTED", False)
+    token = sealed_token(SURVEY_PURPOSE, w.ids["project_id"], uuid.uuid4().hex,
+                         app.config["SECRET_KEY"])
+    db.add(SatisfactionSurvey(project_id=w.ids["project_id"], respondent=Respondent.CONTACT,
+                              email="contact@example.org", token_digest=digest(token),
+                              sent_at=NOW, expires_at=NOW + timedelta(days=30)))
+    db.flush()
+    client = logged_in(app, None)
+    url = f"/survey/{token}"
+    forms = [f for f in forms_of(url, client.get(url).get_data(as_text=True)) if f.path == url]
+    assert len(forms) == 1
+    form = forms[0]
+    sent = values_on(db.bind.dialect.name)
+    # The comment last: its script answer is kept, and the link is used up.
+    names = sorted(form.fuzzable(), key=lambda n: n == "comment")
+    assert names[-1] == "comment"
+    assert len(names) >= 8
+
+    def shown_again(answer: Any) -> bool:
+        return 'id="thanks-title"' not in answer.get_data(as_text=True)
+
+    with Campaign(f"questionnaire, {db.bind.dialect.name}", db, caplog) as campaign:
+        for name in names:
+            campaign.fields.add(name)
+            for value_name in sorted(form.values_for(name), key=lambda n: n == "script"):
+                if value_name not in sent:
+                    continue
+                campaign.send(f"POST /survey/<token> [{name}]", value_name, functools.partial(
+                    _send_form, client, form, name, TEXT_VALUES[value_name]),
+                    page=shown_again, keep=name == "comment")
+        if "script" in sent:
+            assert campaign.accepted_script == 1
+            _script_escaped_everywhere(app, w, campaign)
+    print(campaign.summary())
     assert campaign.failures == [], f"{campaign.summary()}\n" + "\n".join(campaign.failures)
 
 

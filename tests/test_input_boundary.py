@@ -19,7 +19,7 @@ import pkgutil
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,17 @@ from wtforms.validators import DataRequired, InputRequired
 
 import booking
 from booking.forms import Form, QueryForm
-from models import Equipment, Project, ProjectStatus
+from booking.services.feeds.operations import digest, sealed_token
+from booking.services.quotes.operations import draft_quote
+from booking.services.satisfaction.surveys import PURPOSE as SURVEY
+from models import (
+    AttendanceSheet,
+    Equipment,
+    Project,
+    ProjectStatus,
+    Respondent,
+    SatisfactionSurvey,
+)
 from tests.conftest import csrf_token_of
 from tests.world import (
     World,
@@ -105,6 +115,7 @@ class Case:
     # Fields built by one loop with the same class and validators as another that
     # is tried (the opening hours of Tuesday to Sunday, like Monday's): left out.
     alike: str = "^$"
+    prefix: str = ""  # of the form's fields on its page (two forms in one: « price-… »)
 
     @property
     def method(self) -> str:
@@ -116,6 +127,8 @@ def _cases() -> list[Case]:
     from booking.admin import forms as admin
     from booking.admin import provider_forms as sign_in
     from booking.admin import travel_forms as travel
+    from booking.agreements import forms as agreements
+    from booking.attendance import forms as attendance
     from booking.auth import forms as auth
     from booking.auth.sso.ldap_form import LdapSignInForm
     from booking.bookings import forms as bookings
@@ -125,7 +138,9 @@ def _cases() -> list[Case]:
     from booking.coordination import forms as coordination
     from booking.documents import forms as documents
     from booking.equipment import forms as equipment
+    from booking.evaluation.views import PeriodForm as EvaluationPeriodForm
     from booking.imports.views import ImportForm
+    from booking.invoicing.forms import PeriodForm as InvoicingPeriodForm
     from booking.kiosk import forms as kiosk
     from booking.onboarding.views import ConfirmForm as OnboardingConfirmForm
     from booking.onboarding.views import UploadForm as OnboardingUploadForm
@@ -134,12 +149,18 @@ def _cases() -> list[Case]:
     from booking.projects import forms as projects
     from booking.projects.views import CancelForm as ProjectCancelForm
     from booking.quotas import forms as quotas
+    from booking.quotes import forms as quotes
     from booking.reports.forms import ReportForm
+    from booking.satisfaction import forms as satisfaction
     from booking.sites.forms import FreeRangeForm, SiteCalendarForm
 
     hours = {f"hours_{day}": "08:00–18:00" for day in range(5)}
     return [
         # Before the login: its valid submission logs the anonymous browser in.
+        Case("anon", "/survey/{survey_token}", satisfaction.SurveyForm,
+             {"overall": "5", "content": "4", "trainer": "5", "equipment": "3",
+              "organisation": "4", "objectives": "5", "would_recommend": "yes",
+              "comment": "Très bien\r\nmerci"}, answer=200),  # « thank you »
         Case("anon", "/auth/forgot", auth.ForgotPasswordForm, {"email": "{trainer_email}"},
              answer=200),
         Case("anon", "/auth/link/{link}", auth.LinkPasswordForm,
@@ -227,6 +248,50 @@ def _cases() -> list[Case]:
               "quote_validity_days": "30"}),
         Case("admin", "/pricing/machines/{equipment_id}/analytic-code", pricing.AnalyticCodeForm,
              {"code": "62-MEL"}),
+        # --- continuing education (issue 15): the draft is the test's own (see world)
+        Case("coordinator", "/projects/{requested_id}/quotes/new", quotes.NewQuoteForm,
+             {"establishment": "{establishment_id}", "public": "company",
+              "price_date": "2027-02-01"}),
+        Case("coordinator", "/quotes/{draft_id}/lines", quotes.PriceLineForm,
+             {"price-price": "{price_id}", "price-quantity": "7,5"}, prefix="price"),
+        Case("coordinator", "/quotes/{draft_id}/lines", quotes.FreeLineForm,
+             {"free-kind": "flat_fee", "free-label": "Frais de dossier", "free-unit": "forfait",
+              "free-quantity": "1", "free-unit_price": "120,50", "free-vat_rate": "20"},
+             prefix="free"),
+        Case("coordinator", "/quotes/{draft_id}/lines/{draft_line_id}", quotes.LineForm,
+             {"quantity": "7,5", "discount": "10"}),
+        Case("coordinator", "/quotes/{draft_id}/settings", quotes.SettingsForm,
+             {"discount": "5", "valid_until": "2027-03-31", "notes": "Deux\r\nlignes"}),
+        Case("coordinator", "/quotes/", quotes.FilterForm, {"status": "issued"}, answer=200),
+        Case("coordinator", "/projects/{project_id}/agreement/new", agreements.GenerateForm,
+             {"company_address": "1 rue des Lilas\r\n45000 Orléans",
+              "programme": "Émulsions\r\net gels", "duration_hours": "7,5",
+              "place": "Lycée du Parc", "replace_signed": ""}),
+        Case("coordinator", "/agreements/{agreement_id}/signed", agreements.SignedForm, {},
+             files={"file": (b"%PDF-1.7\n%%EOF\n", "convention.pdf")}),
+        Case("coordinator", "/projects/{requested_id}/agreement/waive", agreements.WaiveForm,
+             {"reason": "Séance de découverte"}),
+        Case("coordinator", "/attendance/projects/{project_id}/learners",
+             attendance.LearnerForm,
+             {"first_name": "Noé", "last_name": "Martin", "email": "noe@example.org",
+              "public": "employee"}),
+        Case("coordinator", "/attendance/learners/{learner_id}", attendance.LearnerForm,
+             {"first_name": "Léa", "last_name": "Garnier-Petit", "email": "",
+              "public": "employee"}),
+        Case("coordinator", "/satisfaction/", satisfaction.PeriodForm,
+             {"start": "2027-01-01", "end": "2027-06-30"}, answer=200),
+        Case("coordinator", "/invoicing/", InvoicingPeriodForm,
+             {"establishment_id": "{establishment_id}", "from": "2027-01-01",
+              "until": "2027-01-31"}, answer=200),
+        Case("coordinator", "/evaluation/", EvaluationPeriodForm,
+             {"year": "", "from": "2027-01-01", "until": "2027-06-30",
+              "establishment_id": "{establishment_id}"}, answer=200),
+        Case("company", "/quotes/{quote_id}/decline", quotes.DeclineForm,
+             {"reason": "Trop cher\r\npour nous"}),
+        # (the world's sheet, signed by its trainer in the test's world: the session
+        # is tomorrow, too early for the trainer's own signature)
+        Case("company", "/attendance/sheets/{sheet_id}/countersign", attendance.SignatureForm,
+             {"signature": "M 10 10 L 60 40 L 90 20", "typed_name": ""}),
         Case("admin", "/reports", ReportForm,
              {"from": "2027-01-01", "to": "2027-02-01",
               "establishment_id": "{establishment_id}"}, answer=200),
@@ -329,7 +394,10 @@ def _cases() -> list[Case]:
 # Forms without a field of their own (confirm buttons) need no case.
 NO_FIELDS = {"ReactivateForm", "DeleteForm", "RevokeFeedForm", "RegenerateFeedForm",
              "ClosureBookingForm", "DeleteProviderForm", "UnlinkForm", "CheckInForm",
-             "ResolveForm", "RevokeKioskForm", "WithdrawForm"}
+             "ResolveForm", "RevokeKioskForm", "WithdrawForm",
+             # issue 15 (the attendance marks' radios are read by their view, by name)
+             "RemoveLineForm", "IssueForm", "ReviseForm", "AcceptForm", "LiftForm",
+             "ActionForm", "MarksForm", "SendSurveysForm"}
 
 # Query-string parameters read outside a form: 4xx, or ignored; never 5xx.
 QUERY_PARAMETERS = [
@@ -370,6 +438,22 @@ def world(app: Flask, make: Any, db: Any, now: Any) -> World:
     world.ids.update(requested_id=requested.id, trainer_id=world["trainer"].id,
                      other_trainer_id=world["other_trainer"].id,
                      trainer_email=world["trainer"].email)
+    # A draft quote of that project, priced on the day the world's price is in
+    # force (the line forms edit drafts only); and a questionnaire really sent
+    # (the world's survey link is unknown: its form would never be shown).
+    with app.app_context():
+        draft = draft_quote(db, actor=world["coordinator"], now=now, project=requested,
+                            price_date=date(2027, 2, 1))
+    token = sealed_token(SURVEY, world.ids["project_id"], "boundary", app.config["SECRET_KEY"])
+    db.add(SatisfactionSurvey(project_id=world.ids["project_id"], respondent=Respondent.CONTACT,
+                              email="contact@example.org", token_digest=digest(token),
+                              sent_at=now, expires_at=now + timedelta(days=30)))
+    db.flush()
+    sheet = db.get(AttendanceSheet, world.ids["sheet_id"])
+    sheet.trainer_signature, sheet.trainer_signed_at = "name:Camille Formatrice", now
+    sheet.trainer_signed_by_id = world["trainer"].id
+    db.flush()
+    world.ids.update(draft_id=draft.id, draft_line_id=draft.lines[0].id, survey_token=token)
     return world
 
 
@@ -380,8 +464,19 @@ def forms_shown(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Fl
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
     shown: list[FlaskForm] = []
 
+    def forms_in(value: Any, depth: int = 0) -> Iterator[FlaskForm]:
+        # A page of several forms holds some in a dict or in rows (a quote's lines).
+        if isinstance(value, FlaskForm):
+            yield value
+        elif depth < 2 and isinstance(value, dict):
+            for item in value.values():
+                yield from forms_in(item, depth + 1)
+        elif depth < 2 and isinstance(value, list | tuple):
+            for item in value:
+                yield from forms_in(item, depth + 1)
+
     def record(sender: Any, template: Any, context: dict[str, Any], **extra: Any) -> None:
-        shown.extend(v for v in context.values() if isinstance(v, FlaskForm))
+        shown.extend(form for v in context.values() for form in forms_in(v))
 
     template_rendered.connect(record, app)
     try:
@@ -394,9 +489,9 @@ def _fill(values: dict[str, Any], ids: dict[str, Any]) -> dict[str, Any]:
     return {k: v.format(**ids) if isinstance(v, str) else v for k, v in values.items()}
 
 
-def _fields(app: Flask, form_class: type[FlaskForm]) -> list[Any]:
+def _fields(app: Flask, form_class: type[FlaskForm], prefix: str = "") -> list[Any]:
     with app.test_request_context():
-        return [f for f in form_class() if not isinstance(f, SKIPPED)
+        return [f for f in form_class(prefix=prefix) if not isinstance(f, SKIPPED)
                 and f.type != "CSRFTokenField"]
 
 
@@ -512,7 +607,7 @@ def test_hostile_values_in_every_form_field(app: Flask, db: Any, world: World,
     for case in [c for c in _cases() if c.role == role]:
         data = _fill(case.data, world.ids)
         before = fingerprint(db)
-        for form_field in _fields(app, case.form):
+        for form_field in _fields(app, case.form, case.prefix):
             if re.match(case.alike, form_field.name):
                 continue
             for label, value in hostile_values(form_field).items():
