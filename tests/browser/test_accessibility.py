@@ -48,6 +48,10 @@ def pages_of(role: str, server: LiveServer) -> dict[str, str]:
     [(project,)] = server.query(
         "SELECT p.id FROM project p JOIN user_account u ON u.company_id = p.company_id "
         "WHERE u.email = ? ORDER BY p.id LIMIT 1", LIGERIENS)
+    # The demo's company project carried through every step (issue 15): its page
+    # with the quotes, agreement, attendance, satisfaction and invoicing cards.
+    [(done,)] = server.query("SELECT id FROM project WHERE title LIKE 'Bonnes pratiques%'")
+    tours = server.id_of("establishment", "code", "TRS-PHA")
     # Pages that every role sees alike are checked once, as the trainer.
     return {
         "anonymous": {"login": "/auth/login"},
@@ -61,18 +65,23 @@ def pages_of(role: str, server: LiveServer) -> dict[str, str]:
                     "waiting lists": "/waitlist"},
         "company": {"dashboard": "/dashboard", "catalogue": "/equipment",
                     "my bookings": "/bookings/mine", "projects": "/projects",
-                    "project": f"/projects/{project}", "new project": "/projects/new"},
+                    "project": f"/projects/{project}", "new project": "/projects/new",
+                    "quotes": "/quotes/", "project paperwork": f"/projects/{done}"},
         "coordinator": {"dashboard": "/dashboard", "machine": f"/equipment/{cobot}",
                         "approvals": "/coordination/approvals",
                         "projects": "/projects/review", "certifications": "/certifications",
                         "reports": "/reports", "site calendar": f"/sites/{orleans}",
                         "closures": "/coordination/closures", "inbox": "/coordination/inbox",
-                        "booking history": f"/history/bookings/{booking}"},
+                        "booking history": f"/history/bookings/{booking}",
+                        "prices": "/pricing/", "evaluation": "/evaluation/",
+                        "satisfaction": "/satisfaction/"},
         "admin": {"dashboard": "/dashboard", "admin": "/admin",
                   "equipment": "/admin/equipment",
                   "equipment form": f"/admin/equipment/{cobot}/edit",
                   "accounts": "/admin/accounts", "establishments": "/admin/establishments",
-                  "certification types": "/admin/certification-types", "jobs": "/jobs"},
+                  "certification types": "/admin/certification-types", "jobs": "/jobs",
+                  "project paperwork": f"/projects/{done}", "quotes": "/quotes/",
+                  "billing profile": f"/pricing/profile/{tours}", "invoicing": "/invoicing/"},
     }[role]
 
 
