@@ -305,7 +305,8 @@ def test_the_period_is_bounded_in_europe_paris(db, make) -> None:
     sheet(make, before, date(2026, 8, 31), HalfDay.AFTERNOON, 300,
           [(who, Presence.PRESENT, 0)])
     sheet(make, after, date(2026, 9, 1), HalfDay.MORNING, 200, [(who, Presence.PRESENT, 0)])
-    survey(make, p, Respondent.CONTACT, datetime(2026, 8, 31, 21, 30, tzinfo=UTC), overall=1)
+    survey(make, p, Respondent.LEARNER, datetime(2026, 8, 31, 21, 30, tzinfo=UTC), overall=1,
+           learner_id=who.id)
     survey(make, p, Respondent.CONTACT, datetime(2026, 8, 31, 22, 30, tzinfo=UTC), overall=4)
     f = evaluation(db, first=YEAR[0], last_excluded=YEAR[1])
     assert f.training_total.hours_cents == 200
