@@ -26,7 +26,6 @@ them). Like the rest of the demo, it sends no mail (``notify=False``).
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import current_app
@@ -83,8 +82,7 @@ def _at(day: date, hhmm: str) -> datetime:
 
 
 def _storage() -> Storage:
-    return Storage(directory=Path(current_app.config["DOCUMENTS_DIR"]),
-                   max_bytes=int(current_app.config["DOCUMENT_MAX_BYTES"]))
+    return Storage.from_config(current_app.config)
 
 
 def _billing_and_prices(loader: _Loader) -> None:

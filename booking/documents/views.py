@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import math
-from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -52,8 +51,7 @@ FORM_ROOM = 256 * 1024
 
 
 def _storage() -> Storage:
-    return Storage(Path(current_app.config["DOCUMENTS_DIR"]),
-                   int(current_app.config["DOCUMENT_MAX_BYTES"]))
+    return Storage.from_config(current_app.config)
 
 
 @bp.url_value_preprocessor

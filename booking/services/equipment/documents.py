@@ -18,9 +18,11 @@ from __future__ import annotations
 import os
 import secrets
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Select, case, event, select
 from sqlalchemy.orm import Session
@@ -48,6 +50,12 @@ class Storage:
 
     directory: Path
     max_bytes: int
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Storage:
+        """The app's: DOCUMENTS_DIR and DOCUMENT_MAX_BYTES (documents and the
+        training agreements' signed scans share them)."""
+        return cls(Path(config["DOCUMENTS_DIR"]), int(config["DOCUMENT_MAX_BYTES"]))
 
     def path_of(self, document: EquipmentDocument) -> Path:
         return self.directory / document.stored_name
