@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -14,6 +14,14 @@ from zoneinfo import ZoneInfo
 # demo are read in it (an equipment's bookings in its establishment's zone, which
 # falls back to this one).
 CAMPUS_ZONE = ZoneInfo("Europe/Paris")
+
+
+def campus_today(now: datetime) -> date:
+    """The campus's date at ``now``: price validity, quote validity and other
+    days that are days in Paris, whatever the server's zone."""
+    return now.astimezone(CAMPUS_ZONE).date()
+
+
 # Holders and their coordinators are warned this many days before a certification
 # ends; the widest window is what the pages and reports call "expiring".
 CERTIFICATION_WARNING_DAYS = (30, 7)

@@ -25,7 +25,7 @@ from booking.permissions import require
 from booking.services import audit
 from booking.services.errors import N_, Conflict, InvalidState, ValidationError
 from booking.services.inputs import text_problem
-from booking.services.policy import CAMPUS_ZONE, LAST_DAY
+from booking.services.policy import LAST_DAY, campus_today
 from models import (
     AnalyticCode,
     BillingProfile,
@@ -62,10 +62,6 @@ PROFILE_FIELDS = (*PROFILE_TEXTS, "quote_validity_days")
 VALIDITY_DAYS = (1, 365)
 _SIRET = re.compile(r"[0-9]{14}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-
-
-def campus_today(now: datetime) -> date:
-    return now.astimezone(CAMPUS_ZONE).date()
 
 
 # --- prices -----------------------------------------------------------------------------

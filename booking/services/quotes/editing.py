@@ -15,7 +15,7 @@ from booking.services import audit
 from booking.services.errors import N_, InvalidState, NotFound, ValidationError
 from booking.services.inputs import text_problem
 from booking.services.messaging.notifications import render_in
-from booking.services.policy import CAMPUS_ZONE
+from booking.services.policy import campus_today
 from booking.services.quotes.totals import refresh_totals
 from models import Price, PriceKind, Quote, QuoteLine, QuoteStatus, User
 
@@ -32,11 +32,6 @@ NOTES_MAX = 5000
 MACHINE_LABEL = N_("Machine time — %(equipment)s")
 TRAINER_LABEL = N_("Trainer hours")
 HOURS_UNIT = N_("hour")
-
-
-def today(now: datetime) -> date:
-    """The campus's date at ``now`` (validity dates are days in Paris)."""
-    return now.astimezone(CAMPUS_ZONE).date()
 
 
 @dataclass(frozen=True)
@@ -211,7 +206,7 @@ def update_quote(session: Session, quote: Quote, *, actor: User, now: datetime,
     if notes is not None:
         quote.notes = changed["notes"] = text_field(notes, NOTES_MAX, "notes", multiline=True)
     if valid_until is not None:
-        if valid_until < today(now):
+        if valid_until < campus_today(now):
             raise ValidationError(N_("The validity date cannot be in the past."),
                                   {"field": "valid_until"})
         quote.valid_until = valid_until

@@ -24,6 +24,7 @@ from booking.permissions import coordinates, is_admin, require
 from booking.services import audit
 from booking.services.errors import N_, Conflict, Forbidden, InvalidState, ValidationError
 from booking.services.inputs import single_line
+from booking.services.policy import campus_today
 from booking.services.pricing.lookup import price_for
 from booking.services.projects.access import FINAL
 from booking.services.quotes import mails
@@ -35,7 +36,6 @@ from booking.services.quotes.editing import (  # noqa: F401 - re-exported
     remove_line,
     set_lines,
     text_field,
-    today,
     update_line,
     update_quote,
 )
@@ -88,7 +88,7 @@ def accepted_quote(session: Session, project: Project) -> Quote | None:
 
 
 def expired(quote: Quote, now: datetime) -> bool:
-    return quote.valid_until is not None and quote.valid_until < today(now)
+    return quote.valid_until is not None and quote.valid_until < campus_today(now)
 
 
 def profile_of(session: Session, establishment_id: int) -> BillingProfile | None:
@@ -172,7 +172,7 @@ def draft_quote(session: Session, *, actor: User, now: datetime, project: Projec
             N_("The quote %(reference)s of this project is already accepted: revise the "
                "project's price with its company first."),
             {"quote_id": accepted.id}, reference=accepted.reference)
-    on = price_date or today(now)
+    on = price_date or campus_today(now)
     profile = profile_of(session, establishment.id)
     validity = profile.quote_validity_days if profile is not None else DEFAULT_VALIDITY_DAYS
     quote = Quote(project_id=project.id, establishment_id=establishment.id, public=public,
@@ -243,7 +243,7 @@ def issue_quote(session: Session, quote: Quote, *, actor: User, now: datetime,
     if not quote.lines:
         raise ValidationError(N_("Add at least one line before issuing the quote."),
                               {"field": "lines"})
-    if quote.valid_until is None or quote.valid_until < today(now):
+    if quote.valid_until is None or quote.valid_until < campus_today(now):
         raise ValidationError(N_("The validity date cannot be in the past."),
                               {"field": "valid_until"})
     accepted = accepted_quote(session, quote.project)
@@ -262,7 +262,7 @@ def issue_quote(session: Session, quote: Quote, *, actor: User, now: datetime,
             previous.status = QuoteStatus.SUPERSEDED
             previous.updated_at = now
     if quote.number is None:
-        quote.number = _next_number(session, quote.establishment, today(now).year)
+        quote.number = _next_number(session, quote.establishment, campus_today(now).year)
     refresh_totals(quote)
     quote.status = QuoteStatus.ISSUED
     quote.issued_at = now
@@ -302,11 +302,12 @@ def revise_quote(session: Session, quote: Quote, *, actor: User, now: datetime) 
                                    reference=accepted.reference)
     profile = profile_of(session, quote.establishment_id)
     validity = profile.quote_validity_days if profile is not None else DEFAULT_VALIDITY_DAYS
+    today = campus_today(now)
     revision = Quote(
         project_id=quote.project_id, establishment_id=quote.establishment_id,
         public=quote.public, status=QuoteStatus.DRAFT, number=quote.number,
         version=quote.version + 1, revises_id=quote.id, price_date=quote.price_date,
-        valid_until=max(quote.valid_until or today(now), today(now) + timedelta(days=validity)),
+        valid_until=max(quote.valid_until or today, today + timedelta(days=validity)),
         discount_bp=quote.discount_bp, notes=quote.notes, created_by_id=actor.id,
         created_at=now, updated_at=now,
         lines=[QuoteLine(position=line.position, kind=line.kind,
