@@ -61,9 +61,14 @@ test: $(BIN)/.dev translations chromium sso-tools
 lint: $(BIN)/.dev
 	$(BIN)/ruff check .
 
+# The engine, the planning search, the pages (50, 332, 1,000 machines) and the
+# feeds; figures in docs/performance.md. Sizes and database on request, e.g.
+# ENGINE_ARGS="--bookings 500000,5000000 --database postgresql --database-url postgresql://postgres@127.0.0.1:5432/bench"
 bench: $(BIN)/.dev
-	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/engine.py $(ENGINE_ARGS)
 	$(BIN)/python bench/planning.py
+	$(BIN)/python bench/pages.py $(PAGES_ARGS)
+	$(BIN)/python bench/feeds.py $(FEEDS_ARGS)
 
 # gunicorn (gunicorn.conf.py) on a PostgreSQL database of its own, dropped and
 # re-created: LOAD_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/plateforme_load.

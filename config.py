@@ -45,6 +45,13 @@ class Config:
     # Files of a bulk import kept between their preview and « Importer »
     # (booking.onboarding.uploads); shared by the web servers, like DOCUMENTS_DIR.
     ONBOARDING_DIR = os.environ.get("ONBOARDING_DIR", str(INSTANCE / "onboarding"))
+    # Built calendar feed bodies (booking.services.feeds.cache), shared by the
+    # worker processes so that a change is built once; empty turns the cache off.
+    FEED_CACHE_DIR = os.environ.get("FEED_CACHE_DIR", str(INSTANCE / "feed-cache"))
+    # A feed's freshness check (an aggregate over its window) is reused for this
+    # many seconds by every poll of its scope; 0 checks at every poll. Clients
+    # are told max-age=300, so a few seconds' delay is within the promise.
+    FEED_FRESH_SECONDS = int(os.environ.get("FEED_FRESH_SECONDS", "10"))
 
     # Time: stored in UTC, shown in the campus zone.
     DISPLAY_TIMEZONE = "Europe/Paris"
@@ -144,6 +151,10 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret-key"  # noqa: S105
     # Whatever the environment says: tests compare links with this address.
     PUBLIC_URL = BASE_URL = "http://127.0.0.1:5000"
+    # No feed cache: rolled-back tests reuse ids under a frozen clock, so two
+    # tests' feeds could share a fingerprint; tests of the cache set their own.
+    FEED_CACHE_DIR = ""
+    FEED_FRESH_SECONDS = 0
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_SQLITE_URL", "sqlite://")
     # The suite logs in hundreds of times from one address; tests of the
     # throttle set their own small limits.

@@ -12,10 +12,16 @@ wsgi_app = "wsgi:app"
 # server behind a proxy on another host binds its private address (--bind).
 bind = "127.0.0.1:8000"
 
-# Four processes of four threads: a process per core and a half on a two-core
-# host, and threads to overlap the waits on PostgreSQL. WEB_CONCURRENCY
-# overrides the number of processes without editing this file.
-workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
+# Two processes of four threads on a two-core host: a process per core, and
+# threads to overlap the waits on PostgreSQL. The app's requests are CPU-bound
+# in Python (20-35 ms of CPU per request of the load test's mix, 5 ms in
+# PostgreSQL), so more processes only compete for the same two cores: in
+# `make loadtest` at 50 clients, 2 x 4 served more requests per second at a
+# lower p99 than 4 x 4, 3 x 4, 4 x 2, 2 x 8 or 6 x 1 (the last the worst: a
+# long page blocks its process), with half the memory (docs/performance.md).
+# More cores: about one process per core. WEB_CONCURRENCY overrides the number
+# of processes without editing this file.
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 threads = 4
 
@@ -48,3 +54,22 @@ errorlog = "-"
 # No control socket: two servers on one host would share
 # ~/.gunicorn/gunicorn.ctl, and systemd does the controlling.
 control_socket_disable = True
+
+
+def when_ready(server):  # gunicorn calls it with the arbiter
+    """Compile every template once in the master, before the workers fork.
+
+    Jinja compiles a template on its first use in each process: with
+    preload_app every worker, and every worker that max_requests recycles,
+    would compile the page templates again under load (5 % of the server's
+    CPU in the first 30 s of the load test's 50-client phase, py-spy). Compiled
+    here, the workers inherit them from the fork.
+    """
+    import sys
+
+    module = sys.modules.get("wsgi")  # loaded by preload_app; absent without it
+    if module is None:
+        return
+    env = module.app.jinja_env
+    for name in env.list_templates(extensions=("html", "txt", "ics", "xml")):
+        env.get_template(name)

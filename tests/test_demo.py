@@ -1,13 +1,17 @@
-"""The demo campus loads once, changes nothing when loaded again, lays out the same
-campus for the same ``now``, and every booking it makes passes the booking rules
-(opening hours, holidays, closures, certifications, no overlap of what it occupies,
-changeover included): by construction, since each is made by the booking service, as
-its booker, and a refused day slides to the next one."""
+"""The demo campus, once loaded, is what its stories say: every booking it makes passes
+the booking rules (opening hours, holidays, closures, certifications, no overlap of what
+it occupies, changeover included), by construction, since each is made by the booking
+service, as its booker, and a refused day slides to the next one.
+
+The campus is loaded once per backend and ``now`` (tests/shared_demo.py); each test
+reads it in a savepoint rolled back afterwards. The load itself (a second load, the
+same layout for the same ``now``, a policy's horizon) is tested in test_demo_loading.py.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from itertools import combinations
 from zoneinfo import ZoneInfo
 
@@ -23,7 +27,6 @@ from booking.demo.campus import (
     PASSWORD,
     PAST,
     SEARCH_DAYS,
-    load_demo_campus,
 )
 from booking.services.bookings.operations import BookingRequest, create_booking
 from booking.services.errors import TrainerBusy
@@ -32,10 +35,10 @@ from booking.services.sharing.travel import travel_minutes
 from booking.services.waitlist import operations as waitlist
 from booking.services.waitlist.listing import line_of, my_entries, waiting_count
 from booking.services.waitlist.operations import offered_entries
+from booking.timeutil import frozen
 from models import (
     SLOT_HOLDING_STATUSES,
     AuditEntry,
-    Base,
     Booking,
     BookingStatus,
     Certification,
@@ -55,14 +58,30 @@ from models import (
     WaitlistStatus,
 )
 from tests.conftest import NOW, csrf_token_of
+from tests.shared_demo import NOWS, campus_session, shared_campus
 
 PARIS = ZoneInfo("Europe/Paris")
-NOWS = [
-    NOW,
-    datetime(2026, 4, 26, 21, 30, tzinfo=UTC),  # Sunday night before May's public holidays
-    datetime(2026, 10, 18, 23, 30, tzinfo=UTC),  # already Monday in Paris; DST ends that week
-    datetime(2026, 12, 20, 10, 0, tzinfo=UTC),  # Christmas and New Year's Day ahead
-]
+
+
+# ``now`` is module-scoped: the tests of one ``now`` share its campus (pytest runs them
+# together). The tests of NOW alone group with the first of NOWS.
+_ID = {"ids": lambda d: d.date().isoformat(), "scope": "module"}
+EVERY_NOW = pytest.mark.parametrize("now", NOWS, **_ID)
+AT_NOW = pytest.mark.parametrize("now", [NOW], **_ID)
+
+
+@pytest.fixture(scope="module")
+def campus(app, now: datetime):
+    """The demo loaded at ``now``, in a transaction never committed."""
+    with shared_campus(app, now) as connection:
+        yield connection
+
+
+@pytest.fixture
+def db(campus) -> Session:
+    """This module's tests read (and may change) the shared campus in a savepoint."""
+    with campus_session(campus) as session:
+        yield session
 
 
 @pytest.fixture(autouse=True)
@@ -72,9 +91,11 @@ def _app_context(app):
         yield
 
 
-def _counts(db: Session) -> dict[str, int]:
-    return {t.name: db.scalar(select(func.count()).select_from(t))
-            for t in Base.metadata.sorted_tables}
+@pytest.fixture
+def frozen_clock(now: datetime):
+    """The clock of the pages and services, stopped at ``now`` (conftest's ``now``)."""
+    with frozen(now) as at:
+        yield at
 
 
 def _user(db: Session, email: str) -> User:
@@ -98,34 +119,8 @@ def _wished(now: datetime) -> dict[str, tuple[datetime, str]]:
         for first, code, weeks, weekday, hhmm, *_ in BOOKINGS for i, week in enumerate(weeks)}
 
 
-def _layout(db: Session) -> list[tuple]:
-    return sorted((b.uid, b.equipment.code, b.start_at, b.end_at, b.status.value,
-                   b.booked_by.email, b.trainer.email, b.decision_deadline)
-                  for b in db.scalars(select(Booking)))
-
-
-def test_second_load_creates_nothing(db: Session) -> None:
-    created = load_demo_campus(db, now=NOW)
-    assert created["establishments"] == 6
-    assert created["users"] == 13
-    assert 20 + len(PAST) + 1 <= created["bookings"] <= 50
-    assert created["occupancies"] > created["bookings"]  # the line holds its components
-    before = _counts(db)
-
-    for later in (NOW, NOW + timedelta(days=10)):
-        again = load_demo_campus(db, now=later)
-        assert set(again.values()) == {0}, again
-    assert _counts(db) == before
-
-
-def test_refuses_a_naive_now(db: Session) -> None:
-    with pytest.raises(ValueError, match="aware"):
-        load_demo_campus(db, now=NOW.replace(tzinfo=None))
-
-
-@pytest.mark.parametrize("now", NOWS, ids=lambda d: d.date().isoformat())
+@EVERY_NOW
 def test_holding_occupancies_never_overlap(db: Session, now: datetime) -> None:
-    load_demo_campus(db, now=now)
     by_equipment = defaultdict(list)
     for occupancy in db.scalars(
         select(Occupancy).where(Occupancy.booking_status.in_(SLOT_HOLDING_STATUSES))
@@ -136,9 +131,8 @@ def test_holding_occupancies_never_overlap(db: Session, now: datetime) -> None:
             assert not (a.starts_at < b.ends_at and b.starts_at < a.ends_at), (a, b)
 
 
-@pytest.mark.parametrize("now", NOWS, ids=lambda d: d.date().isoformat())
+@EVERY_NOW
 def test_bookings_pass_the_booking_rules(db: Session, now: datetime) -> None:
-    load_demo_campus(db, now=now)
     public_holidays = holidays.France()
     closures = db.scalars(select(Closure)).all()
     # The table's bookings, all to come (last week's and the freed slot: tests below).
@@ -193,26 +187,10 @@ def test_bookings_pass_the_booking_rules(db: Session, now: datetime) -> None:
     assert {b.status for b in bookings} == {BookingStatus.PENDING, BookingStatus.CONFIRMED}
 
 
-def test_the_same_now_lays_out_the_same_campus(db: Session) -> None:
-    now = NOWS[3]
-    first_load = db.begin_nested()
-    load_demo_campus(db, now=now)
-    first = _layout(db)
-    first_load.rollback()
-    assert db.scalar(select(func.count()).select_from(Booking)) == 0
-
-    load_demo_campus(db, now=now)
-    assert _layout(db) == first
-    # none left out: the table's, last week's, the freed slot of the waiting list and
-    # the two days of the company project carried through every step (issue 15)
-    assert len(first) == sum(len(row[2]) for row in BOOKINGS) + len(PAST) + 1 + 2
-
-
-@pytest.mark.parametrize("now", NOWS, ids=lambda d: d.date().isoformat())
+@EVERY_NOW
 def test_a_refused_day_slides_to_a_later_one(db: Session, now: datetime) -> None:
     """A booking keeps its wished local time; the service refusing its wished day
     (a holiday, a closure, a taken slot) moves it to one of the following days."""
-    load_demo_campus(db, now=now)
     wished = _wished(now)
     public_holidays = holidays.France()
     moved = set()
@@ -230,17 +208,8 @@ def test_a_refused_day_slides_to_a_later_one(db: Session, now: datetime) -> None
         assert on_holidays
 
 
-def test_bookings_stay_within_the_policy_horizon(db: Session) -> None:
-    horizon = Policy(horizon_days=20)
-    created = load_demo_campus(db, now=NOW, policy=horizon)
-    starts = list(db.scalars(select(Booking.start_at)))
-    assert starts
-    assert max(starts) <= NOW + timedelta(days=20)
-    assert created["bookings"] == len(starts) < sum(len(row[2]) for row in BOOKINGS)
-
-
+@AT_NOW
 def test_projects_are_requested_and_approved_through_the_services(db: Session) -> None:
-    load_demo_campus(db, now=NOW)
     projects = {p.title: p for p in db.scalars(select(Project))}
     assert len(projects) == 3  # and the project carried through every step (below)
     solaire = next(p for t, p in projects.items() if "solaire" in t)
@@ -261,8 +230,8 @@ def test_projects_are_requested_and_approved_through_the_services(db: Session) -
     assert all(b.trainer_id == solaire.trainer_id for b in sessions)
 
 
+@AT_NOW
 def test_the_story_of_the_demo_trainer(db: Session) -> None:
-    load_demo_campus(db, now=NOW)
     trainer = _user(db, "formateur@plateforme.test")
     assert trainer.role is Role.TRAINER
     assert trainer.establishment.code == "ORL-LYC"
@@ -284,8 +253,8 @@ def test_the_story_of_the_demo_trainer(db: Session) -> None:
         select(Booking).join(Equipment).where(Equipment.code == "ORL-COBOT-01")))
 
 
+@AT_NOW
 def test_certifications_tell_their_stories(db: Session) -> None:
-    load_demo_campus(db, now=NOW)
     today = NOW.astimezone(PARIS).date()
     claire = db.scalars(select(Certification).join(User, Certification.user_id == User.id)
                         .where(User.email == "formatrice.tours@plateforme.test")).all()
@@ -299,19 +268,20 @@ def test_certifications_tell_their_stories(db: Session) -> None:
     assert {u.establishment.department for u in coordinators} == {"45", "28", "37", "41"}
 
 
+@AT_NOW
 def test_loading_the_demo_sends_no_mail(db: Session) -> None:
     """Demo bookings and project decisions are made with notify=False: the
     fictional company contact and trainers get nothing in the outbox."""
-    load_demo_campus(db, now=NOW)
     assert db.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
 
-def test_the_demo_shows_people_and_fairness(db: Session, now: datetime) -> None:
+@AT_NOW
+def test_the_demo_shows_people_and_fairness(db: Session, now: datetime,
+                                             frozen_clock: datetime) -> None:
     """Issue 13's story: no trainer is ever in two places at once (travel time
     included); Julien's Tuesday at Polytech Tours keeps him from the Orléans
     cobot cell until 13:15; the Chartres cell is shared by three
     establishments under quotas; the Orléans cell opens to others 14 days ahead."""
-    load_demo_campus(db, now=now)
     holding = [b for b in db.scalars(select(Booking)) if b.status in SLOT_HOLDING_STATUSES]
     for one, other in combinations(holding, 2):
         if one.trainer_id != other.trainer_id or one.trainer_id is None:
@@ -355,8 +325,8 @@ def _audits(db: Session, action: str, object_id: int) -> list[AuditEntry]:
                                                     AuditEntry.object_id == object_id)))
 
 
+@AT_NOW
 def test_check_in_is_required_on_the_pilot_lines(db: Session) -> None:
-    load_demo_campus(db, now=NOW)
     machines = db.scalars(select(Equipment)).all()
     for item in machines:
         assert item.check_in_required == (item.category is EquipmentCategory.PILOT_LINE), \
@@ -368,12 +338,11 @@ def test_check_in_is_required_on_the_pilot_lines(db: Session) -> None:
     assert {"TRS-LC-01", "TRS-LC-01-REMP"} <= set(graces)
 
 
-@pytest.mark.parametrize("now", NOWS, ids=lambda d: d.date().isoformat())
+@EVERY_NOW
 def test_last_week_on_the_pilot_lines(db: Session, now: datetime) -> None:
     """Booked by the Tours coordinator for Claire a week ahead, through the
     service; used (checked in a few minutes late, out before the end, then
     completed), one with an incident, one released as a no-show."""
-    load_demo_campus(db, now=now)
     past = _past(db)
     assert len(past) == len(PAST)
     coordinator = _user(db, "coord.tours@plateforme.test")
@@ -414,9 +383,8 @@ def test_last_week_on_the_pilot_lines(db: Session, now: datetime) -> None:
         assert len(_audits(db, "booking.complete", booking.id)) == 1
 
 
-@pytest.mark.parametrize("now", NOWS, ids=lambda d: d.date().isoformat())
+@EVERY_NOW
 def test_a_no_show_released_by_the_scheduler(db: Session, now: datetime) -> None:
-    load_demo_campus(db, now=now)
     no_show = db.scalars(select(Booking).where(Booking.status == BookingStatus.NO_SHOW)).all()
     assert len(no_show) == 1
     booking = no_show[0]
@@ -430,9 +398,8 @@ def test_a_no_show_released_by_the_scheduler(db: Session, now: datetime) -> None
     assert not _audits(db, "booking.check_in", booking.id)
 
 
-@pytest.mark.parametrize("now", NOWS, ids=lambda d: d.date().isoformat())
+@EVERY_NOW
 def test_an_open_incident_reported_at_check_out(db: Session, now: datetime) -> None:
-    load_demo_campus(db, now=now)
     incidents = db.scalars(select(Incident)).all()
     assert len(incidents) == 1
     incident = incidents[0]
@@ -452,12 +419,11 @@ def test_an_open_incident_reported_at_check_out(db: Session, now: datetime) -> N
         (booking.trainer_id, incident.reported_at)]
 
 
-@pytest.mark.parametrize("now", NOWS, ids=lambda d: d.date().isoformat())
+@EVERY_NOW
 def test_a_freed_slot_offered_to_the_first_in_line(db: Session, now: datetime) -> None:
     """Julien's Friday on his cobot cell, cancelled: offered to Karim for two
     hours (his dashboard), Sophie second in line (her waiting lists), as the
     waiting-list job leaves it: its next run changes nothing."""
-    load_demo_campus(db, now=now)
     julien, karim, sophie = (_user(db, e) for e in (
         "formateur@plateforme.test", "formateur.chartres@plateforme.test",
         "formatrice.dreux@plateforme.test"))
@@ -489,12 +455,11 @@ def test_a_freed_slot_offered_to_the_first_in_line(db: Session, now: datetime) -
     assert (result.offers_expired, result.entries_expired, result.offered) == (0, 0, [])
 
 
-@pytest.mark.parametrize("now", NOWS, ids=lambda d: d.date().isoformat())
+@EVERY_NOW
 def test_the_no_show_job_would_release_nothing(db: Session, now: datetime) -> None:
     """Every demo booking of a check-in machine past its start and grace period
     was checked in, or is the no-show already released, or holds no slot: the
     scheduler's first run after loading the demo releases nothing."""
-    load_demo_campus(db, now=now)
     late = []
     for booking in db.scalars(select(Booking).join(Equipment).where(
             Equipment.check_in_required.is_(True))):
@@ -507,10 +472,11 @@ def test_the_no_show_job_would_release_nothing(db: Session, now: datetime) -> No
     assert all(status not in SLOT_HOLDING_STATUSES for _uid, status in late)
 
 
-def test_two_dashboards_show_the_waiting_list(app, db: Session, now: datetime) -> None:
+@AT_NOW
+def test_two_dashboards_show_the_waiting_list(app, db: Session, now: datetime,
+                                              frozen_clock: datetime) -> None:
     """Karim's dashboard offers him the freed slot; Sophie's tells her she waits,
     second in line on her waiting lists; the cell's coordinator sees both."""
-    load_demo_campus(db, now=now)
 
     def pages(email: str, *paths: str) -> list[str]:
         """The pages as ``email`` sees them (an app context of their own: the
@@ -536,7 +502,7 @@ def test_two_dashboards_show_the_waiting_list(app, db: Session, now: datetime) -
 # --- Continuing education (issue 15) ------------------------------------------------------
 
 
-@pytest.mark.parametrize("now", NOWS, ids=lambda d: d.date().isoformat())
+@EVERY_NOW
 def test_a_company_project_goes_through_every_step(app, db: Session, now: datetime) -> None:
     """Request, quote, acceptance, agreement, sessions, attendance, certificates,
     satisfaction, invoice lines: each made by the services, for any "now"."""
@@ -552,7 +518,6 @@ def test_a_company_project_goes_through_every_step(app, db: Session, now: dateti
         TrainingAgreement,
     )
 
-    load_demo_campus(db, now=now)
     project = db.scalar(select(Project).where(Project.title == DONE["title"]))
     assert project.status is ProjectStatus.COMPLETED
     assert project.sector is DONE["sector"]
@@ -599,12 +564,12 @@ def test_a_company_project_goes_through_every_step(app, db: Session, now: dateti
     assert {r.analytic_code for r in rows} == {"PHA-PLATEFORME"}
 
 
+@AT_NOW
 def test_the_other_projects_wait_at_their_step(db: Session) -> None:
     from booking.services.agreements.operations import current_agreement
     from booking.services.quotes.operations import accepted_quote
     from models import AgreementStatus, Quote, QuoteStatus
 
-    load_demo_campus(db, now=NOW)
     solaire = db.scalar(select(Project).where(Project.title.contains("solaire")))
     serums = db.scalar(select(Project).where(Project.title.contains("sérums")))
     # The solar cream: quote accepted, agreement signed, so its sessions were booked.

@@ -23,7 +23,7 @@ def test_gunicorn_accepts_its_config_file_with_the_documented_settings(
             settings.set(name, value)  # gunicorn's own validation
     assert settings.wsgi_app == "wsgi:app"
     assert settings.address == [("127.0.0.1", 8000)]
-    assert (settings.workers, settings.worker_class_str, settings.threads) == (4, "gthread", 4)
+    assert (settings.workers, settings.worker_class_str, settings.threads) == (2, "gthread", 4)
     assert settings.preload_app
     assert (settings.timeout, settings.graceful_timeout, settings.keepalive) == (30, 20, 5)
     assert (settings.max_requests, settings.max_requests_jitter) == (2000, 200)

@@ -16,6 +16,7 @@ from booking.services.bookings.operations import BookingRequest, create_booking,
 from booking.services.bookings.series import create_series, move_in_scope
 from booking.services.certifications import operations as certifications
 from booking.services.certifications.requests import decide, request_certification
+from booking.services.messaging import invitations
 from booking.services.policy import Policy
 from booking.services.projects.operations import request_project
 from models import OutboxMessage, Role
@@ -159,6 +160,7 @@ def test_moving_three_occurrences_sends_one_mail_listing_them(db, w) -> None:
     (mail,) = outbox(db)
     assert mail.subject == "Booking moved: TP série (3 sessions)"
     assert mail.body_text.count("→") == 3
+    invitations.render(db, mail)  # as the outbox does when it sends
     events = Calendar.from_ical(mail.ics).walk("VEVENT")
     assert len(events) == 3
 

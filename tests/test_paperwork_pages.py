@@ -11,20 +11,26 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from booking.demo.campus import PASSWORD, load_demo_campus
+from booking.demo.campus import PASSWORD
 from booking.demo.paperwork_data import DONE
 from models import Project
 from tests.conftest import NOW, csrf_token_of
+from tests.shared_demo import campus_session, shared_campus
+
+
+@pytest.fixture(scope="module")
+def campus(app):
+    """The demo, loaded once for both tests (tests/shared_demo.py), in an app
+    context of its own: the requests below each get theirs (a shared one would
+    keep the first signed-in user in ``g``)."""
+    with shared_campus(app, NOW) as connection:
+        yield connection
 
 
 @pytest.fixture
-def demo(app, db) -> Project:
-    # Loaded in an app context of its own: the requests below each get theirs
-    # (a shared one would keep the first signed-in user in ``g``).
-    with app.app_context():
-        load_demo_campus(db, now=NOW)
-        db.commit()
-    return db.scalar(select(Project).where(Project.title == DONE["title"]))
+def demo(campus) -> Project:
+    with campus_session(campus) as db:
+        yield db.scalar(select(Project).where(Project.title == DONE["title"]))
 
 
 def _as(app: Flask, email: str) -> FlaskClient:

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from booking.mail import build_email
 from booking.services.feeds.exports import write_exports
 from booking.services.inputs import ascii_file_name, single_line
+from booking.services.messaging import invitations
 from booking.services.messaging.outbox import Mail, enqueue
 from models import (
     Booking,
@@ -121,6 +122,7 @@ def test_a_notification_of_a_broken_title_is_sent(app: Any, db: Any, world: Worl
     assert messages
     for message in messages:
         assert single_line(message.subject) == message.subject
+        invitations.render(db, message)  # as the outbox does when it sends
         email = build_email(message, "plateforme@example.org", "https://p.test")
         email.as_bytes()
         if message.ics:

@@ -175,7 +175,7 @@ def post_booking(data: dict[str, Any]) -> Booking | Response:
     if not recurrence:
         booking = create_booking(db.session, actor=user, request=request, now=utc_now(),
                                  policy=_policy())
-        commit()
+        _commit_without_reload()
         return booking
     result = create_series(db.session, actor=user, request=request, rule=recurrence["rrule"],
                            skip_conflicts=recurrence["skip_conflicts"], now=utc_now(),
@@ -191,6 +191,18 @@ def post_booking(data: dict[str, Any]) -> Booking | Response:
     response = jsonify(body)
     response.status_code = 201
     return response
+
+
+def _commit_without_reload() -> None:
+    """Commit, keeping the objects' state: the answer is the booking just
+    written, so reading it back (and its equipment and establishment, for the
+    zone) after the commit would only repeat what the session holds."""
+    session = db.session()
+    previous, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        commit()
+    finally:
+        session.expire_on_commit = previous
 
 
 @blp.route("", methods=["GET"])

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask_babel import get_locale
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, subqueryload
 
 from booking.services.bookings.availability import availability
 from booking.services.equipment import hours
@@ -93,9 +93,13 @@ def load_bookings(session: Session, ids: set[int],
     panel show (and the permission rules read) loaded in one statement each."""
     if not ids:
         return {}
+    # Not selectinload: it sends one statement per 500 people or machines, and
+    # a site's week has thousands of bookings (sites/grid.py). Nor joinedload:
+    # each of those rows would carry its people and machine again. A subquery
+    # load reads each distinct one once, in one statement per relationship.
     found = session.scalars(select(Booking).where(Booking.id.in_(ids)).options(
-        selectinload(Booking.trainer), selectinload(Booking.project),
-        selectinload(Booking.booked_by), selectinload(Booking.equipment)))
+        subqueryload(Booking.trainer), subqueryload(Booking.project),
+        subqueryload(Booking.booked_by), subqueryload(Booking.equipment)))
     return {b.id: b for b in found if may_see(b)}
 
 

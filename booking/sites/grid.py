@@ -14,12 +14,13 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import get_locale
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, subqueryload
 
 from booking.equipment.week import display_step, load_bookings, monday_of
 from booking.services.bookings.availability import Availability, availability
@@ -82,6 +83,9 @@ class DayGrid:
     heads: list[Head]
     items: dict[int, list[Item]] = field(default_factory=dict)
     cells: dict[int, list[Cell]] = field(default_factory=dict)
+    # Per column (0-based): its start and end as "HH:MM". Every row shares
+    # them, so the page formats them once, not once per cell.
+    labels: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -93,10 +97,11 @@ class WeekGrid:
     cells: dict[tuple[int, int], list[Item]] = field(default_factory=dict)
     open_days: dict[int, set[int]] = field(default_factory=dict)  # weekdays it opens
 
-    @property
+    @cached_property
     def shown(self) -> list[tuple[int, date]]:
         """The days worth a column: those when a machine opens or something
-        happens (a weekend when the whole site is shut is left out)."""
+        happens (a weekend when the whole site is shut is left out). Cached:
+        the page reads it on every row, and it goes through every cell."""
         opens = set().union(*self.open_days.values()) if self.open_days else set()
         busy = {index for _machine, index in self.cells}
         days = [(n, d) for n, d in enumerate(self.days) if d.weekday() in opens or n in busy]
@@ -118,9 +123,10 @@ def machines_of(session: Session, establishment: Establishment) -> list[Row]:
         select(Equipment).where(Equipment.establishment_id == establishment.id,
                                 Equipment.status != EquipmentStatus.RETIRED)
         # availability() reads each machine's components and line: loaded here,
-        # in one statement each, rather than one per machine.
-        .options(selectinload(Equipment.opening_hours), selectinload(Equipment.establishment),
-                 selectinload(Equipment.components), selectinload(Equipment.parent))
+        # in one statement each, rather than one per machine. Not selectinload:
+        # it sends one statement per 500 machines, and a region's site has more.
+        .options(subqueryload(Equipment.opening_hours), joinedload(Equipment.establishment),
+                 subqueryload(Equipment.components), joinedload(Equipment.parent))
         .order_by(Equipment.name, Equipment.code)))
     ids = {m.id for m in machines}
     children: dict[int, list[Equipment]] = {}
@@ -202,6 +208,8 @@ def build_day(session: Session, establishment: Establishment, day: date, *, now:
     bookings = _bookings(session, results, may_see)
     starts = [datetime.combine(day, t, tzinfo=zone) for t in times]
     grid_end = starts[0] + timedelta(minutes=step * count)
+    grid.labels = [(at.strftime("%H:%M"), (at + timedelta(minutes=step)).strftime("%H:%M"))
+                   for at in starts]
     for result in results:
         machine = result.equipment
         placed = []
@@ -214,17 +222,19 @@ def build_day(session: Session, establishment: Establishment, day: date, *, now:
             placed.append(Item(item.kind, item.start, item.end, item.label, item.booking,
                                col, max(1, last_col - col + 1)))
         grid.items[machine.id] = _mark_clashes(placed)
+        # Read once per machine, not once per cell.
+        taken = {b.start for b in result.busy if b.reason == "booking"}
         grid.cells[machine.id] = [
-            Cell(n, at, _state(machine, result, at, step, now), at + timedelta(minutes=step))
+            Cell(n, at, _state(machine, result, taken, at, step, now),
+                 at + timedelta(minutes=step))
             for n, at in enumerate(starts, start=1)]
     return grid
 
 
-def _state(machine: Equipment, result: Availability, at: datetime, step: int,
-           now: datetime) -> str:
+def _state(machine: Equipment, result: Availability, taken: set[datetime], at: datetime,
+           step: int, now: datetime) -> str:
     end = at + timedelta(minutes=step)
     shortest = timedelta(minutes=max(machine.min_minutes, step))
-    taken = {b.start for b in result.busy if b.reason == "booking"}
     for s, e in result.free:
         if s <= at and end <= e:
             on_grid = _minutes(at.time()) % machine.slot_minutes == 0
@@ -265,13 +275,15 @@ def build_week(session: Session, establishment: Establishment, any_day: date, *,
     results = availability(session, machines, hours.wall_clock(monday, time(0), zone),
                            hours.wall_clock(monday + timedelta(days=7), time(0), zone))
     bookings = _bookings(session, results, may_see)
+    # Each day's bounds, computed once for every item of every machine.
+    bounds = [(index, datetime.combine(day, time(0), tzinfo=zone),
+               datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone))
+              for index, day in enumerate(days)]
     for result in results:
         for item in _items(result, bookings, zone):
             if item.kind == "changeover":
                 continue  # the day view shows it; here it would only add noise
-            for index, day in enumerate(days):
-                day_start = datetime.combine(day, time(0), tzinfo=zone)
-                day_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+            for index, day_start, day_end in bounds:
                 if item.start < day_end and day_start < item.end:
                     grid.cells.setdefault((result.equipment.id, index), []).append(
                         Item(item.kind, max(item.start, day_start), min(item.end, day_end),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -17,12 +17,14 @@ from wtforms.fields.choices import SelectChoice
 
 from booking.extensions import db
 from booking.handlers import get_or_404
+from booking.i18n import local_time
 from booking.labels import KIND_LABELS
 from booking.permissions import may
 from booking.services.bookings.free_ranges import FreeRange, first_free_ranges
 from booking.services.equipment import hours
 from booking.sites.forms import VIEWS, FreeRangeForm, SiteCalendarForm
 from booking.sites.grid import Row, build_day, build_week, zone_of_site
+from booking.sites.panel import once, panels, url_of
 from booking.timeutil import utc_now
 from models import Equipment, EquipmentStatus, Establishment
 
@@ -78,13 +80,20 @@ def site_calendar(establishment_id: int) -> str | Response:
         grid = build_day(db.session, establishment, day, now=now, may_see=may_see)
         previous, following = day - timedelta(days=1), day + timedelta(days=1)
     finder, ranges = _free_ranges(grid.rows, today, now)
+    endpoints = current_app.view_functions
+    # The bookings the viewer may read (the others show as « Busy »).
+    shown = {i.booking.id: i.booking for items in grid.items.values() for i in items
+             if i.booking is not None}.values() if view == "day" else ()
     bookable = {r.equipment.id for r in grid.rows
                 if r.equipment.status is EquipmentStatus.ACTIVE
                 and may(current_user, "book", r.equipment)}
     return render_template(
         "sites/calendar.html", establishment=establishment, form=form, view=view, day=day,
         grid=grid, today=today, previous=previous, following=following, bookable=bookable,
-        kind_labels=KIND_LABELS, finder=finder, ranges=ranges)
+        kind_labels=KIND_LABELS, finder=finder, ranges=ranges, clock=once(local_time),
+        show_url=url_of("bookings.show", "booking_id") if "bookings.show" in endpoints else None,
+        panels=panels(shown, current_user) if view == "day" and "bookings.show" in endpoints
+        else {})
 
 
 def _free_ranges(rows: list[Row], today: date, now: datetime

@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import Integer, String, bindparam, cast, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from booking.services.bookings.occupancy import MAX_SPAN, occupied_equipment, related_equipment
@@ -30,6 +32,7 @@ from models import (
     Equipment,
     EquipmentStatus,
     Occupancy,
+    UTCDateTime,
 )
 
 MAX_WINDOW = timedelta(days=93)
@@ -59,25 +62,30 @@ def check_window(start: datetime, end: datetime) -> None:
 
 
 # Built once: on this hot path, building the expression each call cost as much
-# as running it. Only the columns the answer needs; no entity is loaded.
-HELD = (
-    select(Occupancy.equipment_id, Occupancy.ends_at, Booking.id.label("booking_id"),
-           Booking.start_at, Booking.end_at)
+# as running it. Only the columns the answer needs; no entity is loaded. The
+# occupancy rows and the closures come in one statement (one round trip):
+# ``kind`` 0 for a held slot, 1 for a closure, the other's columns NULL.
+_HELD = (
+    select(literal(0).label("kind"), Occupancy.equipment_id,
+           cast(null(), Integer).label("establishment_id"), Booking.id.label("booking_id"),
+           Booking.start_at, Booking.end_at, Occupancy.ends_at,
+           cast(null(), String).label("reason"), Occupancy.starts_at.label("sort_at"))
     .join(Booking, Booking.id == Occupancy.booking_id)
     .where(Occupancy.equipment_id.in_(bindparam("ids", expanding=True)),
            Occupancy.booking_status.in_(SLOT_HOLDING_STATUSES),
            Occupancy.starts_at < bindparam("end"), Occupancy.starts_at > bindparam("lower"),
            Occupancy.ends_at > bindparam("start"))
-    .order_by(Occupancy.starts_at)
 )
-CLOSURES = select(
-    Closure.equipment_id, Closure.establishment_id, Closure.start_at, Closure.end_at,
-    Closure.reason,
+_CLOSURES = select(
+    literal(1), Closure.equipment_id, Closure.establishment_id, cast(null(), Integer),
+    Closure.start_at, Closure.end_at, cast(null(), UTCDateTime()), Closure.reason,
+    Closure.start_at,
 ).where(
     or_(Closure.equipment_id.in_(bindparam("ids", expanding=True)),
         Closure.establishment_id.in_(bindparam("establishments", expanding=True))),
     Closure.start_at < bindparam("end"), Closure.end_at > bindparam("start"),
 )
+HELD_AND_CLOSED = union_all(_HELD, _CLOSURES).order_by("kind", "sort_at")
 
 
 def availability(session: Session, equipment: Iterable[Equipment], start: datetime,
@@ -91,10 +99,13 @@ def availability(session: Session, equipment: Iterable[Equipment], start: dateti
     ids = sorted(set().union(*related.values())) if machines else []
     params = {"ids": ids, "start": start, "end": end, "lower": start - MAX_SPAN}
     occupancies: dict[int, list[Any]] = defaultdict(list)
-    for row in session.execute(HELD, params):
-        occupancies[row.equipment_id].append(row)
-    closures = session.execute(CLOSURES, {
-        **params, "establishments": sorted({e.establishment_id for e in machines})}).all()
+    closures = []
+    for row in session.execute(HELD_AND_CLOSED, {
+            **params, "establishments": sorted({e.establishment_id for e in machines})}):
+        if row.kind:
+            closures.append(row)
+        else:
+            occupancies[row.equipment_id].append(row)
     results = []
     for machine in machines:
         held: dict[int, Any] = {}
@@ -124,14 +135,40 @@ def _one(machine: Equipment, held: list[Any], closures: list[Any],
     for closure in closures:
         result.busy.append(Busy(max(closure.start_at, start), min(closure.end_at, end),
                                 "closure", label=closure.reason))
-    for h_start, h_end, name in hours.holiday_intervals(machine, start, end):
-        if h_start < end and h_end > start:
-            result.busy.append(Busy(max(h_start, start), min(h_end, end), "holiday", label=name))
+    holidays, open_outside_holidays = _calendar(
+        tuple((h.weekday, h.opens, h.closes) for h in machine.opening_hours),
+        hours.zone_of(machine), machine.open_on_holidays, start, end,
+        # Equal instants in other zones are other keys: the clipped ends keep
+        # the caller's zone, as before.
+        (start.tzinfo, end.tzinfo))
+    # The holidays' entries were built once; bookings and closures are few.
+    holes = [(b.start, b.end) for b in result.busy if b.start < b.end]
     result.busy = [b for b in result.busy if b.start < b.end]
+    result.busy.extend(holidays)
     result.busy.sort(key=lambda b: (b.start, b.end))
-    opening = hours.opening_intervals(machine, start, end, skip_holidays=False)
-    result.free = hours.subtract(opening, [(b.start, b.end) for b in result.busy])
+    result.free = hours.subtract(open_outside_holidays, holes) if holes else list(
+        open_outside_holidays)
     return result
+
+
+@lru_cache(maxsize=512)
+def _calendar(weekly: tuple[tuple[int, time, time], ...], zone: ZoneInfo,
+              open_on_holidays: bool, start: datetime, end: datetime, _zones: Any
+              ) -> tuple[tuple[Busy, ...], tuple[tuple[datetime, datetime], ...]]:
+    """The part of a machine's availability that only its week, zone and
+    window decide: the holidays as busy entries, and the opening intervals
+    minus them. Opening hours day by day in local time were most of the
+    Python time of availability; machines sharing hours (a site's usually
+    do) and repeated windows (a week's view, the booking form) reuse it."""
+    shape = SimpleNamespace(
+        establishment=SimpleNamespace(timezone=zone.key), open_on_holidays=open_on_holidays,
+        opening_hours=[SimpleNamespace(weekday=w, opens=o, closes=c) for w, o, c in weekly])
+    holidays = tuple(
+        Busy(max(h_start, start), min(h_end, end), "holiday", label=name)
+        for h_start, h_end, name in hours.holiday_intervals(shape, start, end)  # type: ignore[arg-type]
+        if h_start < end and h_end > start and max(h_start, start) < min(h_end, end))
+    opening = hours.opening_intervals(shape, start, end, skip_holidays=False)  # type: ignore[arg-type]
+    return holidays, tuple(hours.subtract(opening, [(b.start, b.end) for b in holidays]))
 
 
 def load_with_hours(session: Session, ids: Iterable[int]) -> list[Equipment]:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from booking.services.bookings.occupancy import MAX_SPAN
 from models import (
     SLOT_HOLDING_STATUSES,
     Booking,
@@ -68,8 +69,11 @@ def _scoped(scope: FeedScope, scope_id: int) -> Select[tuple[Booking]]:
 
 
 def _window(stmt: Select[tuple[Booking]], now: datetime) -> Select[tuple[Booking]]:
+    # The start bounded below too (no booking is longer than MAX_SPAN): the
+    # (scope column, start_at) indexes then read the window, not the history.
     return stmt.where(
         Booking.end_at > now - PAST, Booking.start_at < now + AHEAD,
+        Booking.start_at > now - PAST - MAX_SPAN,
         or_(Booking.status.in_(SLOT_HOLDING_STATUSES),
             and_(Booking.status.not_in(SLOT_HOLDING_STATUSES),
                  Booking.updated_at > now - CANCELLED_KEPT)))

@@ -21,11 +21,11 @@ from booking.services.accounts.access import coordinators_of_establishments
 from booking.services.equipment.documents import reading_note
 from booking.services.equipment.hours import zone_of
 from booking.services.errors import N_, Nn_, Plural, translate
-from booking.services.feeds.ical import calendar_of
+from booking.services.messaging import invitations
+from booking.services.messaging.invitations import SITE
 from booking.services.messaging.outbox import Mail, enqueue
 from models import Booking, BookingStatus, Closure, Establishment, Project, ProjectStatus, User
 
-SITE = "{site}"
 CANCELLING = (BookingStatus.CANCELLED, BookingStatus.REJECTED, BookingStatus.EXPIRED,
               BookingStatus.NO_SHOW)
 
@@ -54,10 +54,11 @@ def _when(booking: Booking) -> Span:
     return Span(booking.start_at.astimezone(zone), booking.end_at.astimezone(zone))
 
 
-def _invitation(bookings: list[Booking], now: datetime) -> tuple[str, str]:
+def _invitation(bookings: list[Booking]) -> tuple[str, str]:
+    """The invitation's method, decided now, and a reference to its events:
+    the calendar is rendered when the outbox sends (messaging/invitations.py)."""
     method = "CANCEL" if all(b.status in CANCELLING for b in bookings) else "REQUEST"
-    cal = calendar_of(bookings, name="Plateforme", now=now, base_url=SITE, method=method)
-    return cal.to_ical().decode(), method
+    return invitations.reference(bookings), method
 
 
 def _people(booking: Booking) -> list[User]:
@@ -86,7 +87,7 @@ def coordinators_by_establishment(session: Session,
 def _send(session: Session, users: Iterable[User], bookings: list[Booking], *, now: datetime,
           subject: str, body: str, key: str | None = None, invite: bool = True,
           note: tuple[str, dict[str, Any]] | None = None, **params: Any) -> None:
-    ics, method = _invitation(bookings, now) if invite else (None, None)
+    ics, method = _invitation(bookings) if invite else (None, None)
     for user in users:
         text = render(user, body, **params) + "\n\n" + f"{SITE}/bookings/{bookings[0].id}"
         if note is not None:  # the machine's required reading (equipment documents)
@@ -156,7 +157,7 @@ def booking_moved(session: Session, moves: list[tuple[Booking, datetime, datetim
     # Every occurrence and its state, hashed: a series of any length fits the key.
     states = ",".join(f"{b.id}.{b.sequence}" for b in bookings)
     key = f"moved:{first.id}:{hashlib.sha256(states.encode()).hexdigest()[:32]}"
-    ics, method = _invitation(bookings, now)
+    ics, method = _invitation(bookings)
     pending = [b for b in bookings if b.status is BookingStatus.PENDING]
     for user in _people(first):
         params = {"title": first.title, "equipment": first.equipment.name, "n": len(moves)}

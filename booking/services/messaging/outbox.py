@@ -12,13 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from booking.services.inputs import single_line
+from booking.services.messaging import invitations
 from models import OutboxMessage, OutboxStatus
 
+# INSERT … ON CONFLICT DO NOTHING, per dialect.
+INSERTS: dict[str, Callable[..., Any]] = {"postgresql": postgresql.insert,
+                                          "sqlite": sqlite.insert}
 MAX_ATTEMPTS = 8
 MAX_BACKOFF = timedelta(hours=6)
 
@@ -36,15 +42,25 @@ def enqueue(session: Session, mail: Mail, *, now: datetime,
             dedupe_key: str | None = None) -> OutboxMessage | None:
     """Queue a message; with ``dedupe_key``, a second call queues nothing (jobs
     that run twice send one reminder)."""
-    if dedupe_key is not None and session.scalar(
-            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None:
-        return None
-    message = OutboxMessage(
+    values = dict(
         dedupe_key=dedupe_key, to_addr=single_line(mail.to),
         # A header: one line (a title with a line feed would fail at delivery).
         subject=single_line(mail.subject)[:255], body_text=mail.body,
         ics=mail.ics, ics_method=mail.ics_method, status=OutboxStatus.PENDING, attempts=0,
         next_attempt_at=now, created_at=now)
+    insert = INSERTS.get(session.connection().dialect.name)
+    if dedupe_key is not None and insert is not None:
+        # One statement instead of a look-up and an insert, and a concurrent
+        # twin waits for this one instead of failing on the unique key.
+        session.flush()  # what the session holds reaches the database first
+        return session.scalars(
+            insert(OutboxMessage).values(**values)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(OutboxMessage)
+        ).first()
+    if dedupe_key is not None and session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None:
+        return None
+    message = OutboxMessage(**values)
     session.add(message)
     session.flush()
     return message
@@ -69,6 +85,7 @@ def deliver_one(session: Session, send: Callable[[OutboxMessage], None], *,
         return None
     message.attempts += 1
     try:
+        invitations.render(session, message)  # the request stored a reference
         send(message)
     except Exception as exc:  # any transport failure is retried
         message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
