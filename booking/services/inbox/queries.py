@@ -149,18 +149,20 @@ def trainer_clashes(user: User, now: datetime) -> Select[tuple[Booking]]:
             .order_by(Booking.start_at, Booking.id))
 
 
-def repeated_no_shows(user: User, now: datetime, policy: Policy) -> Select[Any]:
+def repeated_no_shows(user: User, now: Any, policy: Policy, since: Any = None) -> Select[Any]:
     """People (``user_id``) with at least ``policy.no_show_flag_count``
     no-shows starting within ``policy.no_show_flag_days`` days (``no_shows``,
     the last one's start ``last_at``), one of them on a machine of an
-    establishment the user coordinates (bookings.no_show counts them)."""
+    establishment the user coordinates (bookings.no_show counts them).
+    ``since`` is the window's start when ``now`` is a bound parameter."""
     who = person()
     here = case((_establishment_is(user, Equipment.establishment_id), 1), else_=0)
     return (select(who.label("user_id"), func.count().label("no_shows"),
                    func.max(Booking.start_at).label("last_at"))
             .join(Equipment, Equipment.id == Booking.equipment_id)
             .where(Booking.status == BookingStatus.NO_SHOW,
-                   Booking.start_at >= flag_window(now, policy), Booking.start_at <= now)
+                   Booking.start_at >= (flag_window(now, policy) if since is None else since),
+                   Booking.start_at <= now)
             .group_by(who)
             .having(func.count() >= flag_count(policy), func.max(here) == 1))
 
