@@ -174,6 +174,10 @@ def register_hooks(app: Flask) -> None:
     init_api(app)
     init_login(app)
     init_templates(app)
+    from booking.calendar_panel import panel_of
+
+    # The calendars' detail panel of a booking (templates/equipment/_booking.html).
+    app.jinja_env.globals["booking_panel"] = panel_of
     # CSP, framing, nosniff, referrer, HSTS and cache rules on every answer.
     from booking.security_headers import init_security_headers
 

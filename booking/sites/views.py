@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from booking.calendar_panel import once, panels, url_of
 from booking.extensions import db
 from booking.handlers import get_or_404
 from booking.i18n import local_time
@@ -24,7 +25,6 @@ from booking.services.bookings.free_ranges import FreeRange, first_free_ranges
 from booking.services.equipment import hours
 from booking.sites.forms import VIEWS, FreeRangeForm, SiteCalendarForm
 from booking.sites.grid import Row, build_day, build_week, zone_of_site
-from booking.sites.panel import once, panels, url_of
 from booking.timeutil import utc_now
 from models import Equipment, EquipmentStatus, Establishment
 

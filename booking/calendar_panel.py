@@ -1,12 +1,12 @@
-"""What the detail panel of a site's day view says of each booking.
+"""What a calendar's detail panel says of a booking (the data-* attributes
+static/js/calendar.js reads; written by the ``booking_data`` macro of
+templates/equipment/_booking.html for every calendar).
 
-The same data-* attributes as the ``booking_data`` macro of
-templates/equipment/_booking.html (read by static/js/calendar.js), computed
-here for the hundreds of bookings of a site's day: through the macro each
-booking cost about as much as the rest of its row (Babel formatting of the
-same few slot times over and over, three routed URLs, three permission calls
-through Jinja). Here each distinct time is formatted once per page and each
-URL routed once, then completed with the booking's id.
+A site's day view computes them for its hundreds of bookings at once
+(:func:`panels`): each distinct time formatted once per page and each URL
+routed once, then completed with the booking's id (in the macro, each booking
+cost about as much as the rest of its row). Other calendars ask for one
+booking at a time (:func:`panel_of`, the template global ``booking_panel``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, url_for
+from flask_login import current_user
 
 from booking import labels
 from booking.i18n import local_date, local_datetime, local_time
@@ -87,3 +88,8 @@ def panels(bookings: Iterable[Booking], user: Any) -> dict[int, Panel]:
             status=str(labels.BOOKING_STATUS_LABELS.get(status, status)), show=show(b.id),
             **facts)
     return found
+
+
+def panel_of(booking: Booking) -> Panel:
+    """One booking's panel, for the reader of the page."""
+    return panels([booking], current_user)[booking.id]
